@@ -1,0 +1,77 @@
+// Command demo serves the demo service over swill/1 at ws://ADDR/ws.
+//
+//	go run ./examples/demo [-addr 127.0.0.1:8080]
+//
+// It prints the URL it listens on ("-addr 127.0.0.1:0" picks a free port)
+// and stops gracefully on SIGINT or SIGTERM.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/swillorg/swill-go/examples/demo/demosvc"
+	"github.com/swillorg/swill-go/swill"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on (port 0 picks a free one)")
+	debug := flag.Bool("debug", false, "send internal error details to clients")
+	flag.Parse()
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	if err := run(*addr, *debug, logger); err != nil {
+		logger.Error("demo failed", "err", err)
+		os.Exit(1)
+	}
+}
+
+func run(addr string, debug bool, logger *slog.Logger) error {
+	srv := swill.NewServer(
+		swill.WithLogger(logger),
+		swill.WithDebug(debug),
+		swill.WithVersion("demo"),
+		swill.WithInsecureSkipOriginCheck(), // the demo is for trying things from any page
+	)
+	if err := demosvc.Register(srv); err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/ws", srv)
+
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	// The first line of stdout is the URL, for scripts and tests to read.
+	fmt.Printf("ws://%s/ws\n", ln.Addr())
+	logger.Info("swill demo listening", "url", fmt.Sprintf("ws://%s/ws", ln.Addr()))
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	// Stop the HTTP listener first, then the swill connections (hijacked
+	// connections are not tracked by http.Server).
+	if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return srv.Shutdown(sctx)
+}

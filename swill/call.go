@@ -1,0 +1,308 @@
+package swill
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/swillorg/swill-go/codec"
+	"github.com/swillorg/swill-go/rpc"
+)
+
+// Call is one call in progress on a connection. Handlers, interceptors
+// and hooks reach it with [CallFromContext]. Its methods are safe for
+// concurrent use.
+type Call struct {
+	cctx   callContext
+	cancel context.CancelFunc
+	conn   *Conn
+	h      *Handler
+	seq    int64
+	md     rpc.Metadata
+
+	// Owned by the connection's read path, under conn.callsMu.
+	started bool
+	next    *Call // another open call with the same seq
+
+	mu          sync.Mutex
+	finished    bool // the terminal frame went out, or the client cancelled
+	canceled    bool // the client sent CANCEL
+	leading     rpc.Metadata
+	leadingSent bool
+	trailing    rpc.Metadata
+	res         any
+	hasRes      bool
+
+	first any        // the decoded request of a unary or server-stream call
+	raw   []byte     // its raw payload, kept only for BeforeRequestData hooks
+	inq   *itemQueue // the client's stream, for client-stream and bidi calls
+}
+
+type callKey struct{}
+
+// callContext is the handler's context: the call's cancellable context
+// plus the call itself, without a separate context.WithValue allocation.
+type callContext struct {
+	context.Context
+	call *Call
+}
+
+func (c *callContext) Value(key any) any {
+	if key == (callKey{}) {
+		return c.call
+	}
+	return c.Context.Value(key)
+}
+
+// CallFromContext returns the call a handler, interceptor or hook is
+// serving, or nil when ctx does not belong to a call.
+func CallFromContext(ctx context.Context) *Call {
+	c, _ := ctx.Value(callKey{}).(*Call)
+	return c
+}
+
+// Name returns the rpc name of the call.
+func (c *Call) Name() string { return c.h.name }
+
+// Kind returns the kind of the call.
+func (c *Call) Kind() rpc.Kind { return c.h.kind }
+
+// Seq returns the sequence number the client chose for the call.
+func (c *Call) Seq() int64 { return c.seq }
+
+// Handler returns the handler serving the call.
+func (c *Call) Handler() *Handler { return c.h }
+
+// Conn returns the connection the call arrived on.
+func (c *Call) Conn() *Conn { return c.conn }
+
+// Metadata returns the request metadata: from the call's first frame, or
+// from the METADATA frame that opened it. It is never nil. Hooks at the
+// BeforeRequestMetadata stage may change it; handlers should treat it as
+// read-only.
+func (c *Call) Metadata() rpc.Metadata { return c.md }
+
+// ErrHeaderSent is returned when leading metadata is set after it was
+// sent: it goes out at most once per call.
+var ErrHeaderSent = errors.New("swill: leading metadata already sent")
+
+// ErrCallEnded is returned when metadata is set or sent after the call
+// ended.
+var ErrCallEnded = errors.New("swill: call already ended")
+
+// SetHeader merges md into the leading metadata, which goes out with the
+// first message (the unary result, or the first stream item), or with
+// END_OF_STREAM when a stream has no item.
+func (c *Call) SetHeader(md rpc.Metadata) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.leadingSent {
+		return ErrHeaderSent
+	}
+	if c.finished {
+		return ErrCallEnded
+	}
+	c.leading = c.leading.Merge(md)
+	return nil
+}
+
+// SendHeader merges md into the leading metadata and sends it at once in a
+// METADATA frame, before any message.
+func (c *Call) SendHeader(md rpc.Metadata) error {
+	c.mu.Lock()
+	if c.leadingSent {
+		c.mu.Unlock()
+		return ErrHeaderSent
+	}
+	if c.finished {
+		c.mu.Unlock()
+		return ErrCallEnded
+	}
+	leading := c.leading.Merge(md)
+	if leading == nil {
+		leading = rpc.Metadata{}
+	}
+	c.mu.Unlock()
+	ctx := &c.cctx
+	if err := c.conn.srv.hooks.beforeLeadingMetadata(ctx, c, leading); err != nil {
+		c.fail(err)
+		return err
+	}
+	b := codec.GetBuffer()
+	enc := codec.GetEncoder()
+	err := enc.Response(b, c.seq, codec.TypeMetadata, nil, leading, nil)
+	codec.PutEncoder(enc)
+	if err != nil {
+		codec.PutBuffer(b)
+		return rpc.Errorf(rpc.CodeInternal, "swill: encoding leading metadata: %w", err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.leadingSent {
+		codec.PutBuffer(b)
+		return ErrHeaderSent
+	}
+	if c.finished {
+		codec.PutBuffer(b)
+		return ErrCallEnded
+	}
+	c.leadingSent = true
+	c.leading = nil
+	c.conn.enqueue(b)
+	return nil
+}
+
+// SetTrailer merges md into the trailing metadata, which goes out with the
+// unary or client-stream result, or with END_OF_STREAM.
+func (c *Call) SetTrailer(md rpc.Metadata) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.finished {
+		return ErrCallEnded
+	}
+	c.trailing = c.trailing.Merge(md)
+	return nil
+}
+
+// takeLeading returns the leading metadata to attach to the next frame,
+// at most once, after the BeforeLeadingMetadata hooks.
+func (c *Call) takeLeading() (rpc.Metadata, error) {
+	c.mu.Lock()
+	if c.leadingSent {
+		c.mu.Unlock()
+		return nil, nil
+	}
+	c.leadingSent = true
+	md := c.leading
+	c.leading = nil
+	c.mu.Unlock()
+	if md == nil {
+		return nil, nil
+	}
+	if err := c.conn.srv.hooks.beforeLeadingMetadata(&c.cctx, c, md); err != nil {
+		return nil, err
+	}
+	return md, nil
+}
+
+// setResult records the single response of a client-stream call.
+func (c *Call) setResult(res any) {
+	c.mu.Lock()
+	c.res, c.hasRes = res, true
+	c.mu.Unlock()
+}
+
+// sendItem sends one server stream item, waiting while the connection's
+// outgoing queue is full. Items of a call that has ended are dropped.
+func (c *Call) sendItem(ctx context.Context, v any) error {
+	if c.isFinished() {
+		return ErrCallEnded
+	}
+	if err := c.conn.srv.hooks.beforeResponseMessage(ctx, c, v); err != nil {
+		return err
+	}
+	leading, err := c.takeLeading()
+	if err != nil {
+		return err
+	}
+	if err := c.conn.waitSpace(ctx); err != nil {
+		return err
+	}
+	b := codec.GetBuffer()
+	enc := codec.GetEncoder()
+	err = enc.Response(b, c.seq, codec.TypeMessage, v, leading, nil)
+	codec.PutEncoder(enc)
+	if err != nil {
+		codec.PutBuffer(b)
+		return rpc.Errorf(rpc.CodeInternal, "swill: encoding a stream item: %w", err)
+	}
+	c.mu.Lock()
+	if c.finished {
+		c.mu.Unlock()
+		codec.PutBuffer(b)
+		return ErrCallEnded
+	}
+	c.conn.enqueue(b)
+	c.mu.Unlock()
+	return nil
+}
+
+func (c *Call) isFinished() bool {
+	c.mu.Lock()
+	f := c.finished
+	c.mu.Unlock()
+	return f
+}
+
+// fail ends the call now with an ERROR frame for err (unless it already
+// ended) and cancels its context. The handler's eventual return is then
+// ignored.
+func (c *Call) fail(err error) {
+	e := c.conn.srv.wireError(&c.cctx, c, err)
+	c.mu.Lock()
+	if !c.finished {
+		c.finished = true
+		c.conn.sendError(c.seq, e)
+	}
+	c.mu.Unlock()
+	c.cancel()
+}
+
+// clientCancel handles CANCEL: nothing more goes out for the call.
+func (c *Call) clientCancel() {
+	c.mu.Lock()
+	if !c.finished {
+		c.finished = true
+		c.canceled = true
+	}
+	c.mu.Unlock()
+	c.cancel()
+}
+
+// finish sends the terminal frame for a handler that returned, unless the
+// call already ended.
+func (c *Call) finish(ctx context.Context, res any, hasRes bool, err error) {
+	if err == nil && hasRes {
+		err = c.conn.srv.hooks.beforeResponseMessage(ctx, c, res)
+	}
+	var leading, trailing rpc.Metadata
+	if err == nil {
+		leading, err = c.takeLeading()
+	}
+	if err == nil {
+		c.mu.Lock()
+		trailing = c.trailing
+		c.mu.Unlock()
+		if trailing != nil {
+			err = c.conn.srv.hooks.beforeTrailingMetadata(ctx, c, trailing)
+		}
+	}
+	if err != nil {
+		c.fail(err)
+		return
+	}
+	typ := codec.TypeMessage
+	if !hasRes {
+		typ = codec.TypeEndOfStream
+		res = nil
+	}
+	b := codec.GetBuffer()
+	enc := codec.GetEncoder()
+	encErr := enc.Response(b, c.seq, typ, res, leading, trailing)
+	codec.PutEncoder(enc)
+	if encErr != nil {
+		codec.PutBuffer(b)
+		c.conn.srv.logger.Error("swill: encoding a response", "rpc", c.h.name, "conn", c.conn.id, "err", encErr)
+		c.fail(rpc.Errorf(rpc.CodeInternal, "encoding the response: %w", encErr))
+		return
+	}
+	c.mu.Lock()
+	if c.finished {
+		c.mu.Unlock()
+		codec.PutBuffer(b)
+		return
+	}
+	c.finished = true
+	c.conn.enqueue(b)
+	c.mu.Unlock()
+}

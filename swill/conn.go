@@ -1,0 +1,636 @@
+package swill
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/swillorg/swill-go/codec"
+	"github.com/swillorg/swill-go/rpc"
+	"github.com/swillorg/swill-go/transport"
+)
+
+// Conn is one client connection. Handlers reach it through
+// [ConnFromContext] or [Call.Conn]; hooks receive it. Its methods are safe
+// for concurrent use.
+type Conn struct {
+	srv     *Server
+	tc      transport.Conn
+	id      string
+	req     *http.Request
+	ctx     context.Context // ends with the connection
+	cancel  context.CancelFunc
+	refused bool
+	lastRx  atomic.Int64 // unix nanoseconds of the last frame received
+
+	valuesMu sync.Mutex
+	values   map[any]any
+
+	callsMu sync.Mutex
+	calls   map[int64]*Call
+	active  int
+	wg      sync.WaitGroup // goroutines serving this connection
+
+	// The write path: a queue drained by a writer goroutine that runs only
+	// while something is queued, writes each frame as its own message and
+	// flushes when the queue is momentarily empty.
+	wmu     sync.Mutex
+	queue   []*codec.Buffer
+	spare   []*codec.Buffer
+	queued  int
+	writing bool
+	closed  bool          // no frame is accepted any more
+	space   chan struct{} // closed when the queue drops below the limit
+
+	closePending bool // the writer sends a close frame once drained
+	closeCode    transport.StatusCode
+	closeReason  string
+}
+
+func newConn(s *Server, tc transport.Conn, r *http.Request) *Conn {
+	c := &Conn{srv: s, tc: tc, id: newID(), req: r, calls: map[int64]*Call{}}
+	if r != nil {
+		c.req = r.Clone(context.Background())
+		c.req.Body = http.NoBody
+	}
+	c.ctx, c.cancel = context.WithCancel(connContext{Context: s.baseCtx, conn: c})
+	c.lastRx.Store(time.Now().UnixNano())
+	return c
+}
+
+type connKey struct{}
+
+type connContext struct {
+	context.Context
+	conn *Conn
+}
+
+func (c connContext) Value(key any) any {
+	if key == (connKey{}) {
+		return c.conn
+	}
+	return c.Context.Value(key)
+}
+
+// ConnFromContext returns the connection a handler, interceptor or hook
+// runs for, or nil.
+func ConnFromContext(ctx context.Context) *Conn {
+	c, _ := ctx.Value(connKey{}).(*Conn)
+	return c
+}
+
+func newID() string {
+	var b [12]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// ID returns the connection's unique id.
+func (c *Conn) ID() string { return c.id }
+
+// Request returns the HTTP upgrade request the connection started with:
+// headers, cookies, URL and query, remote address. Its body is empty. It
+// is nil for connections given to [Server.ServeConn] without one.
+func (c *Conn) Request() *http.Request { return c.req }
+
+// RemoteAddr returns the peer's network address as the HTTP server saw it.
+func (c *Conn) RemoteAddr() string {
+	if c.req == nil {
+		return ""
+	}
+	return c.req.RemoteAddr
+}
+
+// Subprotocol returns the negotiated subprotocol, swill.v1 or swill/1.
+func (c *Conn) Subprotocol() string { return c.tc.Subprotocol() }
+
+// Context returns a context that ends when the connection closes.
+func (c *Conn) Context() context.Context { return c.ctx }
+
+// Set stores a per-connection value under key, as context.WithValue
+// would, for hooks and handlers of later calls to read with [Conn.Value].
+func (c *Conn) Set(key, value any) {
+	c.valuesMu.Lock()
+	if c.values == nil {
+		c.values = map[any]any{}
+	}
+	c.values[key] = value
+	c.valuesMu.Unlock()
+}
+
+// Value returns the value stored under key with [Conn.Set], or nil.
+func (c *Conn) Value(key any) any {
+	c.valuesMu.Lock()
+	defer c.valuesMu.Unlock()
+	return c.values[key]
+}
+
+// Close closes the connection with 1000 (normal closure) and reason.
+// Open calls are cancelled.
+func (c *Conn) Close(reason string) {
+	c.closeWith(transport.StatusNormalClosure, reason)
+}
+
+func (c *Conn) lastActivity() time.Time { return time.Unix(0, c.lastRx.Load()) }
+
+func (c *Conn) activeCalls() int {
+	c.callsMu.Lock()
+	defer c.callsMu.Unlock()
+	return c.active
+}
+
+func (c *Conn) goTracked(f func()) {
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		f()
+	}()
+}
+
+// closeWith closes the connection with code and reason. Frames already
+// queued go out first: the writer sends the close frame once it has
+// drained the queue, so it stays the only goroutine writing.
+func (c *Conn) closeWith(code transport.StatusCode, reason string) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.closed {
+		return
+	}
+	c.closed = true
+	c.closeCode, c.closeReason, c.closePending = code, reason, true
+	if !c.writing {
+		c.writing = true
+		c.wg.Add(1)
+		go c.writeLoop()
+	}
+}
+
+// HandleClose implements [transport.Handler]. It cancels every open call,
+// waits for their handlers and the writer, runs the AfterConnection hooks
+// and forgets the connection.
+func (c *Conn) HandleClose(err error) {
+	c.wmu.Lock()
+	c.closed = true
+	c.wmu.Unlock()
+	c.cancel()
+	c.callsMu.Lock()
+	for seq, call := range c.calls {
+		for ; call != nil; call = call.next {
+			call.cancel()
+		}
+		delete(c.calls, seq)
+	}
+	c.callsMu.Unlock()
+	c.wg.Wait()
+	c.dropQueue()
+	if !c.refused {
+		c.srv.hooks.afterConnection(c.ctx, c, err)
+	}
+	c.srv.removeConn(c)
+}
+
+// HandleMessage implements [transport.Handler]: it reads one frame and
+// dispatches it without ever blocking on a handler.
+func (c *Conn) HandleMessage(typ transport.MessageType, data []byte) {
+	c.lastRx.Store(time.Now().UnixNano())
+	if c.refused {
+		return
+	}
+	if typ != transport.Binary {
+		c.srv.logger.Info("swill: text frame received, closing", "conn", c.id)
+		c.closeWith(transport.StatusUnsupportedData, "swill/1 frames are binary MsgPack")
+		return
+	}
+	var f codec.Request
+	if err := codec.ParseRequest(data, &f); err != nil {
+		c.malformed(err)
+		return
+	}
+	switch f.Type {
+	case codec.TypeMessage:
+		c.onMessage(&f)
+	case codec.TypeMetadata:
+		c.onMetadata(&f)
+	case codec.TypeEndOfStream:
+		c.onEndOfStream(&f)
+	case codec.TypeCancel:
+		if call := c.find(f.Seq, f.RPC); call != nil {
+			call.clientCancel()
+		}
+	}
+}
+
+func (c *Conn) malformed(err error) {
+	var fe *codec.FrameError
+	if !errors.As(err, &fe) || !fe.HasSeq {
+		c.srv.logger.Info("swill: malformed frame dropped", "conn", c.id, "err", err)
+		return
+	}
+	e := rpc.NewError(rpc.CodeBadRequest, "malformed frame: "+fe.Reason)
+	if fe.RPC != "" {
+		if call := c.find(fe.Seq, []byte(fe.RPC)); call != nil {
+			call.fail(e)
+			return
+		}
+	}
+	c.sendError(fe.Seq, e)
+}
+
+// find returns the open call (rpc, seq), or nil.
+func (c *Conn) find(seq int64, name []byte) *Call {
+	c.callsMu.Lock()
+	defer c.callsMu.Unlock()
+	for call := c.calls[seq]; call != nil; call = call.next {
+		if call.h.name == string(name) {
+			return call
+		}
+	}
+	return nil
+}
+
+// open registers a new call, or answers 404, 429 or 503 and returns nil.
+func (c *Conn) open(f *codec.Request) *Call {
+	h := c.srv.lookup(f.RPC)
+	if h == nil {
+		c.sendError(f.Seq, rpc.Errorf(rpc.CodeNotFound, "no handler named %q", f.RPC))
+		return nil
+	}
+	if c.srv.closing.Load() {
+		c.sendError(f.Seq, rpc.NewError(rpc.CodeUnavailable, "server shutting down"))
+		return nil
+	}
+	call := &Call{conn: c, h: h, seq: f.Seq, md: f.Metadata}
+	if call.md == nil {
+		call.md = rpc.Metadata{}
+	}
+	c.callsMu.Lock()
+	if c.active >= c.srv.limits.MaxConcurrentCalls {
+		c.callsMu.Unlock()
+		c.sendError(f.Seq, rpc.Errorf(rpc.CodeTooManyRequests, "too many concurrent calls on this connection (limit %d)", c.srv.limits.MaxConcurrentCalls))
+		return nil
+	}
+	c.active++
+	call.next = c.calls[f.Seq]
+	c.calls[f.Seq] = call
+	c.callsMu.Unlock()
+
+	var inner context.Context
+	if ms, ok := timeoutMillis(call.md[rpc.TimeoutKey]); ok {
+		inner, call.cancel = context.WithTimeout(c.ctx, time.Duration(ms)*time.Millisecond)
+	} else {
+		inner, call.cancel = context.WithCancel(c.ctx)
+	}
+	call.cctx = callContext{Context: inner, call: call}
+	if h.kind.RequestStreams() {
+		call.inq = newItemQueue()
+	}
+	return call
+}
+
+func timeoutMillis(v any) (int64, bool) {
+	var ms int64
+	switch n := v.(type) {
+	case int8:
+		ms = int64(n)
+	case int16:
+		ms = int64(n)
+	case int32:
+		ms = int64(n)
+	case int64:
+		ms = n
+	case uint8:
+		ms = int64(n)
+	case uint16:
+		ms = int64(n)
+	case uint32:
+		ms = int64(n)
+	case uint64:
+		ms = int64(n)
+	case float64:
+		ms = int64(n)
+	case float32:
+		ms = int64(n)
+	default:
+		return 0, false
+	}
+	if ms <= 0 {
+		ms = 0
+	}
+	return ms, true
+}
+
+// close forgets a finished call.
+func (c *Conn) close(call *Call) {
+	call.cancel()
+	c.callsMu.Lock()
+	p := c.calls[call.seq]
+	if p == call {
+		if call.next == nil {
+			delete(c.calls, call.seq)
+		} else {
+			c.calls[call.seq] = call.next
+		}
+	} else {
+		for ; p != nil; p = p.next {
+			if p.next == call {
+				p.next = call.next
+				break
+			}
+		}
+	}
+	c.active--
+	c.callsMu.Unlock()
+	if c.srv.closing.Load() {
+		c.srv.notifyCallDone()
+	}
+}
+
+func (c *Conn) onMessage(f *codec.Request) {
+	call := c.find(f.Seq, f.RPC)
+	if call == nil {
+		if call = c.open(f); call == nil {
+			return
+		}
+	} else if call.started && !call.h.kind.RequestStreams() {
+		call.fail(rpc.Errorf(rpc.CodeBadRequest, "%s call %q seq %d already has its request; a second MESSAGE is not allowed", call.h.kind, call.h.name, call.seq))
+		return
+	} else if f.Metadata != nil && !call.started {
+		call.md.Merge(f.Metadata)
+	}
+	v, err := call.h.decode(f.Data)
+	if err != nil {
+		e := decodeError(call.h, f.Data, err)
+		if call.started {
+			call.fail(e)
+		} else {
+			c.sendError(call.seq, e)
+			c.close(call)
+		}
+		return
+	}
+	var raw []byte
+	if c.srv.hooks.hasRequestData() {
+		raw = append([]byte(nil), f.Data...)
+	}
+	if call.h.kind.RequestStreams() {
+		if !call.inq.push(queuedItem{v: v, raw: raw}, c.srv.limits.MaxStreamItems) {
+			call.fail(errQueueFull(c.srv.limits.MaxStreamItems))
+			return
+		}
+		if !call.started {
+			c.start(call)
+		}
+		return
+	}
+	call.first, call.raw = v, raw
+	c.start(call)
+}
+
+func (c *Conn) onMetadata(f *codec.Request) {
+	call := c.find(f.Seq, f.RPC)
+	if call != nil {
+		call.fail(rpc.Errorf(rpc.CodeBadRequest, "METADATA for call %q seq %d after it started; request metadata goes first", call.h.name, call.seq))
+		return
+	}
+	if call = c.open(f); call == nil {
+		return
+	}
+	// A streaming call starts at once, so its handler can send before the
+	// client's first item; a unary or server-stream call waits for its
+	// MESSAGE.
+	if call.h.kind.RequestStreams() {
+		c.start(call)
+	}
+}
+
+func (c *Conn) onEndOfStream(f *codec.Request) {
+	call := c.find(f.Seq, f.RPC)
+	if call == nil {
+		return
+	}
+	if !call.h.kind.RequestStreams() {
+		call.fail(rpc.Errorf(rpc.CodeBadRequest, "END_OF_STREAM for %s call %q seq %d, which takes no stream", call.h.kind, call.h.name, call.seq))
+		if !call.started {
+			c.close(call)
+		}
+		return
+	}
+	call.inq.end()
+	if !call.started {
+		c.start(call)
+	}
+}
+
+// start runs the call's handler in a goroutine of its own.
+func (c *Conn) start(call *Call) {
+	call.started = true
+	c.wg.Add(1)
+	go c.run(call)
+}
+
+func (c *Conn) run(call *Call) {
+	defer c.wg.Done()
+	defer c.close(call)
+	s := c.srv
+	ctx := &call.cctx
+	var (
+		res    any
+		hasRes bool
+		err    error
+	)
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				err = s.panicked(ctx, call, p)
+			}
+		}()
+		if err = s.hooks.beforeRequest(ctx, call); err != nil {
+			return
+		}
+		if err = s.hooks.beforeRequestMetadata(ctx, call, call.md); err != nil {
+			return
+		}
+		switch call.h.kind {
+		case rpc.Unary:
+			if err = s.admit(ctx, call, call.raw, call.first, &s.hooks); err != nil {
+				return
+			}
+			res, err = s.unaryChain(call.h)(ctx, call.first)
+			hasRes = true
+		case rpc.ServerStream:
+			if err = s.admit(ctx, call, call.raw, call.first, &s.hooks); err != nil {
+				return
+			}
+			err = s.streamChain(call.h)(ctx)
+		default:
+			err = s.streamChain(call.h)(ctx)
+			if call.h.kind == rpc.ClientStream {
+				call.mu.Lock()
+				res, hasRes = call.res, call.hasRes
+				call.mu.Unlock()
+			}
+		}
+	}()
+	if err != nil {
+		call.fail(err)
+	} else {
+		call.finish(ctx, res, hasRes, nil)
+	}
+	call.mu.Lock()
+	canceled := call.canceled
+	call.mu.Unlock()
+	s.hooks.afterRequest(ctx, call, Outcome{Result: res, Err: err, Canceled: canceled})
+}
+
+// admit runs the request data and message hooks and the validator on one
+// decoded request message.
+func (s *Server) admit(ctx context.Context, call *Call, raw []byte, v any, hooks *hookSet) error {
+	if raw != nil {
+		if err := hooks.beforeRequestData(ctx, call, raw); err != nil {
+			return err
+		}
+	}
+	if err := hooks.beforeRequestMessage(ctx, call, v); err != nil {
+		return err
+	}
+	if s.validator != nil {
+		if err := s.validator.Validate(v); err != nil {
+			return asValidationError(err)
+		}
+	}
+	return nil
+}
+
+// sendError queues an ERROR frame.
+func (c *Conn) sendError(seq int64, e *rpc.Error) {
+	b := codec.GetBuffer()
+	enc := codec.GetEncoder()
+	enc.Error(b, seq, e)
+	codec.PutEncoder(enc)
+	c.enqueue(b)
+}
+
+// enqueue hands a frame to the writer, starting it if it is idle. Frames
+// for a closed connection are dropped.
+func (c *Conn) enqueue(b *codec.Buffer) {
+	c.wmu.Lock()
+	if c.closed {
+		c.wmu.Unlock()
+		codec.PutBuffer(b)
+		return
+	}
+	c.queue = append(c.queue, b)
+	c.queued += len(b.B)
+	if !c.writing {
+		c.writing = true
+		c.wg.Add(1)
+		go c.writeLoop()
+	}
+	c.wmu.Unlock()
+}
+
+// waitSpace blocks while the outgoing queue is over its limit.
+func (c *Conn) waitSpace(ctx context.Context) error {
+	for {
+		c.wmu.Lock()
+		if c.closed || c.queued < c.srv.limits.MaxQueueBytes {
+			c.wmu.Unlock()
+			return nil
+		}
+		if c.space == nil {
+			c.space = make(chan struct{})
+		}
+		ch := c.space
+		c.wmu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func (c *Conn) writeLoop() {
+	defer c.wg.Done()
+	for {
+		c.wmu.Lock()
+		if len(c.queue) == 0 {
+			c.writing = false
+			pending := c.closePending
+			c.closePending = false
+			code, reason := c.closeCode, c.closeReason
+			c.wmu.Unlock()
+			if pending {
+				c.tc.Close(code, reason)
+			}
+			return
+		}
+		batch := c.queue
+		c.queue = c.spare[:0]
+		c.spare = nil
+		c.wmu.Unlock()
+
+		n := 0
+		var err error
+		for i, b := range batch {
+			if err == nil {
+				err = c.tc.WriteMessage(b.B)
+			}
+			n += len(b.B)
+			codec.PutBuffer(b)
+			batch[i] = nil
+		}
+
+		c.wmu.Lock()
+		c.queued -= n
+		if c.space != nil && c.queued < c.srv.limits.MaxQueueBytes {
+			close(c.space)
+			c.space = nil
+		}
+		c.spare = batch[:0]
+		more := len(c.queue) > 0
+		c.wmu.Unlock()
+		if err == nil && !more {
+			err = c.tc.Flush()
+		}
+		if err != nil {
+			c.writeFailed(err)
+			return
+		}
+	}
+}
+
+// writeFailed ends a writer whose transport failed: the connection is
+// closed and whatever is queued is dropped.
+func (c *Conn) writeFailed(err error) {
+	if !errors.Is(err, transport.ErrClosed) {
+		c.srv.logger.Warn("swill: write failed, closing the connection", "conn", c.id, "err", err)
+	}
+	c.wmu.Lock()
+	c.writing = false
+	c.closed = true
+	c.closePending = false
+	c.wmu.Unlock()
+	c.dropQueue()
+	c.tc.Close(transport.StatusGoingAway, "write failed")
+}
+
+func (c *Conn) dropQueue() {
+	c.wmu.Lock()
+	batch := c.queue
+	c.queue = nil
+	c.queued = 0
+	if c.space != nil {
+		close(c.space)
+		c.space = nil
+	}
+	c.wmu.Unlock()
+	for _, b := range batch {
+		codec.PutBuffer(b)
+	}
+}

@@ -1,0 +1,155 @@
+package swill
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/swillorg/swill-go/transport"
+)
+
+// Option configures a [Server].
+type Option interface {
+	applyToServer(*Server)
+}
+
+type optionFunc func(*Server)
+
+func (f optionFunc) applyToServer(s *Server) { f(s) }
+
+// WithLogger sets the logger for panics, dropped frames and closed
+// connections. The default discards everything.
+func WithLogger(l *slog.Logger) Option {
+	return optionFunc(func(s *Server) {
+		if l != nil {
+			s.logger = l
+		}
+	})
+}
+
+// WithDebug makes internal errors and recovered panics reach the client
+// in the ERROR message. Never enable it in production: messages may hold
+// secrets.
+func WithDebug(on bool) Option {
+	return optionFunc(func(s *Server) { s.debug = on })
+}
+
+// WithTransport replaces the default [transport.WebSocket] acceptor.
+func WithTransport(t transport.Acceptor) Option {
+	return optionFunc(func(s *Server) {
+		if t != nil {
+			s.acceptor = t
+		}
+	})
+}
+
+// WithOriginPatterns allows browsers on other origins to connect: each
+// pattern is matched (path.Match syntax) against the Origin header's host.
+// By default only same-origin browser requests are accepted; clients that
+// send no Origin header (servers, command-line tools) are always accepted.
+func WithOriginPatterns(patterns ...string) Option {
+	return optionFunc(func(s *Server) { s.originPatterns = append(s.originPatterns, patterns...) })
+}
+
+// WithInsecureSkipOriginCheck accepts browser connections from any origin.
+// Only for development: it exposes the server to cross-site WebSocket
+// hijacking when it relies on cookies.
+func WithInsecureSkipOriginCheck() Option {
+	return optionFunc(func(s *Server) { s.skipOriginCheck = true })
+}
+
+// Limits bounds what one connection may cost. A zero field takes its
+// default.
+type Limits struct {
+	// MaxFrameSize is the largest frame accepted, in bytes. A larger one
+	// closes the connection with 1009 (message too big). Default 1 MiB.
+	MaxFrameSize int64
+	// MaxConcurrentCalls is the number of calls one connection may have
+	// open at once; a call beyond it is answered with ERROR 429.
+	// Default 256.
+	MaxConcurrentCalls int
+	// MaxQueueBytes bounds the frames waiting to be written to one
+	// connection. Past it, server-stream handlers wait (their sends on
+	// out block) until the client reads; unary results and control
+	// frames still go into the queue, which the concurrent-call limit
+	// bounds. A client that reads nothing for WriteTimeout is
+	// disconnected. Default 1 MiB.
+	MaxQueueBytes int
+	// MaxStreamItems bounds the client-stream items waiting for a slow
+	// handler; past it the call fails with ERROR 429. Default 1024.
+	MaxStreamItems int
+	// WriteTimeout bounds how long one write to the network may take
+	// before the connection is closed as unresponsive. Default 10s.
+	// Only applies to the default transport; others have their own.
+	WriteTimeout time.Duration
+	// PingInterval is how often an idle connection is pinged; a
+	// connection whose ping is not answered within PingTimeout is
+	// closed. Default 30s; negative disables keepalive.
+	PingInterval time.Duration
+	// PingTimeout bounds the wait for a pong. Default 15s.
+	PingTimeout time.Duration
+	// IdleTimeout closes a connection that has had no open call and
+	// received no frame for this long. Default 0: never, because swill
+	// connections are meant to live long (subscriptions, pages left
+	// open) and keepalive already removes dead peers.
+	IdleTimeout time.Duration
+}
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxFrameSize <= 0 {
+		l.MaxFrameSize = 1 << 20
+	}
+	if l.MaxConcurrentCalls <= 0 {
+		l.MaxConcurrentCalls = 256
+	}
+	if l.MaxQueueBytes <= 0 {
+		l.MaxQueueBytes = 1 << 20
+	}
+	if l.MaxStreamItems <= 0 {
+		l.MaxStreamItems = 1024
+	}
+	if l.WriteTimeout <= 0 {
+		l.WriteTimeout = 10 * time.Second
+	}
+	if l.PingInterval == 0 {
+		l.PingInterval = 30 * time.Second
+	}
+	if l.PingTimeout <= 0 {
+		l.PingTimeout = 15 * time.Second
+	}
+	return l
+}
+
+// WithLimits sets the per-connection limits; zero fields keep their
+// defaults.
+func WithLimits(l Limits) Option {
+	return optionFunc(func(s *Server) { s.limits = l })
+}
+
+// WithHooks adds lifecycle hooks. It may be given several times; the hooks
+// of each stage run in the order they were given.
+func WithHooks(h Hooks) Option {
+	return optionFunc(func(s *Server) { s.hooks.add(h) })
+}
+
+// WithInterceptors adds interceptors around every handler. The first one
+// given is the outermost.
+func WithInterceptors(ics ...Interceptor) Option {
+	return optionFunc(func(s *Server) { s.interceptors = append(s.interceptors, ics...) })
+}
+
+// WithValidator replaces the validator run on every request message before
+// the handler sees it. Nil disables validation.
+func WithValidator(v Validator) Option {
+	return optionFunc(func(s *Server) { s.validator = v; s.validatorSet = true })
+}
+
+// WithoutIntrospection removes the built-in swill.introspect and
+// swill.describe calls.
+func WithoutIntrospection() Option {
+	return optionFunc(func(s *Server) { s.noIntrospection = true })
+}
+
+// WithVersion sets the service version reported by swill.describe.
+func WithVersion(v string) Option {
+	return optionFunc(func(s *Server) { s.version = v })
+}

@@ -1,0 +1,363 @@
+package swill
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/swillorg/swill-go/rpc"
+	"github.com/swillorg/swill-go/transport"
+)
+
+// Subprotocols accepted by the server, in order of preference. swill.v1 is
+// a valid token for browsers; swill/1 is what the reference clients offer.
+const (
+	Subprotocol       = "swill.v1"
+	LegacySubprotocol = "swill/1"
+)
+
+// Server serves registered handlers over swill/1. It is an [http.Handler]:
+// mount it at the WebSocket path of any router. Create it with [NewServer],
+// register handlers with [Server.Register], and stop it with
+// [Server.Shutdown].
+type Server struct {
+	logger          *slog.Logger
+	debug           bool
+	acceptor        transport.Acceptor
+	originPatterns  []string
+	skipOriginCheck bool
+	limits          Limits
+	hooks           hookSet
+	interceptors    []Interceptor
+	validator       Validator
+	validatorSet    bool
+	noIntrospection bool
+	version         string
+
+	regMu    sync.RWMutex
+	handlers map[string]*Handler
+	order    []*Handler
+
+	mu       sync.Mutex
+	conns    map[*Conn]struct{}
+	shutdown bool
+	callDone chan struct{} // signalled when a call ends during shutdown
+	janitor  chan struct{} // closed to stop the keepalive loop
+
+	closing    atomic.Bool // Shutdown has begun: new calls get 503
+	baseCtx    context.Context
+	baseCancel context.CancelFunc
+	wg         sync.WaitGroup // every goroutine the server owns
+}
+
+// NewServer returns a server configured by opts, with the built-in
+// introspection calls registered unless [WithoutIntrospection] is given.
+func NewServer(opts ...Option) *Server {
+	s := &Server{
+		logger:   slog.New(slog.DiscardHandler),
+		acceptor: transport.WebSocket{},
+		handlers: map[string]*Handler{},
+		conns:    map[*Conn]struct{}{},
+		callDone: make(chan struct{}, 1),
+	}
+	for _, o := range opts {
+		o.applyToServer(s)
+	}
+	s.limits = s.limits.withDefaults()
+	if ws, ok := s.acceptor.(transport.WebSocket); ok && ws.WriteTimeout == 0 {
+		ws.WriteTimeout = s.limits.WriteTimeout
+		s.acceptor = ws
+	}
+	if !s.validatorSet {
+		s.validator = NewValidator()
+	}
+	s.baseCtx, s.baseCancel = context.WithCancel(context.Background())
+	if !s.noIntrospection {
+		for _, h := range builtinHandlers(s) {
+			s.handlers[h.name] = h
+		}
+	}
+	return s
+}
+
+// Register adds handlers. It fails, registering none of them, when a
+// handler was built with a mistake (nil function, a type MsgPack cannot
+// carry), when a name is taken, or when a name starts with the reserved
+// prefix "swill.".
+func (s *Server) Register(hs ...*Handler) error {
+	s.regMu.Lock()
+	defer s.regMu.Unlock()
+	seen := map[string]bool{}
+	var errs []error
+	for _, h := range hs {
+		switch {
+		case h == nil:
+			errs = append(errs, errors.New("swill: nil handler"))
+		case h.err != nil:
+			errs = append(errs, h.err)
+		case strings.HasPrefix(h.name, "swill."):
+			errs = append(errs, fmt.Errorf("swill: handler %q: the prefix \"swill.\" is reserved", h.name))
+		case s.handlers[h.name] != nil || seen[h.name]:
+			errs = append(errs, fmt.Errorf("swill: handler %q: name already registered", h.name))
+		}
+		if h != nil {
+			seen[h.name] = true
+		}
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	for _, h := range hs {
+		s.handlers[h.name] = h
+		s.order = append(s.order, h)
+	}
+	return nil
+}
+
+// Handlers returns the registered handlers in registration order, without
+// the built-in ones.
+func (s *Server) Handlers() []*Handler {
+	s.regMu.RLock()
+	defer s.regMu.RUnlock()
+	return append([]*Handler(nil), s.order...)
+}
+
+func (s *Server) lookup(name []byte) *Handler {
+	s.regMu.RLock()
+	h := s.handlers[string(name)]
+	s.regMu.RUnlock()
+	return h
+}
+
+// Version returns the service version given with [WithVersion].
+func (s *Server) Version() string { return s.version }
+
+// ServeHTTP upgrades r to a swill/1 connection. It answers 426 to a
+// request that is not a WebSocket upgrade, 400 when the client offers
+// neither swill.v1 nor swill/1, 403 for an origin that is not allowed,
+// the status a BeforeConnection hook chooses when it refuses, and 503
+// once Shutdown has begun.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.isShuttingDown() {
+		http.Error(w, "swill: server shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	if !headerHasToken(r.Header, "Connection", "upgrade") || !headerHasToken(r.Header, "Upgrade", "websocket") {
+		w.Header().Set("Upgrade", "websocket")
+		http.Error(w, "swill: this endpoint speaks swill/1 over WebSocket; send a WebSocket upgrade request", http.StatusUpgradeRequired)
+		return
+	}
+	if !offersSubprotocol(r) {
+		http.Error(w, fmt.Sprintf("swill: offer the WebSocket subprotocol %q (or %q)", Subprotocol, LegacySubprotocol), http.StatusBadRequest)
+		return
+	}
+	if err := s.hooks.beforeConnection(r); err != nil {
+		status, body := http.StatusForbidden, "swill: connection refused"
+		var e *rpc.Error
+		if errors.As(err, &e) {
+			if int(e.Code) >= 400 && int(e.Code) <= 599 {
+				status = int(e.Code)
+			}
+			body = e.Message
+		}
+		http.Error(w, body, status)
+		return
+	}
+	tc, err := s.acceptor.Accept(w, r, &transport.AcceptOptions{
+		Subprotocols:       []string{Subprotocol, LegacySubprotocol},
+		OriginPatterns:     s.originPatterns,
+		InsecureSkipVerify: s.skipOriginCheck,
+		ReadLimit:          s.limits.MaxFrameSize,
+	})
+	if err != nil {
+		s.logger.Debug("swill: upgrade failed", "remote", r.RemoteAddr, "err", err)
+		return
+	}
+	s.ServeConn(tc, r)
+}
+
+// ServeConn serves an already established connection, for transports that
+// do not go through ServeHTTP (for instance package memtransport). r
+// describes the peer; it may be nil.
+func (s *Server) ServeConn(tc transport.Conn, r *http.Request) {
+	c := newConn(s, tc, r)
+	s.mu.Lock()
+	if s.shutdown {
+		s.mu.Unlock()
+		tc.Close(transport.StatusGoingAway, "server shutting down")
+		return
+	}
+	s.conns[c] = struct{}{}
+	s.wg.Add(1)
+	if s.janitor == nil && s.limits.PingInterval > 0 {
+		s.janitor = make(chan struct{})
+		s.wg.Add(1)
+		go s.keepalive(s.janitor)
+	}
+	s.mu.Unlock()
+	if err := s.hooks.afterAccept(c.ctx, c); err != nil {
+		s.logger.Info("swill: connection refused by hook", "conn", c.id, "err", err)
+		c.refused = true
+		tc.Start(c)
+		c.closeWith(transport.StatusPolicyViolation, closeReason(err))
+		return
+	}
+	tc.Start(c)
+}
+
+func closeReason(err error) string {
+	var e *rpc.Error
+	msg := "refused"
+	if errors.As(err, &e) {
+		msg = e.Message
+	}
+	if len(msg) > 120 {
+		msg = msg[:120]
+	}
+	return msg
+}
+
+func (s *Server) removeConn(c *Conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+	s.wg.Done()
+}
+
+func (s *Server) isShuttingDown() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.shutdown
+}
+
+// Shutdown stops the server gracefully: new connections and new calls are
+// refused (calls with ERROR 503), running calls may finish until ctx
+// ends, then every remaining call is cancelled and every connection is
+// closed with 1001 (going away). It returns once every goroutine the
+// server started has ended; handlers must honour their context for that
+// to be prompt. The error is ctx.Err() when calls had to be cancelled.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.shutdown = true
+	s.closing.Store(true)
+	if s.janitor != nil {
+		close(s.janitor)
+		s.janitor = nil
+	}
+	s.mu.Unlock()
+
+	var result error
+	for s.activeCalls() > 0 {
+		select {
+		case <-s.callDone:
+		case <-time.After(50 * time.Millisecond):
+		case <-ctx.Done():
+			result = ctx.Err()
+		}
+		if result != nil {
+			break
+		}
+	}
+	s.baseCancel()
+	s.mu.Lock()
+	conns := make([]*Conn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.closeWith(transport.StatusGoingAway, "server shutting down")
+	}
+	s.wg.Wait()
+	return result
+}
+
+func (s *Server) activeCalls() int {
+	s.mu.Lock()
+	conns := make([]*Conn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	n := 0
+	for _, c := range conns {
+		n += c.activeCalls()
+	}
+	return n
+}
+
+func (s *Server) notifyCallDone() {
+	select {
+	case s.callDone <- struct{}{}:
+	default:
+	}
+}
+
+// keepalive pings every connection each PingInterval and closes those
+// that do not answer, or that have been idle past IdleTimeout. One
+// goroutine serves all connections, so an idle connection costs none.
+func (s *Server) keepalive(stop chan struct{}) {
+	defer s.wg.Done()
+	t := time.NewTicker(s.limits.PingInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+		s.mu.Lock()
+		conns := make([]*Conn, 0, len(s.conns))
+		for c := range s.conns {
+			conns = append(conns, c)
+		}
+		s.mu.Unlock()
+		now := time.Now()
+		for _, c := range conns {
+			if s.limits.IdleTimeout > 0 && c.activeCalls() == 0 && now.Sub(c.lastActivity()) > s.limits.IdleTimeout {
+				c.closeWith(transport.StatusNormalClosure, "idle timeout")
+				continue
+			}
+			if now.Sub(c.lastActivity()) < s.limits.PingInterval {
+				continue // traffic proves the peer is alive
+			}
+			c.goTracked(func() {
+				ctx, cancel := context.WithTimeout(c.ctx, s.limits.PingTimeout)
+				defer cancel()
+				if err := c.tc.Ping(ctx); err != nil && c.ctx.Err() == nil {
+					s.logger.Info("swill: keepalive failed, closing", "conn", c.id, "err", err)
+					c.closeWith(transport.StatusGoingAway, "keepalive timeout")
+				}
+			})
+		}
+	}
+}
+
+func headerHasToken(h http.Header, name, token string) bool {
+	for _, v := range h.Values(name) {
+		for _, t := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(t), token) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func offersSubprotocol(r *http.Request) bool {
+	for _, v := range r.Header.Values("Sec-WebSocket-Protocol") {
+		for _, t := range strings.Split(v, ",") {
+			t = strings.TrimSpace(t)
+			if t == Subprotocol || t == LegacySubprotocol {
+				return true
+			}
+		}
+	}
+	return false
+}

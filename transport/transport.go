@@ -1,0 +1,137 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+)
+
+// MessageType is the kind of a WebSocket data message.
+type MessageType int
+
+// Message types, numbered as WebSocket opcodes.
+const (
+	Text   MessageType = 1
+	Binary MessageType = 2
+)
+
+// StatusCode is a WebSocket close code.
+type StatusCode int
+
+// Close codes used by swill.
+const (
+	StatusNormalClosure   StatusCode = 1000
+	StatusGoingAway       StatusCode = 1001
+	StatusProtocolError   StatusCode = 1002
+	StatusUnsupportedData StatusCode = 1003
+	StatusNoStatus        StatusCode = 1005
+	StatusAbnormal        StatusCode = 1006
+	StatusPolicyViolation StatusCode = 1008
+	StatusMessageTooBig   StatusCode = 1009
+	StatusInternalError   StatusCode = 1011
+)
+
+// CloseError is the error a Conn reports when it was closed with a close
+// frame.
+type CloseError struct {
+	Code   StatusCode
+	Reason string
+}
+
+// Error implements the error interface.
+func (e *CloseError) Error() string {
+	return fmt.Sprintf("transport: closed with status %d %q", int(e.Code), e.Reason)
+}
+
+// CloseStatus returns the close code carried by err's chain, or -1 when err
+// holds no [*CloseError].
+func CloseStatus(err error) StatusCode {
+	var ce *CloseError
+	if errors.As(err, &ce) {
+		return ce.Code
+	}
+	return -1
+}
+
+// ErrClosed is returned by writes on a connection that is already closed.
+var ErrClosed = errors.New("transport: connection closed")
+
+// Handler receives what a [Conn] reads.
+type Handler interface {
+	// HandleMessage is called for every message, in order and never
+	// concurrently with itself. data is valid only until it returns.
+	// It must not block for long: the connection reads nothing else
+	// meanwhile.
+	HandleMessage(typ MessageType, data []byte)
+	// HandleClose is called exactly once, after the last HandleMessage,
+	// when the connection has ended; err says why (a [*CloseError] for a
+	// close frame, [ErrClosed] when this side closed it).
+	HandleClose(err error)
+}
+
+// Conn is one established connection.
+//
+// Start is called once. WriteMessage and Flush are called by a single
+// writer at a time (the caller serializes them); Ping, Close and
+// Subprotocol may be called concurrently with everything.
+type Conn interface {
+	// Start begins delivering messages to h and returns at once.
+	Start(h Handler)
+	// WriteMessage sends p as one binary message. The transport may hold
+	// it in memory until Flush; p may be reused once WriteMessage returns.
+	WriteMessage(p []byte) error
+	// Flush pushes every held message to the network.
+	Flush() error
+	// Ping sends a ping and waits for its pong or for ctx to end.
+	Ping(ctx context.Context) error
+	// Close sends a close frame with code and reason and releases the
+	// connection. Later calls do nothing and return nil.
+	Close(code StatusCode, reason string) error
+	// Subprotocol returns the negotiated WebSocket subprotocol.
+	Subprotocol() string
+}
+
+// AcceptOptions configures an [Acceptor]. The zero value is usable.
+type AcceptOptions struct {
+	// Subprotocols lists the accepted subprotocols in order of preference;
+	// the first one the client offers is chosen.
+	Subprotocols []string
+	// OriginPatterns lists host patterns (path.Match syntax) allowed in
+	// the Origin header besides the request's own host. Empty means only
+	// same-origin requests from browsers are accepted.
+	OriginPatterns []string
+	// InsecureSkipVerify accepts any Origin. Only for development.
+	InsecureSkipVerify bool
+	// ReadLimit is the largest message accepted, in bytes; a larger one
+	// closes the connection with [StatusMessageTooBig]. Zero means 1 MiB.
+	ReadLimit int64
+}
+
+// DialOptions configures a [Dialer]. The zero value is usable.
+type DialOptions struct {
+	// Subprotocols lists the subprotocols offered, in order of preference.
+	Subprotocols []string
+	// Header holds extra HTTP headers for the upgrade request.
+	Header http.Header
+	// HTTPClient performs the upgrade request; nil means a client with
+	// no timeout (the dial context bounds the handshake). Its Transport,
+	// when an *http.Transport, is used for TLS and proxy settings.
+	HTTPClient *http.Client
+	// ReadLimit is the largest message accepted, in bytes. Zero means
+	// 16 MiB.
+	ReadLimit int64
+}
+
+// Acceptor upgrades server-side HTTP requests.
+type Acceptor interface {
+	// Accept completes the WebSocket handshake on w and r. On failure it
+	// has already written an HTTP error response.
+	Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (Conn, error)
+}
+
+// Dialer opens client-side connections.
+type Dialer interface {
+	// Dial opens a connection to the ws:// or wss:// url.
+	Dial(ctx context.Context, url string, opts *DialOptions) (Conn, error)
+}
