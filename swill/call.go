@@ -198,11 +198,11 @@ func (c *Call) sendItem(ctx context.Context, v any) error {
 	if c.isFinished() {
 		return ErrCallEnded
 	}
-	if err := c.conn.srv.hooks.beforeResponseMessage(ctx, c, v); err != nil {
-		return err
-	}
 	leading, err := c.takeLeading()
 	if err != nil {
+		return err
+	}
+	if err := c.conn.srv.hooks.beforeResponseMessage(ctx, c, v); err != nil {
 		return err
 	}
 	if err := c.conn.waitSpace(ctx); err != nil {
@@ -261,14 +261,12 @@ func (c *Call) clientCancel() {
 
 // finish sends the terminal frame for a handler that returned, unless the
 // call already ended.
-func (c *Call) finish(ctx context.Context, res any, hasRes bool, err error) {
+func (c *Call) finish(ctx context.Context, res any, hasRes bool) {
+	leading, err := c.takeLeading()
 	if err == nil && hasRes {
 		err = c.conn.srv.hooks.beforeResponseMessage(ctx, c, res)
 	}
-	var leading, trailing rpc.Metadata
-	if err == nil {
-		leading, err = c.takeLeading()
-	}
+	var trailing rpc.Metadata
 	if err == nil {
 		c.mu.Lock()
 		trailing = c.trailing

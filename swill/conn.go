@@ -479,7 +479,7 @@ func (c *Conn) run(call *Call) {
 	if err != nil {
 		call.fail(err)
 	} else {
-		call.finish(ctx, res, hasRes, nil)
+		call.finish(ctx, res, hasRes)
 	}
 	call.mu.Lock()
 	canceled := call.canceled

@@ -19,7 +19,7 @@ import (
 //
 // For a unary call the stages run in this order: BeforeRequest,
 // BeforeRequestMetadata, BeforeRequestData, BeforeRequestMessage, the
-// handler, BeforeResponseMessage, BeforeLeadingMetadata,
+// handler, BeforeLeadingMetadata, BeforeResponseMessage,
 // BeforeTrailingMetadata, AfterRequest. Streams repeat the message stages
 // per item. BeforeLeadingMetadata and BeforeTrailingMetadata run only
 // when there is metadata to send.
