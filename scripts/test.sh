@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Runs every test of the project: Go vet and the Go tests with the race
+# detector, then the TypeScript client's tests (Node and headless Chromium).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== go vet"
+go vet ./...
+echo "== go test -race"
+go test -race -count=1 ./...
+
+if [ -f clientts/package.json ]; then
+  echo "== clientts"
+  (cd clientts && npm ci --no-audit --no-fund && npm test)
+fi
