@@ -238,6 +238,10 @@ func (c *Call) isFinished() bool {
 // ended) and cancels its context. The handler's eventual return is then
 // ignored.
 func (c *Call) fail(err error) {
+	if c.isFinished() {
+		c.cancel()
+		return
+	}
 	e := c.conn.srv.wireError(&c.cctx, c, err)
 	c.mu.Lock()
 	if !c.finished {

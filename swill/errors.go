@@ -27,6 +27,10 @@ func (s *Server) wireError(ctx context.Context, call *Call, err error) *rpc.Erro
 		return rpc.NewError(rpc.CodeTimeout, "deadline exceeded")
 	case errors.Is(err, context.Canceled) && s.closing.Load():
 		return rpc.NewError(rpc.CodeUnavailable, "server shutting down")
+	case errors.Is(err, context.Canceled):
+		// The connection is gone (the frame will be dropped) or the
+		// handler gave up on a context of its own: nothing to log.
+		return rpc.NewError(rpc.CodeUnavailable, "call cancelled")
 	}
 	s.logger.Error("swill: handler failed", "rpc", call.h.name, "conn", call.conn.id, "seq", call.seq, "err", err)
 	if s.debug {
