@@ -184,6 +184,7 @@ type batchConn struct {
 	mu      sync.Mutex
 	holding bool
 	closing bool
+	failed  bool // a write to the network failed: the peer is gone or not reading
 	buf     []byte
 }
 
@@ -194,7 +195,14 @@ func (c *batchConn) Write(p []byte) (int, error) {
 		c.buf = append(c.buf, p...)
 		return len(p), nil
 	}
-	return c.Conn.Write(p)
+	// A write outside a batch (a ping, a pong, the close frame) gets its
+	// own deadline: the one left by the last flush may be long past.
+	c.Conn.SetWriteDeadline(time.Now().Add(c.writeTimeout))
+	n, err := c.Conn.Write(p)
+	if err != nil {
+		c.failed = true
+	}
+	return n, err
 }
 
 // hold opens a batch, unless the connection is closing.
@@ -214,6 +222,9 @@ func (c *batchConn) flush() error {
 	}
 	c.Conn.SetWriteDeadline(time.Now().Add(c.writeTimeout))
 	_, err := c.Conn.Write(c.buf)
+	if err != nil {
+		c.failed = true
+	}
 	if cap(c.buf) > 64<<10 {
 		c.buf = nil
 	} else {
@@ -232,6 +243,12 @@ func (c *batchConn) stopHolding() {
 	c.mu.Lock()
 	c.buf = nil
 	c.mu.Unlock()
+}
+
+func (c *batchConn) hasFailed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.failed
 }
 
 type wsConn struct {
@@ -330,6 +347,12 @@ func (w *wsConn) Close(code StatusCode, reason string) error {
 		return nil
 	}
 	w.bc.stopHolding()
+	if w.bc.hasFailed() {
+		// The close handshake would wait up to five seconds for a peer
+		// that is gone or not reading; drop the connection at once.
+		w.c.CloseNow()
+		return nil
+	}
 	err := w.c.Close(websocket.StatusCode(code), reason)
 	if err != nil {
 		w.c.CloseNow()
