@@ -1,0 +1,348 @@
+package clientgo
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/swillorg/swill-go/codec"
+	"github.com/swillorg/swill-go/rpc"
+)
+
+// call is the untyped state of one call: what the reader delivered and
+// how the call ended. The typed wrappers (Call, ServerStream, ...) decode.
+type call struct {
+	cn   *conn
+	seq  int64
+	name string
+	kind rpc.Kind
+
+	// done is closed when the call has ended, for whatever reason.
+	done chan struct{}
+	// signal wakes a stream consumer (nil for single-response kinds).
+	signal chan struct{}
+	// stop releases the context.AfterFunc of a stream.
+	stop func() bool
+
+	mu         sync.Mutex
+	ended      bool
+	err        error // nil for a normal end
+	result     *codec.Buffer
+	items      []*codec.Buffer
+	head       int
+	size       int // payload bytes in items
+	leading    rpc.Metadata
+	trailing   rpc.Metadata
+	sendClosed bool // the client's stream is over (END_OF_STREAM sent)
+}
+
+// deliver applies one response frame. It runs on the transport's reader
+// and never blocks.
+func (c *call) deliver(f *codec.Response) {
+	switch f.Type {
+	case codec.TypeMetadata:
+		c.mu.Lock()
+		c.leading = c.leading.Merge(f.Leading)
+		c.mu.Unlock()
+		c.wake()
+	case codec.TypeError:
+		e, err := codec.DecodeError(f.Data)
+		if err != nil {
+			c.cancel(&protocolError{reason: "undecodable ERROR payload: " + err.Error()})
+			return
+		}
+		c.finish(e, f.Leading, f.Trailing, nil)
+	case codec.TypeEndOfStream:
+		if !c.kind.ResponseStreams() {
+			c.cancel(&protocolError{reason: fmt.Sprintf("END_OF_STREAM without a result for %s call %q", c.kind, c.name)})
+			return
+		}
+		c.finish(nil, f.Leading, f.Trailing, nil)
+	case codec.TypeMessage:
+		b := codec.GetBuffer()
+		b.B = append(b.B, f.Data...)
+		if !c.kind.ResponseStreams() {
+			c.finish(nil, f.Leading, f.Trailing, b)
+			return
+		}
+		c.push(b, f.Leading)
+	}
+}
+
+// push buffers one stream item, or cancels the stream when its consumer
+// is too far behind.
+func (c *call) push(b *codec.Buffer, leading rpc.Metadata) {
+	cfg := c.cn.cl.cfg
+	c.mu.Lock()
+	if c.ended {
+		c.mu.Unlock()
+		codec.PutBuffer(b)
+		return
+	}
+	n := len(c.items) - c.head
+	if n >= cfg.streamItems || (n > 0 && c.size+len(b.B) > cfg.streamBytes) {
+		size := c.size
+		c.mu.Unlock()
+		codec.PutBuffer(b)
+		c.cancel(fmt.Errorf("%w (%d messages, %d bytes waiting)", ErrSlowConsumer, n, size))
+		return
+	}
+	c.leading = c.leading.Merge(leading)
+	c.items = append(c.items, b)
+	c.size += len(b.B)
+	c.mu.Unlock()
+	c.wake()
+}
+
+func (c *call) wake() {
+	if c.signal == nil {
+		return
+	}
+	select {
+	case c.signal <- struct{}{}:
+	default:
+	}
+}
+
+// next returns the next stream item, waiting for it; at the end it
+// returns nil and the call's error (nil for a normal end).
+func (c *call) next() (*codec.Buffer, error) {
+	for {
+		c.mu.Lock()
+		if c.head < len(c.items) {
+			b := c.items[c.head]
+			c.items[c.head] = nil
+			c.head++
+			c.size -= len(b.B)
+			if c.head == len(c.items) {
+				c.items, c.head = c.items[:0], 0
+			}
+			c.mu.Unlock()
+			return b, nil
+		}
+		if c.ended {
+			err := c.err
+			c.mu.Unlock()
+			return nil, err
+		}
+		c.mu.Unlock()
+		<-c.signal
+	}
+}
+
+// buffered returns the number of items and bytes waiting for the
+// consumer.
+func (c *call) buffered() (int, int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.items) - c.head, c.size
+}
+
+// end marks the call ended under c.mu. It reports false if it already
+// was.
+func (c *call) endLocked(err error) bool {
+	if c.ended {
+		return false
+	}
+	c.ended = true
+	c.err = err
+	close(c.done)
+	return true
+}
+
+// finish ends the call as the server ended it: with a result, an
+// END_OF_STREAM or an ERROR.
+func (c *call) finish(err error, leading, trailing rpc.Metadata, result *codec.Buffer) {
+	c.mu.Lock()
+	if !c.endLocked(err) {
+		c.mu.Unlock()
+		if result != nil {
+			codec.PutBuffer(result)
+		}
+		return
+	}
+	c.leading = c.leading.Merge(leading)
+	c.trailing = trailing
+	c.result = result
+	if c.kind.RequestStreams() && !c.sendClosed {
+		// The server is done but our stream is still open: a message sent
+		// meanwhile would open a new call on the server under this seq.
+		// CANCEL, written after any such message, closes it.
+		c.sendClosed = true
+		c.cn.enqueue(c.frame(codec.TypeCancel))
+	}
+	c.mu.Unlock()
+	c.released()
+}
+
+// cancel ends the call on this side with err and tells the server. It
+// reports false when the call had already ended.
+func (c *call) cancel(err error) bool {
+	c.mu.Lock()
+	if !c.endLocked(err) {
+		c.mu.Unlock()
+		return false
+	}
+	c.dropItemsLocked()
+	c.sendClosed = true
+	c.cn.enqueue(c.frame(codec.TypeCancel))
+	c.mu.Unlock()
+	c.released()
+	return true
+}
+
+// fail ends the call because its connection is gone.
+func (c *call) fail(err error) {
+	c.mu.Lock()
+	if !c.endLocked(err) {
+		c.mu.Unlock()
+		return
+	}
+	c.sendClosed = true
+	c.mu.Unlock()
+	c.released()
+}
+
+// released finishes the bookkeeping of an ended call.
+func (c *call) released() {
+	c.cn.remove(c)
+	if c.stop != nil {
+		c.stop()
+	}
+	c.wake()
+}
+
+func (c *call) dropItemsLocked() {
+	for i := c.head; i < len(c.items); i++ {
+		codec.PutBuffer(c.items[i])
+		c.items[i] = nil
+	}
+	c.items, c.head, c.size = nil, 0, 0
+}
+
+// frame encodes a control frame of the call: [seq, nil, rpc, typ].
+func (c *call) frame(typ codec.FrameType) *codec.Buffer {
+	b := codec.GetBuffer()
+	enc := codec.GetEncoder()
+	// A nil payload and no metadata cannot fail to encode.
+	_ = enc.Request(b, c.seq, c.name, typ, nil, nil)
+	codec.PutEncoder(enc)
+	return b
+}
+
+// send writes one message of the client's stream. It returns the call's
+// error if it has ended (io.EOF-like errors are the caller's business).
+func (c *call) send(ctx context.Context, v any) error {
+	if err := c.cn.waitSpace(ctx); err != nil {
+		return err
+	}
+	b := codec.GetBuffer()
+	enc := codec.GetEncoder()
+	err := enc.Request(b, c.seq, c.name, codec.TypeMessage, v, nil)
+	codec.PutEncoder(enc)
+	if err != nil {
+		codec.PutBuffer(b)
+		return fmt.Errorf("clientgo: encoding a message for %q: %w", c.name, err)
+	}
+	c.mu.Lock()
+	if c.sendClosed {
+		err := c.sendErrLocked()
+		c.mu.Unlock()
+		codec.PutBuffer(b)
+		return err
+	}
+	// Enqueued under c.mu, so that it cannot pass the CANCEL that finish
+	// writes when the server ends the call.
+	c.cn.enqueue(b)
+	c.mu.Unlock()
+	return nil
+}
+
+// closeSend writes END_OF_STREAM, once.
+func (c *call) closeSend() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.sendClosed {
+		if c.ended {
+			return c.sendErrLocked()
+		}
+		return nil
+	}
+	c.sendClosed = true
+	c.cn.enqueue(c.frame(codec.TypeEndOfStream))
+	return nil
+}
+
+func (c *call) sendErrLocked() error {
+	if c.ended {
+		if c.err != nil {
+			return c.err
+		}
+		return io.EOF
+	}
+	return errSendClosed
+}
+
+// outcome returns how the call ended, once it has. The result buffer
+// passes to the caller.
+func (c *call) outcome() (result *codec.Buffer, leading, trailing rpc.Metadata, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	result, c.result = c.result, nil
+	return result, c.leading, c.trailing, c.err
+}
+
+func (c *call) metadata() (leading, trailing rpc.Metadata) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.leading, c.trailing
+}
+
+// Call makes a unary call: it sends req to the handler name and returns
+// its decoded result.
+//
+// The call's context bounds it: when ctx ends, the client sends CANCEL
+// and Call returns ctx.Err() at once. A deadline on ctx also travels to
+// the server as request metadata ([rpc.TimeoutKey]), rounded up to the
+// millisecond so that the server never gives up before the client.
+//
+// A server error is an [*rpc.Error] with [rpc.IsWireError] true. A
+// connection lost before the result arrived gives [ErrConnectionLost];
+// a closed client gives [ErrClosed]. While the client is reconnecting,
+// Call waits for the connection (or for ctx to end).
+func Call[Req, Res any](ctx context.Context, c *Client, name string, req Req, opts ...CallOption) (Res, error) {
+	var res Res
+	var cc callConfig
+	if len(opts) > 0 {
+		cc = newCallConfig(opts)
+	}
+	cl, err := c.start(ctx, name, rpc.Unary, req, cc.md)
+	if err != nil {
+		return res, err
+	}
+	select {
+	case <-cl.done:
+	case <-ctx.Done():
+		if cl.cancel(ctx.Err()) {
+			return res, ctx.Err()
+		}
+		// The call ended meanwhile: use its outcome.
+	}
+	b, leading, trailing, err := cl.outcome()
+	if cc.header != nil {
+		*cc.header = leading
+	}
+	if cc.trailer != nil {
+		*cc.trailer = trailing
+	}
+	if err != nil {
+		return res, err
+	}
+	err = codec.Unmarshal(b.B, &res)
+	codec.PutBuffer(b)
+	if err != nil {
+		return res, fmt.Errorf("clientgo: decoding the result of %q into %T: %w", name, res, err)
+	}
+	return res, nil
+}

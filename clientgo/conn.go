@@ -1,0 +1,303 @@
+package clientgo
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/swillorg/swill-go/codec"
+	"github.com/swillorg/swill-go/transport"
+)
+
+// conn is one transport connection of a Client and the calls open on it.
+// The transport's reader delivers frames to it (HandleMessage) and never
+// blocks on a consumer; a writer goroutine, running only while frames are
+// queued, writes them out.
+type conn struct {
+	cl     *Client
+	tc     transport.Conn
+	lastRx atomic.Int64 // unix nanoseconds of the last frame received
+
+	// done is closed once the connection has ended and every call open on
+	// it has been failed; err holds the error those calls got.
+	done chan struct{}
+	err  error
+
+	mu    sync.Mutex
+	calls map[int64]*call
+	dead  bool
+
+	// The write path: frames are queued and a writer goroutine, started
+	// when the queue becomes non-empty, writes each as its own message and
+	// flushes when the queue is momentarily empty, so that a burst of
+	// frames shares one system call.
+	wmu     sync.Mutex
+	queue   []*codec.Buffer
+	spare   []*codec.Buffer
+	queued  int
+	writing bool
+	wclosed bool
+	space   chan struct{} // closed when queued drops below the limit
+	wg      sync.WaitGroup
+
+	// Keepalive: a timer, no goroutine while it waits.
+	kmu      sync.Mutex
+	ktimer   *time.Timer
+	kstopped bool
+	kwg      sync.WaitGroup
+}
+
+func newConn(cl *Client, tc transport.Conn) *conn {
+	cn := &conn{cl: cl, tc: tc, done: make(chan struct{}), calls: map[int64]*call{}}
+	cn.lastRx.Store(time.Now().UnixNano())
+	return cn
+}
+
+// register adds c to the open calls; it reports false when the connection
+// has already ended.
+func (cn *conn) register(c *call) bool {
+	cn.mu.Lock()
+	defer cn.mu.Unlock()
+	if cn.dead {
+		return false
+	}
+	cn.calls[c.seq] = c
+	return true
+}
+
+func (cn *conn) remove(c *call) {
+	cn.mu.Lock()
+	if cn.calls[c.seq] == c {
+		delete(cn.calls, c.seq)
+	}
+	cn.mu.Unlock()
+}
+
+func (cn *conn) find(seq int64) *call {
+	cn.mu.Lock()
+	c := cn.calls[seq]
+	cn.mu.Unlock()
+	return c
+}
+
+// HandleMessage implements [transport.Handler]: it decodes one response
+// frame and hands it to its call without blocking.
+func (cn *conn) HandleMessage(typ transport.MessageType, data []byte) {
+	cn.lastRx.Store(time.Now().UnixNano())
+	if typ != transport.Binary {
+		cn.cl.cfg.logger.Warn("clientgo: text frame received, closing the connection")
+		cn.tc.Close(transport.StatusUnsupportedData, "swill/1 frames are binary MsgPack")
+		return
+	}
+	var f codec.Response
+	if err := codec.ParseResponse(data, &f); err != nil {
+		var fe *codec.FrameError
+		if errors.As(err, &fe) && fe.HasSeq {
+			if c := cn.find(fe.Seq); c != nil {
+				c.cancel(&protocolError{reason: err.Error()})
+				return
+			}
+		}
+		cn.cl.cfg.logger.Warn("clientgo: malformed frame dropped", "err", err)
+		return
+	}
+	c := cn.find(f.Seq)
+	if c == nil {
+		// A late frame of a call that was cancelled or has failed.
+		cn.cl.cfg.logger.Debug("clientgo: frame for no open call dropped", "seq", f.Seq, "type", f.Type)
+		return
+	}
+	c.deliver(&f)
+}
+
+// HandleClose implements [transport.Handler]: every open call fails, the
+// writer and the keepalive stop, and the client is told.
+func (cn *conn) HandleClose(err error) {
+	cn.stopKeepalive()
+	cn.mu.Lock()
+	cn.dead = true
+	calls := cn.calls
+	cn.calls = nil
+	cn.mu.Unlock()
+
+	cn.wmu.Lock()
+	cn.wclosed = true
+	if cn.space != nil {
+		close(cn.space)
+		cn.space = nil
+	}
+	cn.wmu.Unlock()
+	cn.wg.Wait()
+	cn.wmu.Lock()
+	for _, b := range cn.queue {
+		codec.PutBuffer(b)
+	}
+	cn.queue, cn.queued = nil, 0
+	cn.wmu.Unlock()
+
+	var cause error
+	if cn.cl.isClosed() {
+		cause = ErrClosed
+	} else {
+		cause = lostError(err)
+	}
+	cn.err = cause
+	for _, c := range calls {
+		c.fail(cause)
+	}
+	close(cn.done)
+	cn.cl.lost(cn, err)
+}
+
+// enqueue hands a frame to the writer, starting it when idle. Frames for
+// an ended connection are dropped; its calls fail on their own.
+func (cn *conn) enqueue(b *codec.Buffer) {
+	cn.wmu.Lock()
+	if cn.wclosed {
+		cn.wmu.Unlock()
+		codec.PutBuffer(b)
+		return
+	}
+	cn.queue = append(cn.queue, b)
+	cn.queued += len(b.B)
+	if !cn.writing {
+		cn.writing = true
+		cn.wg.Add(1)
+		go cn.writeLoop()
+	}
+	cn.wmu.Unlock()
+}
+
+// waitSpace blocks while more than the send queue limit is waiting to be
+// written.
+func (cn *conn) waitSpace(ctx context.Context) error {
+	limit := cn.cl.cfg.sendQueue
+	for {
+		cn.wmu.Lock()
+		if cn.wclosed || cn.queued < limit {
+			cn.wmu.Unlock()
+			return nil
+		}
+		if cn.space == nil {
+			cn.space = make(chan struct{})
+		}
+		ch := cn.space
+		cn.wmu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func (cn *conn) writeLoop() {
+	defer cn.wg.Done()
+	limit := cn.cl.cfg.sendQueue
+	for {
+		cn.wmu.Lock()
+		if len(cn.queue) == 0 || cn.wclosed {
+			cn.writing = false
+			cn.wmu.Unlock()
+			return
+		}
+		batch := cn.queue
+		cn.queue = cn.spare[:0]
+		cn.spare = nil
+		cn.wmu.Unlock()
+
+		n := 0
+		var err error
+		for i, b := range batch {
+			if err == nil {
+				err = cn.tc.WriteMessage(b.B)
+			}
+			n += len(b.B)
+			codec.PutBuffer(b)
+			batch[i] = nil
+		}
+
+		cn.wmu.Lock()
+		cn.queued -= n
+		if cn.space != nil && cn.queued < limit {
+			close(cn.space)
+			cn.space = nil
+		}
+		cn.spare = batch[:0]
+		more := len(cn.queue) > 0
+		cn.wmu.Unlock()
+		if err == nil && !more {
+			err = cn.tc.Flush()
+		}
+		if err != nil {
+			// The reader sees the connection end and fails the calls.
+			if !errors.Is(err, transport.ErrClosed) {
+				cn.cl.cfg.logger.Warn("clientgo: write failed, closing the connection", "err", err)
+			}
+			cn.wmu.Lock()
+			cn.writing = false
+			cn.wclosed = true
+			cn.wmu.Unlock()
+			cn.tc.Close(transport.StatusGoingAway, "write failed")
+			return
+		}
+	}
+}
+
+// startKeepalive arms the keepalive timer.
+func (cn *conn) startKeepalive() {
+	interval := cn.cl.cfg.pingInterval
+	if interval <= 0 {
+		return
+	}
+	cn.kmu.Lock()
+	if !cn.kstopped {
+		cn.ktimer = time.AfterFunc(interval, cn.keepalive)
+	}
+	cn.kmu.Unlock()
+}
+
+// keepalive runs when the timer fires: it pings a connection that has been
+// silent for the interval, and closes it when the pong does not come.
+func (cn *conn) keepalive() {
+	cn.kmu.Lock()
+	if cn.kstopped {
+		cn.kmu.Unlock()
+		return
+	}
+	cn.kwg.Add(1)
+	cn.kmu.Unlock()
+	defer cn.kwg.Done()
+
+	interval := cn.cl.cfg.pingInterval
+	next := interval
+	if idle := time.Since(time.Unix(0, cn.lastRx.Load())); idle < interval {
+		next = interval - idle
+	} else {
+		ctx, cancel := context.WithTimeout(context.Background(), cn.cl.cfg.pingTimeout)
+		err := cn.tc.Ping(ctx)
+		cancel()
+		if err != nil {
+			cn.cl.cfg.logger.Warn("clientgo: keepalive failed, closing the connection", "err", err)
+			cn.tc.Close(transport.StatusGoingAway, "keepalive timeout")
+			return
+		}
+	}
+	cn.kmu.Lock()
+	if !cn.kstopped {
+		cn.ktimer.Reset(next)
+	}
+	cn.kmu.Unlock()
+}
+
+func (cn *conn) stopKeepalive() {
+	cn.kmu.Lock()
+	cn.kstopped = true
+	if cn.ktimer != nil {
+		cn.ktimer.Stop()
+	}
+	cn.kmu.Unlock()
+	cn.kwg.Wait()
+}

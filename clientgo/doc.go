@@ -1,0 +1,84 @@
+// Package clientgo is the Go client of swill/1 servers: swill-go servers
+// and the reference Python Swill.
+//
+// [Dial] opens a [Client], one WebSocket connection shared by every call
+// made on it. Calls are typed functions, one per kind of call:
+//
+//	c, err := clientgo.Dial(ctx, "ws://127.0.0.1:8080/ws")
+//	sum, err := clientgo.Call[[2]int, int](ctx, c, "add", [2]int{1, 2})
+//
+//	stream, err := clientgo.CallServerStream[int, int](ctx, c, "countdown", 3)
+//	for n, err := range stream.All() { ... }
+//
+//	up, err := clientgo.CallClientStream[int, int](ctx, c, "sum")
+//	up.Send(1); up.Send(2)
+//	total, err := up.CloseAndReceive()
+//
+//	echo, err := clientgo.CallBidiStream[string, string](ctx, c, "echo")
+//
+// Requests and responses are encoded with MsgPack; struct fields are named
+// by their msgpack tag, or their json tag when there is none. The examples
+// are the quickest way in.
+//
+// # Metadata
+//
+// [WithMetadata] adds request metadata to a call. The server's leading and
+// trailing metadata are returned through [WithHeader] and [WithTrailer],
+// and by the Header and Trailer methods of the stream types.
+//
+// # Errors
+//
+// A call the server failed returns an [*rpc.Error], the type the server's
+// handlers return, decoded from the ERROR frame: errors.As gives its Code,
+// Message and Data, and [rpc.IsWireError] is true. The Data of a
+// validation error ([rpc.CodeValidation]) is the per-field report, a
+// map[string]any keyed by field name.
+//
+// Errors that did not come from the server are never *rpc.Error values:
+// [ErrConnectionLost] (wrapping the transport's error) for calls open when
+// the connection broke, [ErrClosed] after [Client.Close], [ErrSlowConsumer]
+// for a stream whose reader fell too far behind, ctx.Err() for a cancelled
+// call, and plain errors for requests or responses that do not encode or
+// decode.
+//
+// # Cancellation and deadlines
+//
+// A call's context is its only control. When it ends, the client sends
+// CANCEL to the server, which cancels the handler's context, and the call
+// returns ctx.Err() at once. A context deadline is also sent as the request
+// metadata [rpc.TimeoutKey] ("swill-timeout-ms", the milliseconds left,
+// rounded up): swill-go servers give the handler a context with the same
+// deadline.
+//
+// # Connection loss and reconnection
+//
+// When the connection breaks, every open call fails at once with
+// [ErrConnectionLost]; none is retried, since the client cannot know
+// whether the server ran it. The client then reconnects in the background
+// with exponential backoff and jitter ([ReconnectPolicy], [WithReconnect],
+// [WithoutReconnect]). Calls made meanwhile wait for the new connection or
+// for their context to end. [Client.State], [Client.WaitForStateChange]
+// and [WithStateHook] tell the application when the connection goes down
+// and comes back, for instance to reopen its streams. A keepalive ping
+// ([WithKeepalive]) finds connections that died silently.
+//
+// # Backpressure
+//
+// The connection's reader never waits for a consumer: blocking it would
+// stall every other call on the connection and, once the server's send
+// queue filled up, get the connection dropped by the server. Instead each
+// response stream buffers at most a bounded number of messages and bytes
+// that its consumer has not received yet ([WithStreamBuffer]; 1024
+// messages and 8 MiB by default). A stream that would exceed the bound is
+// cancelled on the server and ends with [ErrSlowConsumer]; other calls are
+// unaffected. Memory therefore stays bounded whatever the server sends.
+// In the other direction, Send on a stream waits while more than 1 MiB is
+// queued for the network.
+//
+// # Goroutines
+//
+// A connected client has one goroutine, the transport's reader; a writer
+// runs only while frames are waiting to go out, and a reconnection
+// goroutine only while the client is reconnecting. [Client.Close] waits
+// for all of them.
+package clientgo
