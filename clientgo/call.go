@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"time"
 
 	"github.com/swillorg/swill-go/codec"
 	"github.com/swillorg/swill-go/rpc"
@@ -13,6 +14,7 @@ import (
 // call is the untyped state of one call: what the reader delivered and
 // how the call ended. The typed wrappers (Call, ServerStream, ...) decode.
 type call struct {
+	ctx  context.Context
 	cn   *conn
 	seq  int64
 	name string
@@ -293,6 +295,20 @@ func (c *call) outcome() (result *codec.Buffer, leading, trailing rpc.Metadata, 
 	return result, c.leading, c.trailing, c.err
 }
 
+// userErr is the error the caller sees for the call's error err. The
+// server's 408 for a deadline that came from the call's context is
+// reported as context.DeadlineExceeded, as the client's own timer would
+// have: both fire at about the same time and either may win.
+func (c *call) userErr(err error) error {
+	if err == nil || !rpc.IsWireError(err) || rpc.CodeOf(err) != rpc.CodeTimeout {
+		return err
+	}
+	if d, ok := c.ctx.Deadline(); ok && !time.Now().Before(d) {
+		return context.DeadlineExceeded
+	}
+	return err
+}
+
 func (c *call) metadata() (leading, trailing rpc.Metadata) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -337,7 +353,7 @@ func Call[Req, Res any](ctx context.Context, c *Client, name string, req Req, op
 		*cc.trailer = trailing
 	}
 	if err != nil {
-		return res, err
+		return res, cl.userErr(err)
 	}
 	err = codec.Unmarshal(b.B, &res)
 	codec.PutBuffer(b)

@@ -241,7 +241,7 @@ func (c *Client) start(ctx context.Context, name string, kind rpc.Kind, req any,
 			codec.PutBuffer(b)
 			return nil, fmt.Errorf("clientgo: encoding the request for %q: %w", name, err)
 		}
-		cl := &call{cn: cn, seq: seq, name: name, kind: kind, done: make(chan struct{})}
+		cl := &call{ctx: ctx, cn: cn, seq: seq, name: name, kind: kind, done: make(chan struct{})}
 		if kind.ResponseStreams() {
 			cl.signal = make(chan struct{}, 1)
 		}

@@ -44,7 +44,7 @@ func (r *receiver[Res]) recv() (Res, error) {
 		if err == nil {
 			err = io.EOF
 		}
-		return v, err
+		return v, r.cl.userErr(err)
 	}
 	err = codec.Unmarshal(b.B, &v)
 	codec.PutBuffer(b)
@@ -95,7 +95,7 @@ func (r *receiver[Res]) err() error {
 	if !r.cl.ended {
 		return nil
 	}
-	return r.cl.err
+	return r.cl.userErr(r.cl.err)
 }
 
 func (r *receiver[Res]) close() {
@@ -215,7 +215,7 @@ func (s *ClientStream[Req, Res]) CloseAndReceive() (Res, error) {
 		*s.cc.trailer = trailing
 	}
 	if err != nil {
-		return res, err
+		return res, s.cl.userErr(err)
 	}
 	if b == nil {
 		return res, fmt.Errorf("clientgo: the result of %q was already received", s.cl.name)

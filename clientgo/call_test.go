@@ -1,0 +1,476 @@
+package clientgo_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/swillorg/swill-go/clientgo"
+	"github.com/swillorg/swill-go/rpc"
+)
+
+func TestMetadataEveryKind(t *testing.T) {
+	srv, _ := startServer(t)
+	c := dial(t, srv.URL)
+	md := rpc.Metadata{"token": "abc"}
+
+	t.Run("unary", func(t *testing.T) {
+		var header, trailer rpc.Metadata
+		got, err := clientgo.Call[int, int](context.Background(), c, "md_unary", 5,
+			clientgo.WithMetadata(md), clientgo.WithHeader(&header), clientgo.WithTrailer(&trailer))
+		require.NoError(t, err)
+		assert.Equal(t, 5, got)
+		assert.Equal(t, rpc.Metadata{"kind": "unary"}, header)
+		assert.Equal(t, rpc.Metadata{"request": map[string]any{"token": "abc"}}, trailer)
+	})
+
+	t.Run("server stream", func(t *testing.T) {
+		var header, trailer rpc.Metadata
+		s, err := clientgo.CallServerStream[int, int](context.Background(), c, "md_server", 2,
+			clientgo.WithMetadata(md), clientgo.WithHeader(&header), clientgo.WithTrailer(&trailer))
+		require.NoError(t, err)
+		var got []int
+		for v, err := range s.All() {
+			require.NoError(t, err)
+			got = append(got, v)
+		}
+		assert.Equal(t, []int{0, 1}, got)
+		assert.Equal(t, rpc.Metadata{"kind": "server_stream"}, s.Header())
+		assert.Equal(t, rpc.Metadata{"request": map[string]any{"token": "abc"}}, s.Trailer())
+		assert.Equal(t, s.Header(), header)
+		assert.Equal(t, s.Trailer(), trailer)
+	})
+
+	t.Run("client stream", func(t *testing.T) {
+		var header, trailer rpc.Metadata
+		s, err := clientgo.CallClientStream[int, int](context.Background(), c, "md_client",
+			clientgo.WithMetadata(md), clientgo.WithHeader(&header), clientgo.WithTrailer(&trailer))
+		require.NoError(t, err)
+		require.NoError(t, s.Send(1))
+		require.NoError(t, s.Send(2))
+		got, err := s.CloseAndReceive()
+		require.NoError(t, err)
+		assert.Equal(t, 3, got)
+		assert.Equal(t, rpc.Metadata{"kind": "client_stream"}, header)
+		assert.Equal(t, rpc.Metadata{"request": map[string]any{"token": "abc"}}, trailer)
+		assert.Equal(t, header, s.Header())
+		assert.Equal(t, trailer, s.Trailer())
+	})
+
+	t.Run("bidi", func(t *testing.T) {
+		var header, trailer rpc.Metadata
+		s, err := clientgo.CallBidiStream[int, int](context.Background(), c, "md_bidi",
+			clientgo.WithMetadata(md), clientgo.WithHeader(&header), clientgo.WithTrailer(&trailer))
+		require.NoError(t, err)
+		require.NoError(t, s.Send(4))
+		v, err := s.Recv()
+		require.NoError(t, err)
+		assert.Equal(t, 40, v)
+		assert.Equal(t, rpc.Metadata{"kind": "bidi_stream"}, s.Header())
+		require.NoError(t, s.CloseSend())
+		_, err = s.Recv()
+		require.Equal(t, io.EOF, err)
+		assert.Equal(t, rpc.Metadata{"request": map[string]any{"token": "abc"}}, s.Trailer())
+		assert.Equal(t, rpc.Metadata{"kind": "bidi_stream"}, header)
+		assert.Equal(t, s.Trailer(), trailer)
+	})
+}
+
+func TestCancel(t *testing.T) {
+	srv, p := startServer(t)
+	c := dial(t, srv.URL)
+
+	// returnsAtOnce checks that err is the context's error and came
+	// quickly after the cancellation.
+	returnsAtOnce := func(t *testing.T, cancelled time.Time, err error) {
+		t.Helper()
+		assert.Equal(t, context.Canceled, err)
+		assert.Less(t, time.Since(cancelled), time.Second, "the call returns at once")
+	}
+
+	t.Run("unary", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		errc := make(chan error, 1)
+		var at time.Time
+		go func() {
+			_, err := clientgo.Call[any, int](ctx, c, "block", nil)
+			errc <- err
+		}()
+		p.waitStarted(t, "block")
+		at = time.Now()
+		cancel()
+		select {
+		case err := <-errc:
+			returnsAtOnce(t, at, err)
+		case <-time.After(wait):
+			t.Fatal("Call did not return after cancel")
+		}
+		assert.Equal(t, context.Canceled, p.waitEnded(t), "the handler's context was cancelled")
+	})
+
+	t.Run("server stream", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		s, err := clientgo.CallServerStream[any, int](ctx, c, "ticker", nil)
+		require.NoError(t, err)
+		p.waitStarted(t, "ticker")
+		_, err = s.Recv()
+		require.NoError(t, err)
+		at := time.Now()
+		cancel()
+		for err == nil {
+			_, err = s.Recv()
+		}
+		returnsAtOnce(t, at, err)
+		assert.Equal(t, context.Canceled, s.Err())
+		assert.Equal(t, context.Canceled, p.waitEnded(t))
+	})
+
+	t.Run("server stream Close", func(t *testing.T) {
+		s, err := clientgo.CallServerStream[any, int](context.Background(), c, "ticker", nil)
+		require.NoError(t, err)
+		p.waitStarted(t, "ticker")
+		require.NoError(t, s.Close())
+		_, err = s.Recv()
+		assert.Error(t, err)
+		assert.NotEqual(t, io.EOF, err)
+		assert.Equal(t, context.Canceled, p.waitEnded(t))
+	})
+
+	t.Run("break out of All", func(t *testing.T) {
+		s, err := clientgo.CallServerStream[any, int](context.Background(), c, "ticker", nil)
+		require.NoError(t, err)
+		p.waitStarted(t, "ticker")
+		for v, err := range s.All() {
+			require.NoError(t, err)
+			if v == 3 {
+				break
+			}
+		}
+		assert.Equal(t, context.Canceled, p.waitEnded(t), "leaving the loop cancels the stream")
+	})
+
+	t.Run("client stream", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		s, err := clientgo.CallClientStream[int, int](ctx, c, "collect")
+		require.NoError(t, err)
+		p.waitStarted(t, "collect")
+		require.NoError(t, s.Send(1))
+		done := make(chan error, 1)
+		go func() {
+			_, err := s.CloseAndReceive()
+			done <- err
+		}()
+		// The handler waits for more than END_OF_STREAM? No: it returns
+		// at END_OF_STREAM; cancel before sending it.
+		at := time.Now()
+		cancel()
+		select {
+		case err := <-done:
+			returnsAtOnce(t, at, err)
+		case <-time.After(wait):
+			t.Fatal("CloseAndReceive did not return after cancel")
+		}
+		err = p.waitEnded(t)
+		// The CANCEL and the END_OF_STREAM race; the handler either saw
+		// its context cancelled or the stream end before it.
+		if err != nil {
+			assert.Equal(t, context.Canceled, err)
+		}
+		assert.Equal(t, context.Canceled, s.Send(2))
+	})
+
+	t.Run("client stream before end", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		s, err := clientgo.CallClientStream[int, int](ctx, c, "collect")
+		require.NoError(t, err)
+		p.waitStarted(t, "collect")
+		require.NoError(t, s.Send(1))
+		cancel()
+		assert.Equal(t, context.Canceled, p.waitEnded(t))
+		_, err = s.CloseAndReceive()
+		assert.Equal(t, context.Canceled, err)
+	})
+
+	t.Run("bidi", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		s, err := clientgo.CallBidiStream[string, string](ctx, c, "chat")
+		require.NoError(t, err)
+		p.waitStarted(t, "chat")
+		require.NoError(t, s.Send("hi"))
+		got, err := s.Recv()
+		require.NoError(t, err)
+		assert.Equal(t, "re: hi", got)
+		errc := make(chan error, 1)
+		go func() {
+			_, err := s.Recv()
+			errc <- err
+		}()
+		at := time.Now()
+		cancel()
+		select {
+		case err := <-errc:
+			returnsAtOnce(t, at, err)
+		case <-time.After(wait):
+			t.Fatal("Recv did not return after cancel")
+		}
+		assert.Equal(t, context.Canceled, p.waitEnded(t))
+		assert.Equal(t, context.Canceled, s.Send("more"))
+	})
+
+	t.Run("already cancelled", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		_, err := clientgo.Call[[2]int, int](ctx, c, "add", [2]int{1, 2})
+		assert.Equal(t, context.Canceled, err)
+		_, err = clientgo.CallServerStream[int, int](ctx, c, "countdown", 1)
+		assert.Equal(t, context.Canceled, err)
+	})
+
+	// The connection is still fine for other calls.
+	sum, err := clientgo.Call[[2]int, int](context.Background(), c, "add", [2]int{2, 3})
+	require.NoError(t, err)
+	assert.Equal(t, 5, sum)
+}
+
+func TestDeadline(t *testing.T) {
+	srv, p := startServer(t)
+	c := dial(t, srv.URL)
+
+	t.Run("propagated", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		d, err := clientgo.Call[any, Deadline](ctx, c, "deadline", nil)
+		require.NoError(t, err)
+		assert.True(t, d.Has, "the handler's context has a deadline")
+		assert.InDelta(t, 3000, d.LeftMS, 1000, "the handler sees about the client's deadline")
+		assert.LessOrEqual(t, d.LeftMS, int64(3000))
+	})
+
+	t.Run("none", func(t *testing.T) {
+		d, err := clientgo.Call[any, Deadline](context.Background(), c, "deadline", nil)
+		require.NoError(t, err)
+		assert.False(t, d.Has)
+	})
+
+	t.Run("metadata", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+		defer cancel()
+		md, err := clientgo.Call[any, rpc.Metadata](ctx, c, "metadata", nil)
+		require.NoError(t, err)
+		ms, ok := md[rpc.TimeoutKey]
+		require.True(t, ok)
+		assert.InDelta(t, 1500, toInt(t, ms), 500)
+	})
+
+	t.Run("expires", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		_, err := clientgo.Call[any, int](ctx, c, "block", nil)
+		assert.Equal(t, context.DeadlineExceeded, err)
+		assert.Less(t, time.Since(start), time.Second)
+		p.waitStarted(t, "block")
+		assert.Error(t, p.waitEnded(t), "the handler's context ended")
+	})
+
+	t.Run("stream", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		s, err := clientgo.CallServerStream[any, int](ctx, c, "ticker", nil)
+		require.NoError(t, err)
+		p.waitStarted(t, "ticker")
+		for err == nil {
+			_, err = s.Recv()
+		}
+		assert.Equal(t, context.DeadlineExceeded, err)
+		assert.Error(t, p.waitEnded(t))
+	})
+}
+
+func toInt(t *testing.T, v any) int64 {
+	t.Helper()
+	switch n := v.(type) {
+	case int8:
+		return int64(n)
+	case int16:
+		return int64(n)
+	case int32:
+		return int64(n)
+	case int64:
+		return n
+	case uint8:
+		return int64(n)
+	case uint16:
+		return int64(n)
+	case uint32:
+		return int64(n)
+	case uint64:
+		return int64(n)
+	}
+	t.Fatalf("not an integer: %T", v)
+	return 0
+}
+
+func TestConcurrentCalls(t *testing.T) {
+	srv, _ := startServer(t)
+	c := dial(t, srv.URL)
+	const goroutines, perGoroutine = 50, 20 // 1,000 calls
+	var wg sync.WaitGroup
+	errs := make(chan error, goroutines*perGoroutine)
+	for g := 0; g < goroutines; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < perGoroutine; i++ {
+				a, b := g*1000, i
+				sum, err := clientgo.Call[[2]int, int](context.Background(), c, "add", [2]int{a, b})
+				if err != nil {
+					errs <- err
+					continue
+				}
+				if sum != a+b {
+					errs <- fmt.Errorf("add(%d, %d) = %d", a, b, sum)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+func TestConcurrentStreams(t *testing.T) {
+	srv, _ := startServer(t)
+	c := dial(t, srv.URL)
+	var wg sync.WaitGroup
+	for g := 0; g < 20; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			n := g + 1
+			s, err := clientgo.CallServerStream[int, int](context.Background(), c, "countdown", n)
+			if !assert.NoError(t, err) {
+				return
+			}
+			want := n
+			for v, err := range s.All() {
+				if !assert.NoError(t, err) {
+					return
+				}
+				assert.Equal(t, want, v)
+				want--
+			}
+			assert.Equal(t, 0, want)
+			up, err := clientgo.CallClientStream[int, int](context.Background(), c, "sum")
+			if !assert.NoError(t, err) {
+				return
+			}
+			for i := 1; i <= n; i++ {
+				assert.NoError(t, up.Send(i))
+			}
+			total, err := up.CloseAndReceive()
+			assert.NoError(t, err)
+			assert.Equal(t, n*(n+1)/2, total)
+		}()
+	}
+	wg.Wait()
+}
+
+func TestSlowConsumer(t *testing.T) {
+	srv, p := startServer(t)
+	c := dial(t, srv.URL, clientgo.WithStreamBuffer(8, 0))
+	s, err := clientgo.CallServerStream[int, int](context.Background(), c, "flood", 1_000_000)
+	require.NoError(t, err)
+	p.waitStarted(t, "flood")
+	// A consumer that takes nothing: the buffer fills, the client cancels
+	// the stream instead of growing.
+	assert.Equal(t, context.Canceled, p.waitEnded(t), "the server's handler was cancelled")
+	received := 0
+	for {
+		_, err = s.Recv()
+		if err != nil {
+			break
+		}
+		received++
+	}
+	assert.ErrorIs(t, err, clientgo.ErrSlowConsumer)
+	assert.LessOrEqual(t, received, 8)
+	assert.False(t, rpc.IsWireError(err))
+
+	// The connection and other calls are unaffected.
+	sum, err := clientgo.Call[[2]int, int](context.Background(), c, "add", [2]int{1, 1})
+	require.NoError(t, err)
+	assert.Equal(t, 2, sum)
+
+	// A consumer that keeps up gets everything, with the same buffer.
+	s, err = clientgo.CallServerStream[int, int](context.Background(), c, "countdown", 5)
+	require.NoError(t, err)
+	n := 0
+	for _, err := range s.All() {
+		require.NoError(t, err)
+		n++
+	}
+	assert.Equal(t, 5, n)
+}
+
+func TestClosedClient(t *testing.T) {
+	srv, p := startServer(t)
+	c := dial(t, srv.URL)
+	s, err := clientgo.CallServerStream[any, int](context.Background(), c, "ticker", nil)
+	require.NoError(t, err)
+	p.waitStarted(t, "ticker")
+	errc := make(chan error, 1)
+	go func() {
+		_, err := clientgo.Call[any, int](context.Background(), c, "block", nil)
+		errc <- err
+	}()
+	p.waitStarted(t, "block")
+
+	require.NoError(t, c.Close())
+	assert.Equal(t, clientgo.StateClosed, c.State())
+	assert.ErrorIs(t, <-errc, clientgo.ErrClosed)
+	for err == nil {
+		_, err = s.Recv()
+	}
+	assert.ErrorIs(t, err, clientgo.ErrClosed)
+	_, err = clientgo.Call[[2]int, int](context.Background(), c, "add", [2]int{1, 2})
+	assert.ErrorIs(t, err, clientgo.ErrClosed)
+	assert.NoError(t, c.Close(), "a second Close")
+	for range 2 {
+		assert.Error(t, p.waitEnded(t), "the server cancels the handlers of a closed connection")
+	}
+}
+
+func TestSendAfterServerEnded(t *testing.T) {
+	srv, _ := startServer(t)
+	c := dial(t, srv.URL)
+	s, err := clientgo.CallBidiStream[string, string](context.Background(), c, "chat")
+	require.NoError(t, err)
+	require.NoError(t, s.CloseSend())
+	_, err = s.Recv()
+	require.Equal(t, io.EOF, err)
+	assert.Equal(t, io.EOF, s.Send("late"), "Send after the server ended the call")
+	assert.NoError(t, s.Err())
+}
+
+func TestDialErrors(t *testing.T) {
+	srv, _ := startServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	_, err := clientgo.Dial(ctx, srv.URL+"/nope")
+	assert.Error(t, err, "wrong path")
+	_, err = clientgo.Dial(ctx, "ws://127.0.0.1:1/ws")
+	assert.Error(t, err, "nothing listening")
+	cctx, ccancel := context.WithCancel(context.Background())
+	ccancel()
+	_, err = clientgo.Dial(cctx, srv.URL)
+	assert.True(t, errors.Is(err, context.Canceled), "got %v", err)
+}
