@@ -1,5 +1,79 @@
 package swill
 
-// builtinHandlers returns swill.introspect and swill.describe.
-// PLACEHOLDER until introspection lands.
-func builtinHandlers(s *Server) []*Handler { return nil }
+import (
+	"context"
+	"strings"
+	"sync"
+
+	"github.com/swillorg/swill-go/codec"
+	"github.com/swillorg/swill-go/introspect"
+)
+
+// The names of the built-in calls.
+const (
+	// IntrospectRPC is the built-in server stream that lists the
+	// registered handlers in the reference Swill format, one
+	// [introspect.Entry] per handler in registration order.
+	IntrospectRPC = "swill.introspect"
+	// DescribeRPC is the built-in unary call that returns the
+	// [introspect.Document] of the whole service: every handler with its
+	// kind, doc, declared errors and JSON Schemas, and the service
+	// version.
+	DescribeRPC = "swill.describe"
+)
+
+// builtinHandlers returns swill.introspect and swill.describe. Both accept
+// any request value (clients send nil) and describe the handlers of
+// [Server.Handlers], never the built-in ones.
+func builtinHandlers(s *Server) []*Handler {
+	var (
+		mu     sync.Mutex
+		cached *introspect.Document
+		count  = -1
+	)
+	describe := func(ctx context.Context, _ codec.None) (*introspect.Document, error) {
+		hs := s.Handlers()
+		mu.Lock()
+		defer mu.Unlock()
+		// Handlers are only ever added, so their number tells whether the
+		// document is still current.
+		if len(hs) != count {
+			cached, count = introspect.NewDocument(s.Version(), specs(hs)), len(hs)
+		}
+		return cached, nil
+	}
+	list := func(ctx context.Context, _ codec.None, out chan<- introspect.Entry) error {
+		for _, spec := range specs(s.Handlers()) {
+			select {
+			case out <- introspect.NewEntry(spec):
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		return nil
+	}
+	return []*Handler{
+		ServerStream(IntrospectRPC, list, WithDoc("Lists the handlers of the service in the reference Swill format.")),
+		Unary(DescribeRPC, describe, WithDoc("Describes the service: handlers, kinds, docs, errors and JSON Schemas.")),
+	}
+}
+
+// specs describes handlers to package introspect, leaving out the
+// built-in ones.
+func specs(hs []*Handler) []introspect.Spec {
+	out := make([]introspect.Spec, 0, len(hs))
+	for _, h := range hs {
+		if strings.HasPrefix(h.name, "swill.") {
+			continue
+		}
+		out = append(out, introspect.Spec{
+			Name:     h.name,
+			Kind:     h.kind,
+			Doc:      h.doc,
+			Request:  h.reqType,
+			Response: h.resType,
+			Errors:   h.ErrorCodes(),
+		})
+	}
+	return out
+}
