@@ -100,7 +100,17 @@ func runIn[Req any](ctx context.Context, c *Call) (<-chan Req, func()) {
 			if !ok {
 				return
 			}
-			if err := c.conn.srv.admit(ctx, c, it.raw, it.v, hooks); err != nil {
+			// Hooks and validators are user code: a panic in them fails
+			// the call, as it would in the handler's goroutine.
+			err := func() (err error) {
+				defer func() {
+					if p := recover(); p != nil {
+						err = c.conn.srv.panicked(ctx, c, p)
+					}
+				}()
+				return c.conn.srv.admit(ctx, c, it.raw, it.v, hooks)
+			}()
+			if err != nil {
 				c.fail(err)
 				return
 			}
