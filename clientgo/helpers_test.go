@@ -157,6 +157,16 @@ func testHandlers(p *probe) []*swill.Handler {
 				}
 			}
 		}),
+		swill.ClientStream("hold", func(ctx context.Context, in <-chan int) (int, error) {
+			p.started <- "hold"
+			for range in {
+			}
+			// The client's stream is over; wait for the call to be
+			// cancelled.
+			<-ctx.Done()
+			p.ended <- ctx.Err()
+			return 0, ctx.Err()
+		}),
 		swill.BidiStream("chat", func(ctx context.Context, in <-chan string, out chan<- string) error {
 			p.started <- "chat"
 			for {

@@ -1,0 +1,27 @@
+package clientgo_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+
+	"github.com/swillorg/swill-go/examples/demo/demosvc"
+	"github.com/swillorg/swill-go/swill"
+)
+
+// startDemo serves the demo service on a loopback port for the examples
+// and returns its URL and a function that stops it.
+func startDemo() (url string, stop func()) {
+	srv := swill.NewServer()
+	if err := demosvc.Register(srv); err != nil {
+		panic(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/ws", srv)
+	hs := httptest.NewServer(mux)
+	return "ws" + strings.TrimPrefix(hs.URL, "http") + "/ws", func() {
+		hs.Close()
+		srv.Shutdown(context.Background())
+	}
+}
