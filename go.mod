@@ -5,6 +5,7 @@ go 1.24.0
 require (
 	github.com/coder/websocket v1.8.15
 	github.com/go-playground/validator/v10 v10.30.0
+	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3
 	github.com/stretchr/testify v1.12.1
 	github.com/vmihailenco/msgpack/v5 v5.4.1
 )
