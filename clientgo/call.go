@@ -45,7 +45,7 @@ func (c *call) deliver(f *codec.Response) {
 	switch f.Type {
 	case codec.TypeMetadata:
 		c.mu.Lock()
-		c.leading = c.leading.Merge(f.Leading)
+		c.leading = mergeMD(c.leading, f.Leading)
 		c.mu.Unlock()
 		c.wake()
 	case codec.TypeError:
@@ -90,11 +90,23 @@ func (c *call) push(b *codec.Buffer, leading rpc.Metadata) {
 		c.cancel(fmt.Errorf("%w (%d messages, %d bytes waiting)", ErrSlowConsumer, n, size))
 		return
 	}
-	c.leading = c.leading.Merge(leading)
+	c.leading = mergeMD(c.leading, leading)
 	c.items = append(c.items, b)
 	c.size += len(b.B)
 	c.mu.Unlock()
 	c.wake()
+}
+
+// mergeMD returns a merged with b, without changing a: callers may hold
+// the map a returned by Header.
+func mergeMD(a, b rpc.Metadata) rpc.Metadata {
+	if len(b) == 0 {
+		return a
+	}
+	if a == nil {
+		return b
+	}
+	return a.Clone().Merge(b)
 }
 
 func (c *call) wake() {
@@ -164,7 +176,7 @@ func (c *call) finish(err error, leading, trailing rpc.Metadata, result *codec.B
 		}
 		return
 	}
-	c.leading = c.leading.Merge(leading)
+	c.leading = mergeMD(c.leading, leading)
 	c.trailing = trailing
 	c.result = result
 	if c.kind.RequestStreams() && !c.sendClosed {

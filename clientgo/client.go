@@ -131,9 +131,12 @@ func (c *Client) lost(cn *conn, err error) {
 func (c *Client) reconnect() {
 	defer c.wg.Done()
 	p := c.cfg.reconnect
-	timer := time.NewTimer(0)
-	defer timer.Stop()
-	<-timer.C
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
 	for attempt := 0; ; attempt++ {
 		if p.MaxAttempts > 0 && attempt >= p.MaxAttempts {
 			c.mu.Lock()
@@ -143,7 +146,11 @@ func (c *Client) reconnect() {
 			c.mu.Unlock()
 			return
 		}
-		timer.Reset(p.delay(attempt))
+		if timer == nil {
+			timer = time.NewTimer(p.delay(attempt))
+		} else {
+			timer.Reset(p.delay(attempt))
+		}
 		select {
 		case <-timer.C:
 		case <-c.ctx.Done():
