@@ -1,0 +1,211 @@
+package gobwasws
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gobwas/ws"
+
+	"github.com/swillorg/swill-go/transport"
+	"github.com/swillorg/swill-go/transport/internal/wsconn"
+)
+
+// readBufferSize is the size of each connection's read buffer; messages
+// up to this size are delivered from it without a copy.
+const readBufferSize = 4096
+
+// Transport is a [transport.Acceptor] and [transport.Dialer] on
+// github.com/gobwas/ws. Its zero value is ready to use.
+type Transport struct {
+	// WriteTimeout bounds each write to the network; a peer that does not
+	// read for this long gets its connection aborted. Zero means 10s.
+	WriteTimeout time.Duration
+	// CloseTimeout is how long [transport.Conn.Close] lets the peer take
+	// to answer the close frame before the connection is dropped. Zero
+	// means 5s.
+	CloseTimeout time.Duration
+}
+
+var (
+	_ transport.Acceptor = Transport{}
+	_ transport.Dialer   = Transport{}
+)
+
+// Accept upgrades r. On failure an HTTP error has been written to w.
+// A zero opts.ReadLimit means [transport.DefaultAcceptReadLimit].
+func (t Transport) Accept(w http.ResponseWriter, r *http.Request, opts *transport.AcceptOptions) (transport.Conn, error) {
+	if opts == nil {
+		opts = &transport.AcceptOptions{}
+	}
+	nc, br, sub, err := wsconn.Upgrade(w, r, opts)
+	if err != nil {
+		return nil, err
+	}
+	limit := opts.ReadLimit
+	if limit <= 0 {
+		limit = transport.DefaultAcceptReadLimit
+	}
+	switch {
+	case br == nil:
+		br = bufio.NewReaderSize(nc, readBufferSize)
+	case br.Size() < readBufferSize:
+		// Keep whatever the client sent right after its request.
+		br = bufio.NewReaderSize(io.MultiReader(br, nc), readBufferSize)
+	}
+	c := &conn{br: br}
+	c.Conn = wsconn.New(nc, wsconn.Options{
+		Subprotocol:  sub,
+		ReadLimit:    limit,
+		WriteTimeout: t.WriteTimeout,
+		CloseTimeout: t.CloseTimeout,
+	})
+	return c, nil
+}
+
+// Dial opens a WebSocket connection to a ws:// or wss:// url. When
+// opts.HTTPClient has an *http.Transport, its DialContext and
+// TLSClientConfig are used; proxies are not. A zero opts.ReadLimit means
+// [transport.DefaultDialReadLimit].
+func (t Transport) Dial(ctx context.Context, url string, opts *transport.DialOptions) (transport.Conn, error) {
+	if opts == nil {
+		opts = &transport.DialOptions{}
+	}
+	d := ws.Dialer{
+		Protocols:      opts.Subprotocols,
+		ReadBufferSize: readBufferSize,
+	}
+	if len(opts.Header) > 0 {
+		d.Header = ws.HandshakeHeaderHTTP(opts.Header)
+	}
+	if opts.HTTPClient != nil {
+		if ht, ok := opts.HTTPClient.Transport.(*http.Transport); ok {
+			d.NetDial = ht.DialContext
+			d.TLSConfig = ht.TLSClientConfig
+		}
+	}
+	nc, br, hs, err := d.Dial(ctx, url)
+	if err != nil {
+		return nil, fmt.Errorf("transport: dial %s: %w", url, err)
+	}
+	if br == nil {
+		br = bufio.NewReaderSize(nc, readBufferSize)
+	}
+	limit := opts.ReadLimit
+	if limit <= 0 {
+		limit = transport.DefaultDialReadLimit
+	}
+	c := &conn{br: br}
+	c.Conn = wsconn.New(nc, wsconn.Options{
+		Client:       true,
+		Subprotocol:  hs.Protocol,
+		ReadLimit:    limit,
+		WriteTimeout: t.WriteTimeout,
+		CloseTimeout: t.CloseTimeout,
+	})
+	return c, nil
+}
+
+// conn reads with one goroutine, started by Start, that lives as long as
+// the connection.
+type conn struct {
+	*wsconn.Conn
+	br *bufio.Reader
+}
+
+// Start implements [transport.Conn].
+func (c *conn) Start(h transport.Handler) {
+	go func() {
+		err := c.read(h)
+		h.HandleClose(c.Finish(err))
+	}()
+}
+
+// payloadPool holds buffers for messages larger than the read buffer.
+var payloadPool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
+
+// read delivers frames until the connection ends and returns why.
+func (c *conn) read(h transport.Handler) error {
+	br := c.br
+	for {
+		b, err := br.Peek(2)
+		if err != nil {
+			return wsconn.ReadError(err)
+		}
+		n := 2
+		switch b[1] & 0x7f {
+		case 126:
+			n += 2
+		case 127:
+			n += 8
+		}
+		if b[1]&0x80 != 0 {
+			n += 4
+		}
+		if b, err = br.Peek(n); err != nil {
+			return wsconn.ReadError(err)
+		}
+		hdr, _, err := wsconn.ParseHeader(b)
+		if err != nil {
+			return c.ProtocolError(err.Error())
+		}
+		br.Discard(n)
+		if c.Header(hdr) == wsconn.Skip {
+			if err := discard(br, hdr.Length); err != nil {
+				return wsconn.ReadError(err)
+			}
+			continue
+		}
+		size := int(hdr.Length)
+		if size <= br.Size() {
+			// The payload is read in place, without a copy.
+			p, err := br.Peek(size)
+			if err != nil {
+				return wsconn.ReadError(err)
+			}
+			if hdr.Masked {
+				ws.Cipher(p, hdr.Mask, 0)
+			}
+			err = c.Frame(hdr, p, h)
+			br.Discard(size)
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		bp := payloadPool.Get().(*[]byte)
+		if cap(*bp) < size {
+			*bp = make([]byte, size)
+		}
+		p := (*bp)[:size]
+		if _, err := io.ReadFull(br, p); err != nil {
+			payloadPool.Put(bp)
+			return wsconn.ReadError(err)
+		}
+		if hdr.Masked {
+			ws.Cipher(p, hdr.Mask, 0)
+		}
+		err = c.Frame(hdr, p, h)
+		if cap(p) <= 64<<10 {
+			payloadPool.Put(bp)
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+func discard(br *bufio.Reader, n int64) error {
+	for n > 0 {
+		k := int(min(n, 1<<30))
+		if _, err := br.Discard(k); err != nil {
+			return err
+		}
+		n -= int64(k)
+	}
+	return nil
+}

@@ -1,0 +1,520 @@
+// Package wsconn holds the WebSocket protocol logic shared by the
+// gobwasws and epoll transports: the handshake, frame headers, the batched
+// write path, control frames and the close handshake. The transports
+// differ only in how they read: one goroutine per connection, or a poller.
+package wsconn
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gobwas/ws"
+
+	"github.com/swillorg/swill-go/transport"
+)
+
+// Defaults shared by the transports built on this package.
+const (
+	DefaultWriteTimeout = 10 * time.Second
+	DefaultCloseTimeout = 5 * time.Second
+)
+
+// writeBufferSize is the size of the pooled buffer that holds a batch of
+// frames until Flush. A larger message goes out in several writes.
+const writeBufferSize = 16 << 10
+
+// Options configures a [Conn].
+type Options struct {
+	// Client marks the client end: it masks what it writes and expects
+	// unmasked frames.
+	Client bool
+	// Subprotocol is the negotiated subprotocol.
+	Subprotocol string
+	// ReadLimit is the largest message accepted, in bytes.
+	ReadLimit int64
+	// WriteTimeout bounds each write to the network.
+	WriteTimeout time.Duration
+	// CloseTimeout bounds the wait for the peer's close frame.
+	CloseTimeout time.Duration
+	// Abort ends the connection at once, without a close handshake, so
+	// that the transport's reader sees an error and calls [Conn.Finish].
+	// It is called when the close handshake times out and when a write
+	// fails, possibly with locks held: it must not block.
+	Abort func()
+}
+
+// Action tells a reader what to do with the payload of a frame whose
+// header it has passed to [Conn.Header].
+type Action int
+
+// Actions.
+const (
+	// Read the payload and pass the frame to [Conn.Frame].
+	Read Action = iota
+	// Skip discards the payload.
+	Skip
+)
+
+// Conn is the transport-independent part of a WebSocket connection. It
+// implements every method of [transport.Conn] but Start. The transport's
+// reader passes each frame header to [Conn.Header] and each frame to
+// [Conn.Frame], and calls [Conn.Finish] once when reading ends.
+type Conn struct {
+	nc    net.Conn
+	opts  Options
+	abort func()
+
+	// The write side. wmu serializes frames from the application's writer,
+	// pongs from the reader, pings and the close frame.
+	wmu       sync.Mutex
+	bw        *bufio.Writer // held only while a batch is open
+	dw        deadlineWriter
+	werr      error
+	closeSent atomic.Bool // set under wmu; nothing is written after it
+
+	closing atomic.Bool // Close was called
+
+	mu       sync.Mutex
+	timer    *time.Timer // forces the end of the close handshake
+	finished bool
+	done     chan struct{} // closed by Finish
+	pings    map[uint64]chan struct{}
+	pingSeq  atomic.Uint64
+
+	// The read side, owned by the reader.
+	frag      *[]byte // the message being reassembled from fragments
+	fragOp    ws.OpCode
+	violation error // the protocol violation that made this side close
+}
+
+// New returns a Conn writing to nc.
+func New(nc net.Conn, opts Options) *Conn {
+	if opts.WriteTimeout <= 0 {
+		opts.WriteTimeout = DefaultWriteTimeout
+	}
+	if opts.CloseTimeout <= 0 {
+		opts.CloseTimeout = DefaultCloseTimeout
+	}
+	c := &Conn{nc: nc, opts: opts, abort: opts.Abort, done: make(chan struct{})}
+	if c.abort == nil {
+		c.abort = func() { nc.Close() }
+	}
+	c.dw = deadlineWriter{nc: nc, timeout: opts.WriteTimeout}
+	return c
+}
+
+// NetConn returns the underlying connection.
+func (c *Conn) NetConn() net.Conn { return c.nc }
+
+// Subprotocol implements [transport.Conn].
+func (c *Conn) Subprotocol() string { return c.opts.Subprotocol }
+
+// deadlineWriter bounds every write that reaches the network.
+type deadlineWriter struct {
+	nc      net.Conn
+	timeout time.Duration
+}
+
+func (d *deadlineWriter) Write(p []byte) (int, error) {
+	d.nc.SetWriteDeadline(time.Now().Add(d.timeout))
+	return d.nc.Write(p)
+}
+
+var writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, writeBufferSize) }}
+
+// WriteMessage implements [transport.Conn]: it appends p as one binary
+// frame to the batch, which reaches the network on Flush (or earlier when
+// the batch outgrows its buffer).
+func (c *Conn) WriteMessage(p []byte) error {
+	c.wmu.Lock()
+	err := c.writeFrameLocked(ws.OpBinary, p)
+	c.wmu.Unlock()
+	return err
+}
+
+// Flush implements [transport.Conn].
+func (c *Conn) Flush() error {
+	c.wmu.Lock()
+	err := c.flushLocked()
+	c.wmu.Unlock()
+	return err
+}
+
+func (c *Conn) writeFrameLocked(op ws.OpCode, p []byte) error {
+	if c.werr != nil {
+		return c.werr
+	}
+	if c.closeSent.Load() {
+		return transport.ErrClosed
+	}
+	if c.bw == nil {
+		c.bw = writerPool.Get().(*bufio.Writer)
+		c.bw.Reset(&c.dw)
+	}
+	bw := c.bw
+	if bw.Available() < MaxHeaderSize {
+		if err := bw.Flush(); err != nil {
+			return c.failLocked(err)
+		}
+	}
+	var mask *[4]byte
+	var m [4]byte
+	if c.opts.Client {
+		binary.LittleEndian.PutUint32(m[:], rand.Uint32())
+		mask = &m
+	}
+	bw.Write(AppendHeader(bw.AvailableBuffer(), op, len(p), mask))
+	if mask == nil {
+		if _, err := bw.Write(p); err != nil {
+			return c.failLocked(err)
+		}
+		return nil
+	}
+	// A client masks a copy of p, chunk by chunk, straight into the
+	// write buffer.
+	for off := 0; off < len(p); {
+		if bw.Available() == 0 {
+			if err := bw.Flush(); err != nil {
+				return c.failLocked(err)
+			}
+		}
+		chunk := bw.AvailableBuffer()
+		n := min(cap(chunk), len(p)-off)
+		chunk = append(chunk, p[off:off+n]...)
+		ws.Cipher(chunk, m, off)
+		bw.Write(chunk)
+		off += n
+	}
+	return nil
+}
+
+func (c *Conn) flushLocked() error {
+	if c.werr != nil {
+		return c.werr
+	}
+	if c.bw == nil {
+		if c.closeSent.Load() {
+			return transport.ErrClosed
+		}
+		return nil
+	}
+	err := c.bw.Flush()
+	c.bw.Reset(nil)
+	writerPool.Put(c.bw)
+	c.bw = nil
+	if err != nil {
+		return c.failLocked(err)
+	}
+	return nil
+}
+
+// failLocked records a write error: the frame stream is broken, so the
+// connection is aborted.
+func (c *Conn) failLocked(err error) error {
+	c.werr = fmt.Errorf("transport: write: %w", err)
+	if c.bw != nil {
+		c.bw.Reset(nil)
+		writerPool.Put(c.bw)
+		c.bw = nil
+	}
+	c.abort()
+	return c.werr
+}
+
+// writeControl sends a control frame at once, with whatever the batch
+// holds before it.
+func (c *Conn) writeControl(op ws.OpCode, p []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if err := c.writeFrameLocked(op, p); err != nil {
+		return err
+	}
+	return c.flushLocked()
+}
+
+// Ping implements [transport.Conn]. It needs the reader running to see
+// the pong.
+func (c *Conn) Ping(ctx context.Context) error {
+	id := c.pingSeq.Add(1)
+	ch := make(chan struct{})
+	c.mu.Lock()
+	if c.finished {
+		c.mu.Unlock()
+		return transport.ErrClosed
+	}
+	if c.pings == nil {
+		c.pings = map[uint64]chan struct{}{}
+	}
+	c.pings[id] = ch
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		delete(c.pings, id)
+		c.mu.Unlock()
+	}()
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], id)
+	if err := c.writeControl(ws.OpPing, b[:]); err != nil {
+		return err
+	}
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-c.done:
+		return transport.ErrClosed
+	}
+}
+
+func (c *Conn) pong(p []byte) {
+	if len(p) != 8 {
+		return // not one of ours
+	}
+	id := binary.BigEndian.Uint64(p)
+	c.mu.Lock()
+	if ch, ok := c.pings[id]; ok {
+		close(ch)
+		delete(c.pings, id)
+	}
+	c.mu.Unlock()
+}
+
+// Close implements [transport.Conn]: it sends a close frame after what
+// the batch holds and gives the peer CloseTimeout to answer before the
+// connection is aborted. It does not wait: the transport's Handler learns
+// the end through HandleClose.
+func (c *Conn) Close(code transport.StatusCode, reason string) error {
+	if !c.closing.CompareAndSwap(false, true) {
+		return nil
+	}
+	c.sendClose(code, reason)
+	return nil
+}
+
+// Closing reports whether Close has been called.
+func (c *Conn) Closing() bool { return c.closing.Load() }
+
+// sendClose writes a close frame, unless one went out already, and starts
+// the close handshake timer.
+func (c *Conn) sendClose(code transport.StatusCode, reason string) {
+	var body [maxControlPayload]byte
+	n := 0
+	if code != transport.StatusNoStatus && code != transport.StatusAbnormal {
+		binary.BigEndian.PutUint16(body[:2], uint16(code))
+		n = 2 + copy(body[2:], truncateReason(reason))
+	}
+	c.wmu.Lock()
+	if c.closeSent.Load() {
+		c.wmu.Unlock()
+		return
+	}
+	err := c.writeFrameLocked(ws.OpClose, body[:n])
+	if err == nil {
+		err = c.flushLocked()
+	}
+	c.closeSent.Store(true)
+	c.wmu.Unlock()
+	if err != nil {
+		c.abort()
+		return
+	}
+	c.mu.Lock()
+	if !c.finished && c.timer == nil {
+		c.timer = time.AfterFunc(c.opts.CloseTimeout, c.abort)
+	}
+	c.mu.Unlock()
+}
+
+// truncateReason cuts reason to the 123 bytes a close frame can carry,
+// on a character boundary.
+func truncateReason(s string) string {
+	const max = maxControlPayload - 2
+	if len(s) <= max {
+		return s
+	}
+	i := max
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i]
+}
+
+// violate closes the connection for a protocol violation by the peer.
+func (c *Conn) violate(code transport.StatusCode, reason string) error {
+	err := fmt.Errorf("transport: %s: %w", reason, &transport.CloseError{Code: code, Reason: reason})
+	if c.violation == nil {
+		c.violation = err
+	}
+	c.sendClose(code, reason)
+	return err
+}
+
+// Header checks a frame header before its payload is read and says what
+// to do with the payload. A violation (bad bits, masking, fragmentation,
+// or a message over the read limit) sends a close frame and skips.
+// After a close frame went out, data frames are skipped: nothing is
+// delivered once this side has closed.
+func (c *Conn) Header(h ws.Header) Action {
+	if code, reason := c.check(h); code != 0 {
+		if !c.closeSent.Load() {
+			c.violate(code, reason)
+		}
+		return Skip
+	}
+	if !h.OpCode.IsControl() && c.closeSent.Load() {
+		return Skip
+	}
+	return Read
+}
+
+func (c *Conn) check(h ws.Header) (transport.StatusCode, string) {
+	switch {
+	case h.Rsv != 0:
+		return transport.StatusProtocolError, "reserved bits set"
+	case h.OpCode.IsReserved():
+		return transport.StatusProtocolError, "reserved opcode"
+	case h.Masked == c.opts.Client:
+		if c.opts.Client {
+			return transport.StatusProtocolError, "masked frame from the server"
+		}
+		return transport.StatusProtocolError, "unmasked frame from the client"
+	case h.OpCode.IsControl():
+		if !h.Fin || h.Length > maxControlPayload {
+			return transport.StatusProtocolError, "fragmented or oversized control frame"
+		}
+		return 0, ""
+	case h.OpCode == ws.OpContinuation && c.frag == nil:
+		return transport.StatusProtocolError, "continuation frame outside a fragmented message"
+	case h.OpCode != ws.OpContinuation && c.frag != nil:
+		return transport.StatusProtocolError, "new message inside a fragmented message"
+	}
+	size := h.Length
+	if c.frag != nil {
+		size += int64(len(*c.frag))
+	}
+	if size > c.opts.ReadLimit {
+		return transport.StatusMessageTooBig, fmt.Sprintf("message exceeds the read limit of %d bytes", c.opts.ReadLimit)
+	}
+	return 0, ""
+}
+
+var fragPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// Frame handles a frame whose header [Conn.Header] let through. p is the
+// unmasked payload; Frame may modify it, and hd sees it only during
+// HandleMessage. A non-nil error means the connection has ended (a close
+// frame arrived) and the reader must call [Conn.Finish].
+func (c *Conn) Frame(h ws.Header, p []byte, hd transport.Handler) error {
+	switch h.OpCode {
+	case ws.OpBinary, ws.OpText:
+		if c.closeSent.Load() {
+			return nil
+		}
+		if !h.Fin {
+			c.frag = fragPool.Get().(*[]byte)
+			*c.frag = append((*c.frag)[:0], p...)
+			c.fragOp = h.OpCode
+			return nil
+		}
+		hd.HandleMessage(transport.MessageType(h.OpCode), p)
+	case ws.OpContinuation:
+		*c.frag = append(*c.frag, p...)
+		if !h.Fin {
+			return nil
+		}
+		msg := *c.frag
+		if !c.closeSent.Load() {
+			hd.HandleMessage(transport.MessageType(c.fragOp), msg)
+		}
+		c.dropFrag()
+	case ws.OpPing:
+		c.writeControl(ws.OpPong, p)
+	case ws.OpPong:
+		c.pong(p)
+	case ws.OpClose:
+		return c.peerClose(p)
+	}
+	return nil
+}
+
+func (c *Conn) dropFrag() {
+	if c.frag == nil {
+		return
+	}
+	if cap(*c.frag) <= 64<<10 {
+		*c.frag = (*c.frag)[:0]
+		fragPool.Put(c.frag)
+	}
+	c.frag = nil
+}
+
+// peerClose answers the peer's close frame, if this side has not sent one,
+// and returns why the connection ended.
+func (c *Conn) peerClose(p []byte) error {
+	code, reason := transport.StatusNoStatus, ""
+	if len(p) == 1 {
+		return c.violate(transport.StatusProtocolError, "close frame with a one-byte payload")
+	}
+	if len(p) >= 2 {
+		code = transport.StatusCode(binary.BigEndian.Uint16(p))
+		if !validCloseCode(uint16(code)) {
+			return c.violate(transport.StatusProtocolError, fmt.Sprintf("invalid close code %d", code))
+		}
+		if !utf8.Valid(p[2:]) {
+			return c.violate(transport.StatusCode(ws.StatusInvalidFramePayloadData), "close reason is not UTF-8")
+		}
+		reason = string(p[2:])
+	}
+	c.sendClose(code, reason)
+	return &transport.CloseError{Code: code, Reason: reason}
+}
+
+// Finish ends the connection once its reader has stopped: it closes the
+// network connection, wakes pending pings, releases buffers and returns
+// the error to report to HandleClose: [transport.ErrClosed] when Close
+// was called, the violation when this side closed for one, err otherwise.
+func (c *Conn) Finish(err error) error {
+	c.mu.Lock()
+	c.finished = true
+	if c.timer != nil {
+		c.timer.Stop()
+	}
+	close(c.done)
+	c.mu.Unlock()
+	// Closing first unblocks a writer stuck on the network, so that wmu
+	// can be taken.
+	c.nc.Close()
+	c.wmu.Lock()
+	if c.bw != nil {
+		c.bw.Reset(nil)
+		writerPool.Put(c.bw)
+		c.bw = nil
+	}
+	if c.werr == nil {
+		c.werr = transport.ErrClosed
+	}
+	c.wmu.Unlock()
+	c.dropFrag()
+	switch {
+	case c.closing.Load():
+		return transport.ErrClosed
+	case c.violation != nil:
+		return c.violation
+	}
+	return err
+}
+
+// ProtocolError closes the connection for a framing error that leaves the
+// rest of the stream unreadable, and returns the error that ends it.
+func (c *Conn) ProtocolError(reason string) error {
+	return c.violate(transport.StatusProtocolError, reason)
+}

@@ -1,0 +1,248 @@
+package transporttest
+
+import (
+	"bufio"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/swillorg/swill-go/transport"
+)
+
+// Environment of the child process that holds the idle clients.
+const (
+	envIdleURL   = "SWILL_TRANSPORTTEST_IDLE_URL"
+	envIdleConns = "SWILL_TRANSPORTTEST_IDLE_CONNS"
+)
+
+// IdleStats is what one idle connection costs the server, averaged over
+// Conns connections. Kernel socket buffers are not included.
+type IdleStats struct {
+	Conns int
+	// HeapBytes is the live Go heap per connection, after collection.
+	HeapBytes float64
+	// StackBytes is the goroutine stack memory per connection.
+	StackBytes float64
+	// Goroutines is the number of goroutines per connection.
+	Goroutines float64
+}
+
+// Total returns heap and stack bytes per connection.
+func (s IdleStats) Total() float64 { return s.HeapBytes + s.StackBytes }
+
+// String formats s for a test log.
+func (s IdleStats) String() string {
+	return fmt.Sprintf("%d idle connections: %.0f B/conn (heap %.0f + stacks %.0f), %.2f goroutines/conn",
+		s.Conns, s.Total(), s.HeapBytes, s.StackBytes, s.Goroutines)
+}
+
+type nopHandler struct{ closed *sync.WaitGroup }
+
+func (nopHandler) HandleMessage(transport.MessageType, []byte) {}
+func (h nopHandler) HandleClose(error)                         { h.closed.Done() }
+
+// MeasureIdle accepts n connections with a, starts each with a handler
+// that does nothing, and measures the server's memory growth once they
+// are all idle. The clients are raw TCP connections that completed the
+// handshake, held by a child process (the test binary, run again), so
+// that only the server's side is counted. The calling package's TestMain
+// must call [ChildMain] first.
+func MeasureIdle(tb testing.TB, a transport.Acceptor, n int) IdleStats {
+	tb.Helper()
+	var (
+		mu     sync.Mutex
+		conns  []transport.Conn
+		closed sync.WaitGroup
+		count  atomic.Int64
+	)
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := a.Accept(w, r, &transport.AcceptOptions{Subprotocols: serverProtocols})
+		if err != nil {
+			return
+		}
+		closed.Add(1)
+		mu.Lock()
+		conns = append(conns, c)
+		mu.Unlock()
+		c.Start(nopHandler{&closed})
+		count.Add(1)
+	}))
+	defer hs.Close()
+
+	before := settle()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), envIdleURL+"="+hs.URL, envIdleConns+"="+strconv.Itoa(n))
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	defer func() {
+		stdin.Close()
+		cmd.Wait()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close(transport.StatusGoingAway, "")
+		}
+		mu.Unlock()
+		closed.Wait()
+	}()
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || strings.TrimSpace(line) != "ready" {
+		tb.Fatalf("idle clients: %q, %v", line, err)
+	}
+	for deadline := time.Now().Add(time.Minute); count.Load() < int64(n); {
+		if time.Now().After(deadline) {
+			tb.Fatalf("%d of %d connections accepted", count.Load(), n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	after := settle()
+	per := func(a, b uint64) float64 { return (float64(a) - float64(b)) / float64(n) }
+	return IdleStats{
+		Conns:      n,
+		HeapBytes:  per(after.HeapAlloc, before.HeapAlloc),
+		StackBytes: per(after.StackInuse, before.StackInuse),
+		Goroutines: float64(after.goroutines-before.goroutines) / float64(n),
+	}
+}
+
+type memSample struct {
+	runtime.MemStats
+	goroutines int
+}
+
+// settle lets short-lived goroutines (the HTTP server's, after a hijack)
+// end, collects garbage and samples memory.
+func settle() memSample {
+	var s memSample
+	prev := -1
+	for i := 0; i < 50; i++ {
+		runtime.GC()
+		g := runtime.NumGoroutine()
+		if g == prev {
+			break
+		}
+		prev = g
+		time.Sleep(20 * time.Millisecond)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&s.MemStats)
+	s.goroutines = runtime.NumGoroutine()
+	return s
+}
+
+// ChildMain runs the idle clients when the process is the child
+// [MeasureIdle] started, and exits; otherwise it returns at once. Call it
+// first in TestMain.
+func ChildMain() {
+	u := os.Getenv(envIdleURL)
+	if u == "" {
+		return
+	}
+	n, _ := strconv.Atoi(os.Getenv(envIdleConns))
+	if err := holdIdleClients(u, n); err != nil {
+		fmt.Fprintln(os.Stderr, "idle clients:", err)
+		os.Exit(1)
+	}
+	os.Exit(0)
+}
+
+// holdIdleClients opens n WebSocket connections to the http URL u, says
+// "ready" on stdout and keeps them open until stdin ends.
+func holdIdleClients(u string, n int) error {
+	pu, err := url.Parse(u)
+	if err != nil {
+		return err
+	}
+	conns := make([]net.Conn, n)
+	errs := make(chan error, 8)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				c, err := handshake(pu.Host)
+				if err != nil {
+					errs <- fmt.Errorf("connection %d: %w", i, err)
+					return
+				}
+				conns[i] = c
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return err
+	}
+	fmt.Println("ready")
+	io.Copy(io.Discard, os.Stdin)
+	for _, c := range conns {
+		c.Close()
+	}
+	return nil
+}
+
+// handshake opens one connection and upgrades it by hand.
+func handshake(host string) (net.Conn, error) {
+	c, err := net.DialTimeout("tcp", host, 10*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	key := make([]byte, 16)
+	rand.Read(key)
+	fmt.Fprintf(c, "GET / HTTP/1.1\r\nHost: %s\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"+
+		"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Protocol: %s\r\n\r\n",
+		host, base64.StdEncoding.EncodeToString(key), preferred)
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	// Read the response byte by byte, so that nothing after it is
+	// consumed by a buffer.
+	resp, err := http.ReadResponse(bufio.NewReaderSize(oneByteReader{c}, 16), nil)
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	c.SetReadDeadline(time.Time{})
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		c.Close()
+		return nil, fmt.Errorf("status %s", resp.Status)
+	}
+	return c, nil
+}
+
+type oneByteReader struct{ r io.Reader }
+
+func (o oneByteReader) Read(p []byte) (int, error) {
+	if len(p) > 1 {
+		p = p[:1]
+	}
+	return o.r.Read(p)
+}
