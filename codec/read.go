@@ -261,16 +261,33 @@ func readStr(b []byte, p int) ([]byte, int, error) {
 	return b[p+h : end : end], end, nil
 }
 
+// MaxDepth is the deepest nesting of arrays and maps accepted in a frame.
+// The MsgPack decoder recurses once per level, so a frame of a million
+// nested one-element arrays (a mere megabyte) would otherwise make it grow
+// a goroutine stack of hundreds of megabytes, and a few megabytes of them
+// crash the process.
+const MaxDepth = 512
+
+var errTooDeep = fmt.Errorf("arrays and maps nested deeper than %d levels", MaxDepth)
+
 // skip returns the offset just past the MsgPack value starting at p. It
-// walks nested values iteratively, so deep nesting cannot exhaust the
-// stack, and it rejects declared lengths the input cannot hold.
+// walks nested values iteratively and rejects declared lengths the input
+// cannot hold and nesting deeper than MaxDepth, so that the values it
+// accepts are safe to give to the decoder.
 func skip(b []byte, p int) (int, error) {
-	pending := 1
+	pending := 1 // values still to read, at every level
+	var small [16]int
+	open := small[:0] // values left in each enclosing container
+	left := 1         // values left at the current level
 	for pending > 0 {
 		if p >= len(b) {
 			return p, errShort
 		}
+		for left == 0 {
+			left, open = open[len(open)-1], open[:len(open)-1]
+		}
 		pending--
+		left--
 		c := b[p]
 		var body, items int // bytes of payload after the header, nested values
 		h := 1
@@ -343,6 +360,13 @@ func skip(b []byte, p int) (int, error) {
 		p += h + body
 		if p > len(b) {
 			return p, errShort
+		}
+		if items > 0 {
+			if len(open) == MaxDepth {
+				return p, errTooDeep
+			}
+			open = append(open, left)
+			left = items
 		}
 		pending += items
 		if pending > len(b)-p {
