@@ -53,12 +53,26 @@ func unmarshalMetadata(data []byte, md *map[string]any) error {
 	d.r.Reset(data)
 	d.dec.Reset(&d.r)
 	configureDecoder(d.dec)
-	m, err := d.dec.DecodeMap()
-	*md = m
+	// DecodeMap would turn nil and bin keys into strings; the generic
+	// decoder gives map[string]any only when every key is a str.
+	v, err := d.dec.DecodeInterface()
+	if err == nil {
+		m, ok := v.(map[string]any)
+		if !ok {
+			err = errNonStringKey
+		}
+		*md = m
+	}
 	d.r.Reset(nil)
 	decoderPool.Put(d)
 	return err
 }
+
+type nonStringKeyError struct{}
+
+func (nonStringKeyError) Error() string { return "msgpack: map key is not a string" }
+
+var errNonStringKey error = nonStringKeyError{}
 
 type trailingError struct{}
 
