@@ -473,7 +473,7 @@ func applyTags(field target, tokens []string) {
 			for _, m := range maps {
 				if m.t.Key().Kind() == reflect.String {
 					if m.s.PropertyNames == nil {
-						m.s.PropertyNames = &Schema{}
+						m.s.PropertyNames = &Schema{Type: "string"}
 					}
 					cur = append(cur, target{m.s.PropertyNames, m.t.Key()})
 				} else if m.s.XMsgpackKey != nil {
@@ -577,15 +577,17 @@ func applyKeyword(tg target, name, param string) {
 		case "lt":
 			s.ExclusiveMaximum = float(f)
 		case "len":
-			s.Const = scalar(param, t)
+			if v := scalar(param, t); v != nil {
+				s.Enum = []any{v}
+			}
 		}
 	case "eq":
 		if v := scalar(param, t); v != nil {
-			s.Const = v
+			s.Enum = []any{v}
 		}
 	case "ne":
 		if v := scalar(param, t); v != nil {
-			s.Not = &Schema{Const: v}
+			s.Not = &Schema{Enum: []any{v}}
 		}
 	case "oneof":
 		var enum []any

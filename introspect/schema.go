@@ -19,7 +19,8 @@ import (
 //   - "x-msgpack-key": the schema of the keys of a map whose keys are not
 //     strings (map[int]string); JSON can only spell its keys as strings.
 //
-// The empty schema {} accepts any value.
+// A single allowed value is written as a one-element enum. The empty
+// schema {} accepts any value.
 type Schema struct {
 	Ref         string `msgpack:"$ref,omitempty" json:"$ref,omitempty"`
 	Title       string `msgpack:"title,omitempty" json:"title,omitempty"`
@@ -30,8 +31,7 @@ type Schema struct {
 	ContentEncoding string `msgpack:"contentEncoding,omitempty" json:"contentEncoding,omitempty"`
 	XMsgpack        string `msgpack:"x-msgpack,omitempty" json:"x-msgpack,omitempty"`
 
-	Const any   `msgpack:"const,omitempty" json:"const,omitempty"`
-	Enum  []any `msgpack:"enum,omitempty" json:"enum,omitempty"`
+	Enum []any `msgpack:"enum,omitempty" json:"enum,omitempty"`
 
 	Minimum          *float64 `msgpack:"minimum,omitempty" json:"minimum,omitempty"`
 	ExclusiveMinimum *float64 `msgpack:"exclusiveMinimum,omitempty" json:"exclusiveMinimum,omitempty"`

@@ -331,11 +331,13 @@ func classify(t reflect.Type) class {
 	case timeType:
 		return classTime
 	}
-	implements := func(i reflect.Type) bool {
-		return t.Implements(i) || (t.Kind() != reflect.Pointer && t.Kind() != reflect.Interface && reflect.PointerTo(t).Implements(i))
-	}
-	if t.Kind() == reflect.Interface {
+	// A pointer is nil or its element, whatever methods it has: the
+	// encoder writes nil for nil, and the element's encoding otherwise.
+	if t.Kind() == reflect.Interface || t.Kind() == reflect.Pointer {
 		return classKind
+	}
+	implements := func(i reflect.Type) bool {
+		return t.Implements(i) || reflect.PointerTo(t).Implements(i)
 	}
 	switch {
 	case implements(customEncoderType), implements(marshalerType):
