@@ -52,7 +52,7 @@ func validationError(data map[string]any) *rpc.Error {
 }
 
 // desc builds the entry list of one failed check per description.
-func desc(ds ...string) []any {
+func wantDescs(ds ...string) []any {
 	out := make([]any, len(ds))
 	for i, d := range ds {
 		out[i] = map[string]any{"description": d}
@@ -60,7 +60,7 @@ func desc(ds ...string) []any {
 	return out
 }
 
-func at(kind string, id any, errs []any) []any {
+func wantNested(kind string, id any, errs []any) []any {
 	return []any{map[string]any{kind: id, "errors": errs}}
 }
 
@@ -129,44 +129,44 @@ func TestValidationTags(t *testing.T) {
 		mutate func(*order)
 		want   map[string]any
 	}{
-		{"required", func(o *order) { o.Name = "" }, map[string]any{"name": desc("is required")}},
-		{"min on a string", func(o *order) { o.Name = "A" }, map[string]any{"name": desc("length less than 2")}},
-		{"max on a string", func(o *order) { o.Name = "Bartholomew" }, map[string]any{"name": desc("length greater than 10")}},
-		{"email", func(o *order) { o.Email = "ada" }, map[string]any{"email": desc("must be a valid email address")}},
-		{"gte", func(o *order) { o.Age = 5 }, map[string]any{"age": desc("less than 13")}},
+		{"required", func(o *order) { o.Name = "" }, map[string]any{"name": wantDescs("is required")}},
+		{"min on a string", func(o *order) { o.Name = "A" }, map[string]any{"name": wantDescs("length less than 2")}},
+		{"max on a string", func(o *order) { o.Name = "Bartholomew" }, map[string]any{"name": wantDescs("length greater than 10")}},
+		{"email", func(o *order) { o.Email = "ada" }, map[string]any{"email": wantDescs("must be a valid email address")}},
+		{"gte", func(o *order) { o.Age = 5 }, map[string]any{"age": wantDescs("less than 13")}},
 		{"gte accepts its bound", func(o *order) { o.Age = 13 }, nil},
-		{"lt", func(o *order) { o.Age = 130 }, map[string]any{"age": desc("greater than or equal to 130")}},
-		{"gt", func(o *order) { o.Score = 0 }, map[string]any{"score": desc("less than or equal to 0")}},
-		{"lte", func(o *order) { o.Score = 10.5 }, map[string]any{"score": desc("greater than 10")}},
-		{"oneof", func(o *order) { o.Color = "pink" }, map[string]any{"color": desc("must be one of: red green blue")}},
-		{"min on a slice", func(o *order) { o.Tags = []string{} }, map[string]any{"tags": desc("length less than 1")}},
-		{"max on a slice", func(o *order) { o.Tags = []string{"aa", "bb", "cc", "dd"} }, map[string]any{"tags": desc("length greater than 3")}},
+		{"lt", func(o *order) { o.Age = 130 }, map[string]any{"age": wantDescs("greater than or equal to 130")}},
+		{"gt", func(o *order) { o.Score = 0 }, map[string]any{"score": wantDescs("less than or equal to 0")}},
+		{"lte", func(o *order) { o.Score = 10.5 }, map[string]any{"score": wantDescs("greater than 10")}},
+		{"oneof", func(o *order) { o.Color = "pink" }, map[string]any{"color": wantDescs("must be one of: red green blue")}},
+		{"min on a slice", func(o *order) { o.Tags = []string{} }, map[string]any{"tags": wantDescs("length less than 1")}},
+		{"max on a slice", func(o *order) { o.Tags = []string{"aa", "bb", "cc", "dd"} }, map[string]any{"tags": wantDescs("length greater than 3")}},
 		{"dive into a list", func(o *order) { o.Tags = []string{"ok", "x", "y"} }, map[string]any{"tags": []any{
-			map[string]any{"index": 1, "errors": desc("length less than 2")},
-			map[string]any{"index": 2, "errors": desc("length less than 2")},
+			map[string]any{"index": 1, "errors": wantDescs("length less than 2")},
+			map[string]any{"index": 2, "errors": wantDescs("length less than 2")},
 		}}},
-		{"nested struct", func(o *order) { o.Address.City = "" }, map[string]any{"address": at("field", "city", desc("is required"))}},
-		{"len and numeric", func(o *order) { o.Address.Zip = "12a45" }, map[string]any{"address": at("field", "zip", desc("must be numeric"))}},
-		{"len", func(o *order) { o.Address.Zip = "123" }, map[string]any{"address": at("field", "zip", desc("must have a length of 5"))}},
-		{"structs in a list", func(o *order) { o.Items[1].Qty = 0 }, map[string]any{"items": at("index", 1, at("field", "qty", desc("less than or equal to 0")))}},
-		{"two fields of one element", func(o *order) { o.Items[0] = lineItem{Qty: 101} }, map[string]any{"items": at("index", 0, []any{
-			map[string]any{"field": "sku", "errors": desc("is required")},
-			map[string]any{"field": "qty", "errors": desc("greater than 100")},
+		{"nested struct", func(o *order) { o.Address.City = "" }, map[string]any{"address": wantNested("field", "city", wantDescs("is required"))}},
+		{"len and numeric", func(o *order) { o.Address.Zip = "12a45" }, map[string]any{"address": wantNested("field", "zip", wantDescs("must be numeric"))}},
+		{"len", func(o *order) { o.Address.Zip = "123" }, map[string]any{"address": wantNested("field", "zip", wantDescs("must have a length of 5"))}},
+		{"structs in a list", func(o *order) { o.Items[1].Qty = 0 }, map[string]any{"items": wantNested("index", 1, wantNested("field", "qty", wantDescs("less than or equal to 0")))}},
+		{"two fields of one element", func(o *order) { o.Items[0] = lineItem{Qty: 101} }, map[string]any{"items": wantNested("index", 0, []any{
+			map[string]any{"field": "sku", "errors": wantDescs("is required")},
+			map[string]any{"field": "qty", "errors": wantDescs("greater than 100")},
 		})}},
 		{"map keys and values, ordered by key", func(o *order) { o.Limits = map[string]int{"zz": -1, "a": 1, "mm": -2} }, map[string]any{"limits": []any{
-			map[string]any{"key": "a", "errors": desc("length less than 2")},
-			map[string]any{"key": "mm", "errors": desc("less than 0")},
-			map[string]any{"key": "zz", "errors": desc("less than 0")},
+			map[string]any{"key": "a", "errors": wantDescs("length less than 2")},
+			map[string]any{"key": "mm", "errors": wantDescs("less than 0")},
+			map[string]any{"key": "zz", "errors": wantDescs("less than 0")},
 		}}},
-		{"pointer", func(o *order) { o.Note = &long }, map[string]any{"note": desc("length greater than 5")}},
-		{"json tag names the field", func(o *order) { o.Code = "Y1" }, map[string]any{"code": desc("must start with X")}},
-		{"untagged field keeps its Go name", func(o *order) { o.Plain = "ABC" }, map[string]any{"Plain": desc("must be lowercase")}},
-		{"embedded struct flattened", func(o *order) { o.Source = "fax" }, map[string]any{"source": desc("must be one of: web app")}},
-		{"other field named by its wire name", func(o *order) { o.Password = "secret" }, map[string]any{"confirm": desc("must be equal to the field password")}},
+		{"pointer", func(o *order) { o.Note = &long }, map[string]any{"note": wantDescs("length greater than 5")}},
+		{"json tag names the field", func(o *order) { o.Code = "Y1" }, map[string]any{"code": wantDescs("must start with X")}},
+		{"untagged field keeps its Go name", func(o *order) { o.Plain = "ABC" }, map[string]any{"Plain": wantDescs("must be lowercase")}},
+		{"embedded struct flattened", func(o *order) { o.Source = "fax" }, map[string]any{"source": wantDescs("must be one of: web app")}},
+		{"other field named by its wire name", func(o *order) { o.Password = "secret" }, map[string]any{"confirm": wantDescs("must be equal to the field password")}},
 		{"several fields, sorted", func(o *order) { o.Name, o.Age, o.Color = "A", 5, "" }, map[string]any{
-			"name":  desc("length less than 2"),
-			"age":   desc("less than 13"),
-			"color": desc("must be one of: red green blue"),
+			"name":  wantDescs("length less than 2"),
+			"age":   wantDescs("less than 13"),
+			"color": wantDescs("must be one of: red green blue"),
 		}},
 	}
 	c := swilltest.Dial(t, srv.URL)
@@ -199,11 +199,11 @@ func TestValidationMatchesReference(t *testing.T) {
 	assert.Equal(t, resultFrame(t, 2, codec.TypeMessage, 42), hex.EncodeToString(c.Recv(5*time.Second)))
 }
 
-type part struct {
+type spanPart struct {
 	Name string `msgpack:"name"`
 }
 
-func (p *part) Validate() error {
+func (p *spanPart) Validate() error {
 	switch p.Name {
 	case "bad":
 		return swill.Violations{{Path: []any{"name"}, Description: "is bad"}}
@@ -213,13 +213,13 @@ func (p *part) Validate() error {
 	return nil
 }
 
-type span struct {
-	From  int    `msgpack:"from" validate:"gte=0"`
-	To    int    `msgpack:"to"`
-	Parts []part `msgpack:"parts"`
+type spanReq struct {
+	From  int        `msgpack:"from" validate:"gte=0"`
+	To    int        `msgpack:"to"`
+	Parts []spanPart `msgpack:"parts"`
 }
 
-func (s span) Validate() error {
+func (s spanReq) Validate() error {
 	switch {
 	case s.From == 42:
 		return errors.New("the answer is not a start")
@@ -238,25 +238,25 @@ func (s span) Validate() error {
 func TestValidateMethod(t *testing.T) {
 	srv := swill.NewServer()
 	require.NoError(t, srv.Register(
-		swill.Unary("span", func(ctx context.Context, s span) (int, error) { return s.To - s.From, nil }),
+		swill.Unary("span", func(ctx context.Context, s spanReq) (int, error) { return s.To - s.From, nil }),
 	))
 	url := swilltest.Start(t, srv).URL
 	cases := []struct {
 		name string
-		in   span
+		in   spanReq
 		want *rpc.Error
 	}{
-		{"valid", span{From: 1, To: 3}, nil},
-		{"one field", span{From: 3, To: 1}, validationError(map[string]any{"to": desc("must not be before from")})},
-		{"joined", span{From: 7, To: 9}, validationError(map[string]any{"from": desc("is unlucky"), "to": desc("follows an unlucky start")})},
-		{"plain error is about the whole request", span{From: 42, To: 50}, validationError(map[string]any{"": desc("the answer is not a start")})},
-		{"rpc error sent as is", span{From: 403, To: 500}, rpc.NewError(rpc.CodeForbidden, "spans from 403 are forbidden")},
-		{"tags first; methods only once they pass", span{From: -1, To: -5}, validationError(map[string]any{"from": desc("less than 0")})},
-		{"nested method, pointer receiver", span{From: 1, To: 2, Parts: []part{{"ok"}, {"bad"}}},
-			validationError(map[string]any{"parts": at("index", 1, at("field", "name", desc("is bad")))})},
-		{"nested and outer together", span{From: 2, To: 1, Parts: []part{{"worse"}}}, validationError(map[string]any{
-			"parts": at("index", 0, desc("is worse")),
-			"to":    desc("must not be before from"),
+		{"valid", spanReq{From: 1, To: 3}, nil},
+		{"one field", spanReq{From: 3, To: 1}, validationError(map[string]any{"to": wantDescs("must not be before from")})},
+		{"joined", spanReq{From: 7, To: 9}, validationError(map[string]any{"from": wantDescs("is unlucky"), "to": wantDescs("follows an unlucky start")})},
+		{"plain error is about the whole request", spanReq{From: 42, To: 50}, validationError(map[string]any{"": wantDescs("the answer is not a start")})},
+		{"rpc error sent as is", spanReq{From: 403, To: 500}, rpc.NewError(rpc.CodeForbidden, "spans from 403 are forbidden")},
+		{"tags first; methods only once they pass", spanReq{From: -1, To: -5}, validationError(map[string]any{"from": wantDescs("less than 0")})},
+		{"nested method, pointer receiver", spanReq{From: 1, To: 2, Parts: []spanPart{{"ok"}, {"bad"}}},
+			validationError(map[string]any{"parts": wantNested("index", 1, wantNested("field", "name", wantDescs("is bad")))})},
+		{"nested and outer together", spanReq{From: 2, To: 1, Parts: []spanPart{{"worse"}}}, validationError(map[string]any{
+			"parts": wantNested("index", 0, wantDescs("is worse")),
+			"to":    wantDescs("must not be before from"),
 		})},
 	}
 	c := swilltest.Dial(t, url)
@@ -305,7 +305,7 @@ func TestValidationClientStream(t *testing.T) {
 	c.Send(requestFrame(t, 2, "total", codec.TypeMessage, lineItem{SKU: "b", Qty: 1}))
 	c.Send(requestFrame(t, 2, "total", codec.TypeMessage, lineItem{SKU: "", Qty: 1}))
 	c.Send(requestFrame(t, 2, "total", codec.TypeMessage, lineItem{SKU: "d", Qty: 1}))
-	want := validationError(map[string]any{"sku": desc("is required")})
+	want := validationError(map[string]any{"sku": wantDescs("is required")})
 	assert.Equal(t, errorFrame(2, want), hex.EncodeToString(c.Recv(5*time.Second)))
 	c.Quiet(100 * time.Millisecond)
 	assert.Equal(t, []string{"a", "b"}, []string{(<-seen).SKU, (<-seen).SKU})
@@ -326,12 +326,12 @@ func TestValidationServerStream(t *testing.T) {
 	))
 	c := swilltest.Dial(t, swilltest.Start(t, srv).URL)
 	c.Send(requestFrame(t, 1, "repeat", codec.TypeMessage, lineItem{SKU: "x", Qty: 500}))
-	want := validationError(map[string]any{"qty": desc("greater than 100")})
+	want := validationError(map[string]any{"qty": wantDescs("greater than 100")})
 	assert.Equal(t, errorFrame(1, want), hex.EncodeToString(c.Recv(5*time.Second)))
 	c.Quiet(100 * time.Millisecond)
 }
 
-type even struct {
+type evenPair struct {
 	N    int    `msgpack:"n" validate:"even"`
 	Name string `msgpack:"name" validate:"required,min=3"`
 }
@@ -352,18 +352,18 @@ func TestValidatorOptions(t *testing.T) {
 		}),
 	)
 	srv := swill.NewServer(swill.WithValidator(rv))
-	require.NoError(t, srv.Register(swill.Unary("even", func(ctx context.Context, e even) (int, error) { return e.N, nil })))
+	require.NoError(t, srv.Register(swill.Unary("even", func(ctx context.Context, e evenPair) (int, error) { return e.N, nil })))
 	c := swilltest.Dial(t, swilltest.Start(t, srv).URL)
 
-	c.Send(requestFrame(t, 1, "even", codec.TypeMessage, even{N: 3, Name: "ab"}))
-	want := validationError(map[string]any{"n": desc("must be even"), "name": desc("at least 3 characters")})
+	c.Send(requestFrame(t, 1, "even", codec.TypeMessage, evenPair{N: 3, Name: "ab"}))
+	want := validationError(map[string]any{"n": wantDescs("must be even"), "name": wantDescs("at least 3 characters")})
 	assert.Equal(t, errorFrame(1, want), hex.EncodeToString(c.Recv(5*time.Second)))
 
-	c.Send(requestFrame(t, 2, "even", codec.TypeMessage, even{N: 4}))
-	want = validationError(map[string]any{"name": desc("est obligatoire")})
+	c.Send(requestFrame(t, 2, "even", codec.TypeMessage, evenPair{N: 4}))
+	want = validationError(map[string]any{"name": wantDescs("est obligatoire")})
 	assert.Equal(t, errorFrame(2, want), hex.EncodeToString(c.Recv(5*time.Second)))
 
-	c.Send(requestFrame(t, 3, "even", codec.TypeMessage, even{N: 4, Name: "abc"}))
+	c.Send(requestFrame(t, 3, "even", codec.TypeMessage, evenPair{N: 4, Name: "abc"}))
 	assert.Equal(t, resultFrame(t, 3, codec.TypeMessage, 4), hex.EncodeToString(c.Recv(5*time.Second)))
 }
 
@@ -393,9 +393,9 @@ func TestCustomValidator(t *testing.T) {
 	srv := validationServer(t, swill.WithValidator(customValidator{}))
 	c := swilltest.Dial(t, srv.URL)
 	c.Send(requestFrame(t, 1, "order", codec.TypeMessage, order{Name: "root"}))
-	assert.Equal(t, errorFrame(1, validationError(map[string]any{"": desc("root may not order")})), hex.EncodeToString(c.Recv(5*time.Second)))
+	assert.Equal(t, errorFrame(1, validationError(map[string]any{"": wantDescs("root may not order")})), hex.EncodeToString(c.Recv(5*time.Second)))
 	c.Send(requestFrame(t, 2, "order", codec.TypeMessage, order{Name: "many"}))
-	assert.Equal(t, errorFrame(2, validationError(map[string]any{"": desc("try again later"), "name": desc("is taken")})), hex.EncodeToString(c.Recv(5*time.Second)))
+	assert.Equal(t, errorFrame(2, validationError(map[string]any{"": wantDescs("try again later"), "name": wantDescs("is taken")})), hex.EncodeToString(c.Recv(5*time.Second)))
 }
 
 type panicky struct {
@@ -441,7 +441,7 @@ func TestValidatorDirect(t *testing.T) {
 		err := rv.Validate(&[]lineItem{{SKU: "a", Qty: 1}, {SKU: "", Qty: 1}})
 		var vs swill.Violations
 		require.ErrorAs(t, err, &vs)
-		assert.Equal(t, map[string]any{"": at("index", 1, at("field", "sku", desc("is required")))}, vs.Data())
+		assert.Equal(t, map[string]any{"": wantNested("index", 1, wantNested("field", "sku", wantDescs("is required")))}, vs.Data())
 		assert.Equal(t, "validation failed: [1].sku: is required", err.Error())
 	})
 	t.Run("map of structs", func(t *testing.T) {
@@ -453,8 +453,8 @@ func TestValidatorDirect(t *testing.T) {
 		assert.Equal(t, "gt", vs[1].Tag)
 		assert.Equal(t, "0", vs[1].Param)
 		assert.Equal(t, map[string]any{"": []any{
-			map[string]any{"key": 1, "errors": at("field", "sku", desc("is required"))},
-			map[string]any{"key": 3, "errors": at("field", "qty", desc("less than or equal to 0"))},
+			map[string]any{"key": 1, "errors": wantNested("field", "sku", wantDescs("is required"))},
+			map[string]any{"key": 3, "errors": wantNested("field", "qty", wantDescs("less than or equal to 0"))},
 		}}, vs.Data())
 	})
 	t.Run("map key that looks like a path", func(t *testing.T) {
@@ -464,7 +464,7 @@ func TestValidatorDirect(t *testing.T) {
 		err := rv.Validate(&bag{M: map[string]lineItem{"a.b]": {Qty: 1}, "a": {SKU: "s", Qty: 1}}})
 		var vs swill.Violations
 		require.ErrorAs(t, err, &vs)
-		assert.Equal(t, map[string]any{"m": at("key", "a.b]", at("field", "sku", desc("is required")))}, vs.Data())
+		assert.Equal(t, map[string]any{"m": wantNested("key", "a.b]", wantNested("field", "sku", wantDescs("is required")))}, vs.Data())
 	})
 	t.Run("scalars and untyped values pass", func(t *testing.T) {
 		n, s := 5, "x"
@@ -572,11 +572,11 @@ func TestViolationsLayout(t *testing.T) {
 	}
 	assert.Equal(t, map[string]any{
 		"a": []any{
-			map[string]any{"index": 2, "errors": at("field", "b", desc("one", "two"))},
-			map[string]any{"index": 0, "errors": desc("three")},
+			map[string]any{"index": 2, "errors": wantNested("field", "b", wantDescs("one", "two"))},
+			map[string]any{"index": 0, "errors": wantDescs("three")},
 		},
-		"m": at("key", "k", desc("four")),
-		"":  []any{map[string]any{"description": "whole"}, map[string]any{"index": 3, "errors": desc("top index")}},
+		"m": wantNested("key", "k", wantDescs("four")),
+		"":  []any{map[string]any{"description": "whole"}, map[string]any{"index": 3, "errors": wantDescs("top index")}},
 	}, vs.Data())
 	assert.Nil(t, swill.Violations(nil).Err())
 	assert.Equal(t, "validation failed", swill.Violations{}.Error())
