@@ -1,0 +1,128 @@
+package procstat
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// CPU is the CPU time a process has used.
+type CPU struct {
+	User time.Duration `json:"user_ns"`
+	Sys  time.Duration `json:"sys_ns"`
+}
+
+// Total is user plus system time.
+func (c CPU) Total() time.Duration { return c.User + c.Sys }
+
+// Sub returns c minus earlier.
+func (c CPU) Sub(earlier CPU) CPU {
+	return CPU{User: c.User - earlier.User, Sys: c.Sys - earlier.Sys}
+}
+
+// Add returns c plus o.
+func (c CPU) Add(o CPU) CPU {
+	return CPU{User: c.User + o.User, Sys: c.Sys + o.Sys}
+}
+
+// ReadCPU returns the CPU time of this process, all threads, from
+// getrusage(RUSAGE_SELF).
+func ReadCPU() (CPU, error) {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return CPU{}, err
+	}
+	return CPU{
+		User: time.Duration(ru.Utime.Nano()),
+		Sys:  time.Duration(ru.Stime.Nano()),
+	}, nil
+}
+
+// Memory is a snapshot of a process's memory.
+type Memory struct {
+	// RSS is the resident set size (VmRSS of /proc/self/status).
+	RSS uint64 `json:"rss"`
+	// HeapAlloc is the live Go heap: bytes of allocated heap objects
+	// right after a garbage collection.
+	HeapAlloc uint64 `json:"heap_alloc"`
+	// HeapInuse is the bytes in in-use heap spans.
+	HeapInuse uint64 `json:"heap_inuse"`
+	// StackInuse is the bytes of goroutine stacks.
+	StackInuse uint64 `json:"stack_inuse"`
+	// Goroutines is the number of goroutines.
+	Goroutines int `json:"goroutines"`
+}
+
+// ReadMemory collects garbage, returns freed memory to the operating
+// system, then measures, so that the figures are the live footprint and
+// not garbage waiting for the next cycle.
+func ReadMemory() (Memory, error) {
+	debug.FreeOSMemory()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	rss, err := ReadRSS()
+	if err != nil {
+		return Memory{}, err
+	}
+	return Memory{
+		RSS:        rss,
+		HeapAlloc:  ms.HeapAlloc,
+		HeapInuse:  ms.HeapInuse,
+		StackInuse: ms.StackInuse,
+		Goroutines: runtime.NumGoroutine(),
+	}, nil
+}
+
+// ReadRSS returns VmRSS from /proc/self/status, in bytes.
+func ReadRSS() (uint64, error) {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, err
+	}
+	return parseRSS(b)
+}
+
+func parseRSS(status []byte) (uint64, error) {
+	sc := bufio.NewScanner(bytes.NewReader(status))
+	for sc.Scan() {
+		line := sc.Bytes()
+		rest, ok := bytes.CutPrefix(line, []byte("VmRSS:"))
+		if !ok {
+			continue
+		}
+		f := bytes.Fields(rest)
+		if len(f) != 2 || string(f[1]) != "kB" {
+			return 0, fmt.Errorf("procstat: unexpected VmRSS line %q", line)
+		}
+		kb, err := strconv.ParseUint(string(f[0]), 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("procstat: VmRSS: %w", err)
+		}
+		return kb * 1024, nil
+	}
+	return 0, fmt.Errorf("procstat: no VmRSS line in /proc/self/status")
+}
+
+// RaiseFileLimit raises the soft RLIMIT_NOFILE to the hard limit and
+// returns the new limit. Raising the hard limit needs a privilege the
+// process usually lacks, so the hard limit caps how many connections one
+// process can hold.
+func RaiseFileLimit() (uint64, error) {
+	var rl syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
+		return 0, err
+	}
+	if rl.Cur < rl.Max {
+		rl.Cur = rl.Max
+		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
+			return 0, err
+		}
+	}
+	return rl.Cur, nil
+}
