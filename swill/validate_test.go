@@ -584,3 +584,25 @@ func TestViolationsLayout(t *testing.T) {
 	assert.Equal(t, "to: must follow from", swill.Invalid("to", "must follow from").Error())
 	assert.Equal(t, reflect.TypeFor[swill.Violations](), reflect.TypeOf(vs.Err()))
 }
+
+// TestValidationOutcome lets an AfterRequest hook reach the violations
+// behind the 422.
+func TestValidationOutcome(t *testing.T) {
+	outcomes := make(chan error, 1)
+	srv := validationServer(t, swill.WithHooks(swill.Hooks{
+		AfterRequest: func(ctx context.Context, call *swill.Call, out swill.Outcome) { outcomes <- out.Err },
+	}))
+	c := swilltest.Dial(t, srv.URL)
+	o := validOrder()
+	o.Age = 1
+	c.Send(requestFrame(t, 1, "order", codec.TypeMessage, o))
+	c.Recv(5 * time.Second)
+	err := <-outcomes
+	assert.Equal(t, rpc.CodeValidation, rpc.CodeOf(err))
+	var vs swill.Violations
+	require.ErrorAs(t, err, &vs)
+	require.Len(t, vs, 1)
+	assert.Equal(t, []any{"age"}, vs[0].Path)
+	assert.Equal(t, "gte", vs[0].Tag)
+	assert.Equal(t, "13", vs[0].Param)
+}
