@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"math"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -310,18 +311,32 @@ func timeoutMillis(v any) (int64, bool) {
 	case uint32:
 		ms = int64(n)
 	case uint64:
-		ms = int64(n)
-	case float64:
-		ms = int64(n)
+		ms = int64(min(n, uint64(maxTimeoutMillis)))
 	case float32:
-		ms = int64(n)
+		return floatMillis(float64(n))
+	case float64:
+		return floatMillis(n)
 	default:
 		return 0, false
 	}
-	if ms <= 0 {
-		ms = 0
+	return min(max(ms, 0), maxTimeoutMillis), true
+}
+
+// maxTimeoutMillis is the longest deadline a time.Duration holds (about
+// 292 years); longer ones are cut to it rather than wrapping into the
+// past.
+const maxTimeoutMillis = int64(math.MaxInt64 / int64(time.Millisecond))
+
+func floatMillis(f float64) (int64, bool) {
+	switch {
+	case math.IsNaN(f):
+		return 0, false
+	case f <= 0:
+		return 0, true
+	case f >= float64(maxTimeoutMillis):
+		return maxTimeoutMillis, true
 	}
-	return ms, true
+	return int64(f), true
 }
 
 // close forgets a finished call.
