@@ -20,6 +20,11 @@ describe("backoff", () => {
     expect([1, 2, 3, 4, 5, 6, 50].map((n) => backoffDelay(b, n))).toEqual([100, 200, 400, 800, 1_000, 1_000, 1_000]);
   });
 
+  it("stays finite for huge attempt numbers and a zero initial delay", () => {
+    expect(backoffDelay(resolveBackoff({ jitter: 0 })!, 100_000)).toBe(30_000);
+    expect(backoffDelay(resolveBackoff({ initialDelayMs: 0, maxDelayMs: 0, jitter: 0 })!, 100_000)).toBe(0);
+  });
+
   it("takes at most the jitter fraction off", () => {
     const b = resolveBackoff({ initialDelayMs: 1_000, jitter: 0.25 })!;
     expect(backoffDelay(b, 1, () => 0)).toBe(1_000);

@@ -62,6 +62,8 @@ export function resolveBackoff(opts: ReconnectOptions | boolean | undefined): Ba
  * @private Internal code, does not follow semantic versioning.
  */
 export function backoffDelay(b: Backoff, attempt: number, random: () => number = Math.random): number {
-  const base = Math.min(b.maxDelayMs, b.initialDelayMs * b.multiplier ** Math.max(0, attempt - 1));
+  const growth = b.multiplier ** Math.max(0, attempt - 1);
+  // initialDelayMs 0 with an overflowing growth would be 0 * Infinity.
+  const base = b.initialDelayMs === 0 ? 0 : Math.min(b.maxDelayMs, b.initialDelayMs * growth);
   return Math.round(base * (1 - b.jitter * random()));
 }

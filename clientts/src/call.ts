@@ -314,6 +314,11 @@ export class CallCore<Req = unknown, Res = unknown> implements Attachable {
       if (this.#head === this.#items.length) {
         this.#items = [];
         this.#head = 0;
+      } else if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
+        // A reader that stays just behind never empties the buffer: drop
+        // the consumed front now and then so it does not grow forever.
+        this.#items = this.#items.slice(this.#head);
+        this.#head = 0;
       }
       return Promise.resolve({ value, done: false });
     }

@@ -233,6 +233,14 @@ describe("server streams", () => {
     expect(err).toMatchObject({ code: Code.BadRequest, remote: true });
   });
 
+  it("items buffered while nobody reads come out complete and in order", async () => {
+    const client = demoClient();
+    const s = client.serverStream("countdown", 5_000);
+    await new Promise((r) => setTimeout(r, 300));
+    const items = await collect(s);
+    expect(items).toEqual(Array.from({ length: 5_000 }, (_, i) => 5_000 - i));
+  });
+
   it("a stream read too slowly overflows maxBufferedItems with 429", async () => {
     const client = demoClient({ maxBufferedItems: 50 });
     const s = client.serverStream("countdown", 100_000);

@@ -186,6 +186,17 @@ describe("connecting", () => {
     await expect(client.connect()).rejects.toBeInstanceOf(ConnectionError);
   });
 
+  it("close while connecting fails waiting calls and stops there", async () => {
+    const changes: string[] = [];
+    const client = newClient(inject("demoUrl"), { onStateChange: (c) => changes.push(c.state) });
+    const call = client.call("add", [1, 2]);
+    client.close();
+    expect(await rejectionOf(call)).toBeInstanceOf(ConnectionError);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(changes).toEqual(["connecting", "closed"]);
+    expect(client.state).toBe("closed");
+  });
+
   it("state changes: connecting, open, closed", async () => {
     const changes: string[] = [];
     const client = newClient(inject("demoUrl"), { onStateChange: (c) => changes.push(`${c.previous}>${c.state}`) });
