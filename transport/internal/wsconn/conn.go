@@ -47,8 +47,14 @@ type Options struct {
 	// Abort ends the connection at once, without a close handshake, so
 	// that the transport's reader sees an error and calls [Conn.Finish].
 	// It is called when the close handshake times out and when a write
-	// fails, possibly with locks held: it must not block.
+	// fails, possibly with locks held: it must not block. Nil means
+	// closing the network connection.
 	Abort func()
+	// AsyncPong answers pings from a goroutine that runs while pongs are
+	// pending, so that a reader shared by many connections never waits on
+	// one peer's network buffer. Up to maxPendingPongs wait; pings beyond
+	// go unanswered, which RFC 6455 allows.
+	AsyncPong bool
 }
 
 // Action tells a reader what to do with the payload of a frame whose
@@ -88,6 +94,7 @@ type Conn struct {
 	done     chan struct{} // closed by Finish
 	pings    map[uint64]chan struct{}
 	pingSeq  atomic.Uint64
+	pongs    [][]byte // pending asynchronous pongs; a goroutine runs while non-empty
 
 	// The read side, owned by the reader.
 	frag      *[]byte // the message being reassembled from fragments
@@ -437,13 +444,45 @@ func (c *Conn) Frame(h ws.Header, p []byte, hd transport.Handler) error {
 		}
 		c.dropFrag()
 	case ws.OpPing:
-		c.writeControl(ws.OpPong, p)
+		if !c.opts.AsyncPong {
+			c.writeControl(ws.OpPong, p)
+		} else {
+			c.queuePong(p)
+		}
 	case ws.OpPong:
 		c.pong(p)
 	case ws.OpClose:
 		return c.peerClose(p)
 	}
 	return nil
+}
+
+// maxPendingPongs bounds the pongs an asynchronous answerer holds.
+const maxPendingPongs = 16
+
+func (c *Conn) queuePong(p []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.finished || len(c.pongs) >= maxPendingPongs {
+		return
+	}
+	c.pongs = append(c.pongs, append([]byte(nil), p...))
+	if len(c.pongs) == 1 {
+		go c.writePongs()
+	}
+}
+
+func (c *Conn) writePongs() {
+	c.mu.Lock()
+	for len(c.pongs) > 0 {
+		p := c.pongs[0]
+		c.mu.Unlock()
+		c.writeControl(ws.OpPong, p)
+		c.mu.Lock()
+		c.pongs = c.pongs[1:]
+	}
+	c.pongs = nil
+	c.mu.Unlock()
 }
 
 func (c *Conn) dropFrag() {

@@ -1,0 +1,37 @@
+// Package epoll is a server-side swill transport for many mostly idle
+// connections, on Linux.
+//
+// The default transport and package gobwasws park one goroutine in a
+// blocking read on every connection, with its stack and read buffer: some
+// 15-25 KiB per connection that does nothing. An [Acceptor] parks none.
+// It registers each upgraded socket with an epoll instance (through
+// golang.org/x/sys/unix); one poller goroutine waits for sockets to become
+// readable and hands each ready connection to a small pool of workers.
+// A worker reads what the socket holds into its own buffer, parses the
+// WebSocket frames in it and calls [transport.Handler.HandleMessage] for
+// each message, in order, never for one connection on two workers at
+// once. Only the bytes of a frame cut in two by a read are kept with the
+// connection until the rest arrives, so an idle connection holds no
+// buffer and no goroutine: about 2 KiB of Go heap in all, against some
+// 15-25 KiB with a reader goroutine.
+//
+// Writes take the same path as in package gobwasws: frames are held in a
+// pooled buffer until [transport.Conn.Flush] and go out through the
+// net.Conn, so the Go runtime waits on a full socket for the writer. The
+// handshake, origin checks, subprotocol choice, control frames and close
+// handshake are shared with package gobwasws.
+//
+// The poller and its workers run while the Acceptor has connections, and
+// end with the last one. Handlers must not block in HandleMessage: a
+// worker serves many connections. HandleClose is called from a goroutine
+// of its own, since a server may wait there for its calls to end.
+//
+// Use it on the server only, with the default or the gobwasws dialer on
+// the client:
+//
+//	srv := swill.NewServer(swill.WithTransport(&epoll.Acceptor{}))
+//
+// It needs Linux and a plain TCP or Unix socket: terminate TLS in front
+// of it. Elsewhere Accept fails with an error wrapping
+// errors.ErrUnsupported.
+package epoll

@@ -1,0 +1,29 @@
+package epoll
+
+import (
+	"sync"
+	"time"
+
+	"github.com/swillorg/swill-go/transport"
+)
+
+// Acceptor is a [transport.Acceptor] that reads every connection through
+// one epoll instance. Its zero value is ready to use; it must not be
+// copied after first use, so pass a pointer.
+type Acceptor struct {
+	// Workers is the number of goroutines that read and deliver messages.
+	// Zero means GOMAXPROCS.
+	Workers int
+	// WriteTimeout bounds each write to the network; a peer that does not
+	// read for this long gets its connection aborted. Zero means 10s.
+	WriteTimeout time.Duration
+	// CloseTimeout is how long [transport.Conn.Close] lets the peer take
+	// to answer the close frame before the connection is dropped. Zero
+	// means 5s.
+	CloseTimeout time.Duration
+
+	mu    sync.Mutex
+	state acceptorState // platform-specific
+}
+
+var _ transport.Acceptor = (*Acceptor)(nil)

@@ -1,0 +1,545 @@
+//go:build linux
+
+package epoll
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"runtime"
+	"sync"
+	"syscall"
+
+	"github.com/gobwas/ws"
+	"golang.org/x/sys/unix"
+
+	"github.com/swillorg/swill-go/transport"
+	"github.com/swillorg/swill-go/transport/internal/wsconn"
+)
+
+const (
+	// workerBufferSize is each worker's read buffer. Frames that fit in
+	// one read are delivered from it without a copy.
+	workerBufferSize = 64 << 10
+	// maxReadsPerTurn bounds how long a worker stays on one busy
+	// connection before the others get their turn.
+	maxReadsPerTurn = 4
+	// pendingBufferSize is the size of the pooled buffer that keeps a
+	// frame cut in two by a read; larger frames get a buffer of their
+	// exact size.
+	pendingBufferSize = 16 << 10
+	// armEvents are the events a connection waits for. EPOLLONESHOT
+	// disarms it once reported, so that one worker at a time owns it,
+	// until the worker arms it again.
+	armEvents = unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLONESHOT
+)
+
+type acceptorState struct {
+	p *poller // nil while there are no connections
+}
+
+// Accept upgrades r and returns a connection read through the
+// Acceptor's poller. On failure an HTTP error has been written to w.
+// A zero opts.ReadLimit means [transport.DefaultAcceptReadLimit].
+func (a *Acceptor) Accept(w http.ResponseWriter, r *http.Request, opts *transport.AcceptOptions) (transport.Conn, error) {
+	if opts == nil {
+		opts = &transport.AcceptOptions{}
+	}
+	if r.TLS != nil {
+		err := errors.New("epoll: TLS connections are not supported; terminate TLS in front of the server")
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return nil, err
+	}
+	nc, br, sub, err := wsconn.Upgrade(w, r, opts)
+	if err != nil {
+		return nil, err
+	}
+	sc, ok := nc.(syscall.Conn)
+	if !ok {
+		nc.Close()
+		return nil, fmt.Errorf("epoll: %T has no file descriptor", nc)
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("epoll: %w", err)
+	}
+	limit := opts.ReadLimit
+	if limit <= 0 {
+		limit = transport.DefaultAcceptReadLimit
+	}
+	c := &conn{a: a, rc: rc}
+	c.Conn = wsconn.New(nc, wsconn.Options{
+		Subprotocol:  sub,
+		ReadLimit:    limit,
+		WriteTimeout: a.WriteTimeout,
+		CloseTimeout: a.CloseTimeout,
+		Abort:        c.abort,
+		AsyncPong:    true,
+	})
+	// Bytes the client sent right after its request are parsed first;
+	// the HTTP server's read buffer is dropped.
+	if n := br.Buffered(); n > 0 {
+		b, _ := br.Peek(n)
+		c.in = append(make([]byte, 0, max(n, pendingBufferSize)), b...)
+		c.unparsed = true
+	}
+	return c, nil
+}
+
+// register adds c to the poller, starting one if c is the first
+// connection.
+func (a *Acceptor) register(c *conn) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	p := a.state.p
+	if p == nil {
+		var err error
+		if p, err = newPoller(a.Workers); err != nil {
+			return err
+		}
+		a.state.p = p
+	}
+	p.mu.Lock()
+	p.nextID++
+	c.id, c.p = p.nextID, p
+	p.conns[c.id] = c
+	p.mu.Unlock()
+	if err := c.arm(unix.EPOLL_CTL_ADD); err != nil {
+		a.unregisterLocked(c)
+		return err
+	}
+	return nil
+}
+
+// unregister removes c, stopping the poller after its last connection.
+func (a *Acceptor) unregister(c *conn) {
+	a.mu.Lock()
+	a.unregisterLocked(c)
+	a.mu.Unlock()
+}
+
+func (a *Acceptor) unregisterLocked(c *conn) {
+	p := c.p
+	p.mu.Lock()
+	delete(p.conns, c.id)
+	empty := len(p.conns) == 0
+	p.mu.Unlock()
+	if empty && a.state.p == p {
+		a.state.p = nil
+		p.stop()
+	}
+}
+
+// poller owns an epoll instance, the goroutine waiting on it and the
+// workers. An eventfd, registered with id 0, wakes it to stop.
+type poller struct {
+	epfd, evfd int
+	work       chan *conn
+	wg         sync.WaitGroup // the workers
+
+	mu     sync.Mutex
+	conns  map[uint64]*conn
+	nextID uint64
+}
+
+func newPoller(workers int) (*poller, error) {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("epoll: epoll_create1: %w", err)
+	}
+	evfd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	if err != nil {
+		unix.Close(epfd)
+		return nil, fmt.Errorf("epoll: eventfd: %w", err)
+	}
+	ev := unix.EpollEvent{Events: unix.EPOLLIN}
+	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, evfd, &ev); err != nil {
+		unix.Close(evfd)
+		unix.Close(epfd)
+		return nil, fmt.Errorf("epoll: epoll_ctl: %w", err)
+	}
+	p := &poller{epfd: epfd, evfd: evfd, work: make(chan *conn, 1024), conns: map[uint64]*conn{}}
+	p.wg.Add(workers)
+	for i := 0; i < workers; i++ {
+		go p.worker()
+	}
+	go p.loop()
+	return p, nil
+}
+
+func (p *poller) stop() {
+	var one [8]byte
+	binary.NativeEndian.PutUint64(one[:], 1)
+	unix.Write(p.evfd, one[:])
+}
+
+// loop waits for ready connections and schedules them, until stopped.
+// It then waits for the workers and releases the descriptors.
+func (p *poller) loop() {
+	events := make([]unix.EpollEvent, 128)
+	for stopped := false; !stopped; {
+		n, err := unix.EpollWait(p.epfd, events, -1)
+		if err != nil {
+			if err == unix.EINTR {
+				continue
+			}
+			// Not expected with a valid descriptor; fail every
+			// connection rather than spin.
+			p.failAll(fmt.Errorf("epoll: epoll_wait: %w", err))
+			break
+		}
+		for i := range events[:n] {
+			id := eventID(&events[i])
+			if id == 0 {
+				stopped = true
+				continue
+			}
+			p.mu.Lock()
+			c := p.conns[id]
+			p.mu.Unlock()
+			if c != nil {
+				p.schedule(c)
+			}
+		}
+	}
+	close(p.work)
+	p.wg.Wait()
+	unix.Close(p.evfd)
+	unix.Close(p.epfd)
+}
+
+func (p *poller) failAll(err error) {
+	p.mu.Lock()
+	conns := make([]*conn, 0, len(p.conns))
+	for _, c := range p.conns {
+		conns = append(conns, c)
+	}
+	p.mu.Unlock()
+	for _, c := range conns {
+		c.abort()
+		p.schedule(c)
+	}
+}
+
+func eventID(ev *unix.EpollEvent) uint64 {
+	return uint64(uint32(ev.Fd)) | uint64(uint32(ev.Pad))<<32
+}
+
+func setEventID(ev *unix.EpollEvent, id uint64) {
+	ev.Fd = int32(uint32(id))
+	ev.Pad = int32(uint32(id >> 32))
+}
+
+// schedule hands c to a worker, unless one has it already: that one is
+// told to take another turn.
+func (p *poller) schedule(c *conn) {
+	c.mu.Lock()
+	switch {
+	case c.dead:
+		c.mu.Unlock()
+		return
+	case c.running:
+		c.again = true
+		c.mu.Unlock()
+		return
+	}
+	c.running = true
+	c.mu.Unlock()
+	p.work <- c
+}
+
+func (p *poller) worker() {
+	defer p.wg.Done()
+	buf := make([]byte, workerBufferSize)
+	for c := range p.work {
+		c.process(buf)
+	}
+}
+
+// conn is one connection. Its read state belongs to the worker running
+// it; mu guards the scheduling flags.
+type conn struct {
+	*wsconn.Conn
+	a  *Acceptor
+	rc syscall.RawConn
+	p  *poller
+	id uint64
+	h  transport.Handler
+
+	mu      sync.Mutex
+	started bool
+	running bool // a worker owns the connection
+	again   bool // readiness was reported while running
+	dead    bool // finished: no more turns
+
+	// Owned by the running worker.
+	in       []byte // unparsed bytes: the start of an incomplete frame
+	unparsed bool   // in holds bytes not parsed yet
+	skip     int64  // payload bytes still to discard
+}
+
+// Start implements [transport.Conn]: the connection joins the poller.
+func (c *conn) Start(h transport.Handler) {
+	c.mu.Lock()
+	c.h, c.started = h, true
+	dead := c.dead
+	unparsed := c.unparsed // read before a worker may own the connection
+	c.mu.Unlock()
+	if dead {
+		go h.HandleClose(transport.ErrClosed)
+		return
+	}
+	if err := c.a.register(c); err != nil {
+		c.mu.Lock()
+		c.dead = true
+		c.mu.Unlock()
+		err = c.Finish(err)
+		c.releaseIn()
+		go h.HandleClose(err)
+		return
+	}
+	if unparsed {
+		c.p.schedule(c)
+	}
+}
+
+// Close implements [transport.Conn]. A connection that was never started
+// has no reader to finish the close handshake, so it is released at once.
+func (c *conn) Close(code transport.StatusCode, reason string) error {
+	c.Conn.Close(code, reason)
+	c.mu.Lock()
+	unstarted := !c.started && !c.dead
+	if unstarted {
+		c.dead = true
+	}
+	c.mu.Unlock()
+	if unstarted {
+		c.Finish(nil)
+		c.releaseIn()
+	}
+	return nil
+}
+
+// abort shuts the socket down, which the poller reports as readable: the
+// worker then reads its end and finishes the connection. It may run with
+// the write lock held, so it does no more.
+func (c *conn) abort() {
+	c.rc.Control(func(fd uintptr) { unix.Shutdown(int(fd), unix.SHUT_RDWR) })
+}
+
+// arm registers (EPOLL_CTL_ADD) or re-arms (EPOLL_CTL_MOD) the socket.
+// RawConn.Control keeps the descriptor from being closed meanwhile.
+func (c *conn) arm(op int) error {
+	ev := unix.EpollEvent{Events: armEvents}
+	setEventID(&ev, c.id)
+	var err error
+	if cerr := c.rc.Control(func(fd uintptr) { err = unix.EpollCtl(c.p.epfd, op, int(fd), &ev) }); cerr != nil {
+		return cerr
+	}
+	if err != nil {
+		return fmt.Errorf("epoll: epoll_ctl: %w", err)
+	}
+	return nil
+}
+
+// process runs turns until the connection has nothing more to read, then
+// re-arms it.
+func (c *conn) process(buf []byte) {
+	for {
+		if !c.turn(buf) {
+			return
+		}
+		if err := c.arm(unix.EPOLL_CTL_MOD); err != nil {
+			c.finish(err)
+			return
+		}
+		c.mu.Lock()
+		if c.again {
+			c.again = false
+			c.mu.Unlock()
+			continue
+		}
+		c.running = false
+		c.mu.Unlock()
+		return
+	}
+}
+
+// turn reads and delivers what the socket holds, up to maxReadsPerTurn
+// reads. It returns false once the connection has finished.
+func (c *conn) turn(buf []byte) bool {
+	if c.unparsed {
+		c.unparsed = false
+		if !c.consume(c.in) {
+			return false
+		}
+	}
+	for i := 0; i < maxReadsPerTurn; i++ {
+		dst := buf
+		if len(c.in) > 0 {
+			c.growIn()
+			dst = c.in[len(c.in):cap(c.in)]
+		}
+		n, err := c.read(dst)
+		if err == unix.EAGAIN {
+			return true
+		}
+		if err != nil || n == 0 {
+			if err == nil {
+				err = io.EOF
+			}
+			c.finish(wsconn.ReadError(err))
+			return false
+		}
+		var data []byte
+		if len(c.in) > 0 {
+			c.in = c.in[:len(c.in)+n]
+			data = c.in
+		} else {
+			data = buf[:n]
+		}
+		if !c.consume(data) {
+			return false
+		}
+		if n < len(dst) {
+			// A short read drained the socket, most likely; if not, the
+			// level-triggered re-arm reports it again.
+			return true
+		}
+	}
+	return true
+}
+
+// consume parses and delivers the frames in data and keeps the bytes of
+// an incomplete one in c.in. It returns false once the connection has
+// finished.
+func (c *conn) consume(data []byte) bool {
+	used, err := c.parse(data)
+	if err != nil {
+		c.finish(err)
+		return false
+	}
+	rest := data[used:]
+	switch {
+	case len(rest) == 0:
+		c.releaseIn()
+	case len(c.in) > 0:
+		// data is c.in: move the rest to its start.
+		c.in = c.in[:copy(c.in, rest)]
+	default:
+		c.in = append(c.newIn(frameSize(rest)), rest...)
+	}
+	return true
+}
+
+// parse delivers every complete frame at the start of data and returns
+// how many bytes it used.
+func (c *conn) parse(data []byte) (int, error) {
+	off := 0
+	for off < len(data) {
+		if c.skip > 0 {
+			k := min(c.skip, int64(len(data)-off))
+			off += int(k)
+			c.skip -= k
+			continue
+		}
+		h, hn, err := wsconn.ParseHeader(data[off:])
+		if err != nil {
+			return off, c.ProtocolError(err.Error())
+		}
+		if hn == 0 {
+			return off, nil
+		}
+		if c.Header(h) == wsconn.Skip {
+			off += hn
+			c.skip = h.Length
+			continue
+		}
+		end := off + hn + int(h.Length)
+		if end > len(data) {
+			return off, nil
+		}
+		p := data[off+hn : end]
+		if h.Masked {
+			ws.Cipher(p, h.Mask, 0)
+		}
+		off = end
+		if err := c.Frame(h, p, c.h); err != nil {
+			return off, err
+		}
+	}
+	return off, nil
+}
+
+// frameSize returns the length of the frame that b starts, header
+// included, or the longest possible header when b does not hold its
+// header yet.
+func frameSize(b []byte) int {
+	h, hn, err := wsconn.ParseHeader(b)
+	if err != nil || hn == 0 {
+		return wsconn.MaxHeaderSize
+	}
+	return hn + int(h.Length)
+}
+
+var pendingPool = sync.Pool{New: func() any { b := make([]byte, 0, pendingBufferSize); return &b }}
+
+// newIn returns an empty buffer for a frame of size bytes.
+func (c *conn) newIn(size int) []byte {
+	if size <= pendingBufferSize {
+		return (*pendingPool.Get().(*[]byte))[:0]
+	}
+	return make([]byte, 0, size)
+}
+
+// growIn makes room in c.in for the rest of its frame.
+func (c *conn) growIn() {
+	if size := frameSize(c.in); size > cap(c.in) {
+		in := append(c.newIn(size), c.in...)
+		c.releaseIn()
+		c.in = in
+	}
+}
+
+func (c *conn) releaseIn() {
+	if cap(c.in) == pendingBufferSize {
+		b := c.in[:0]
+		pendingPool.Put(&b)
+	}
+	c.in = nil
+}
+
+// read reads once from the non-blocking socket.
+func (c *conn) read(dst []byte) (n int, err error) {
+	cerr := c.rc.Read(func(fd uintptr) bool {
+		for {
+			n, err = unix.Read(int(fd), dst)
+			if err != unix.EINTR {
+				return true
+			}
+		}
+	})
+	if cerr != nil {
+		return 0, cerr
+	}
+	return max(n, 0), err
+}
+
+// finish ends the connection: out of the poller, socket closed,
+// HandleClose called from a goroutine of its own.
+func (c *conn) finish(err error) {
+	c.mu.Lock()
+	c.dead = true
+	c.mu.Unlock()
+	c.rc.Control(func(fd uintptr) { unix.EpollCtl(c.p.epfd, unix.EPOLL_CTL_DEL, int(fd), nil) })
+	err = c.Finish(err)
+	c.releaseIn()
+	c.a.unregister(c)
+	go c.h.HandleClose(err)
+}
