@@ -304,9 +304,11 @@ func TestValidationClientStream(t *testing.T) {
 	c.Send(requestFrame(t, 2, "total", codec.TypeMessage, lineItem{SKU: "a", Qty: 1}))
 	c.Send(requestFrame(t, 2, "total", codec.TypeMessage, lineItem{SKU: "b", Qty: 1}))
 	c.Send(requestFrame(t, 2, "total", codec.TypeMessage, lineItem{SKU: "", Qty: 1}))
-	c.Send(requestFrame(t, 2, "total", codec.TypeMessage, lineItem{SKU: "d", Qty: 1}))
 	want := validationError(map[string]any{"sku": wantDescs("is required")})
 	assert.Equal(t, errorFrame(2, want), hex.EncodeToString(c.Recv(5*time.Second)))
+	// The call is over: its END_OF_STREAM is ignored, and nothing follows
+	// the ERROR.
+	c.Send(requestFrame(t, 2, "total", codec.TypeEndOfStream, nil))
 	c.Quiet(100 * time.Millisecond)
 	assert.Equal(t, []string{"a", "b"}, []string{(<-seen).SKU, (<-seen).SKU})
 	assert.Empty(t, seen)
