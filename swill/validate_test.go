@@ -608,3 +608,30 @@ func TestValidationOutcome(t *testing.T) {
 	assert.Equal(t, "gte", vs[0].Tag)
 	assert.Equal(t, "13", vs[0].Param)
 }
+
+// BenchmarkValidate measures the default validator on the requests every
+// call pays for.
+func BenchmarkValidate(b *testing.B) {
+	rv := swill.NewValidator()
+	type signup struct {
+		Name  string `msgpack:"name" validate:"required,min=2"`
+		Email string `msgpack:"email" validate:"required,email"`
+		Age   int    `msgpack:"age" validate:"required,gte=13"`
+	}
+	bench := func(name string, v any, wantErr bool) {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := rv.Validate(v); (err != nil) != wantErr {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	bench("tuple", &[2]int{1, 2}, false)
+	bench("any", new(any), false)
+	bench("struct valid", &signup{Name: "Ada", Email: "ada@example.com", Age: 36}, false)
+	bench("struct invalid", &signup{Name: "A", Email: "ada@example.com", Age: 5}, true)
+	o := validOrder()
+	bench("nested valid", &o, false)
+}
