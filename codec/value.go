@@ -2,6 +2,7 @@ package codec
 
 import (
 	"bytes"
+	"fmt"
 	"sync"
 
 	"github.com/vmihailenco/msgpack/v5"
@@ -34,12 +35,25 @@ func configureDecoder(dec *msgpack.Decoder) {
 // map[string]any when every key is a string and map[any]any otherwise;
 // integers decoded into an interface value keep the width of their wire
 // form (int8, uint16, int64, ...).
-func Unmarshal(data []byte, v any) error {
+//
+// Decoding into a value that already holds data merges into it where the
+// MsgPack library can; where it cannot (a map inside an interface inside
+// a slice, for one) Unmarshal returns an error rather than the library's
+// panic.
+func Unmarshal(data []byte, v any) (err error) {
 	d := decoderPool.Get().(*decoder)
+	defer func() {
+		// The decoder is third-party code run on untrusted input: a panic
+		// in it must not take the process down. The decoder is dropped,
+		// its state unknown.
+		if p := recover(); p != nil {
+			err = fmt.Errorf("msgpack: cannot decode into %T: %v", v, p)
+		}
+	}()
 	d.r.Reset(data)
 	d.dec.Reset(&d.r)
 	configureDecoder(d.dec)
-	err := d.dec.Decode(v)
+	err = d.dec.Decode(v)
 	if err == nil && d.r.Len() != 0 {
 		err = errTrailing
 	}
