@@ -89,6 +89,20 @@ func TestUnmarshalErrors(t *testing.T) {
 	}
 }
 
+// A destination the MsgPack library cannot decode into makes Unmarshal
+// fail, not panic.
+func TestUnmarshalIntoUsedValue(t *testing.T) {
+	t.Parallel()
+	got := []any{map[string]any{"old": 1}}
+	err := codec.Unmarshal(h("91 81 a1 61 01"), &got)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "cannot decode into *[]interface {}")
+
+	var fresh []any
+	require.NoError(t, codec.Unmarshal(h("91 81 a1 61 01"), &fresh), "the pool still works")
+	assert.Equal(t, []any{map[string]any{"a": int8(1)}}, fresh)
+}
+
 func TestNone(t *testing.T) {
 	t.Parallel()
 	b, err := codec.Marshal(codec.None{})
