@@ -7,25 +7,25 @@
  */
 export interface ReconnectOptions {
   /** The wait before the first retry. Defaults to 250 ms. */
-  initialDelayMs?: number;
+  initialDelayMs?: number | undefined;
   /** The longest wait between attempts. Defaults to 30 000 ms. */
-  maxDelayMs?: number;
+  maxDelayMs?: number | undefined;
   /** The growth of the wait from one attempt to the next. Defaults to 2. */
-  multiplier?: number;
+  multiplier?: number | undefined;
   /**
    * The largest fraction of the wait taken off at random, from 0 (no
    * jitter) to 1 (a wait anywhere between 0 and the full delay). Defaults to 0.5.
    */
-  jitter?: number;
+  jitter?: number | undefined;
   /**
    * How many consecutive attempts to make before giving up; the client
    * then stays disconnected until the next call. Defaults to Infinity.
    */
-  maxAttempts?: number;
+  maxAttempts?: number | undefined;
 }
 
 /** @private Internal code, does not follow semantic versioning. */
-export type Backoff = Required<ReconnectOptions>;
+export type Backoff = { readonly [K in keyof ReconnectOptions]-?: number };
 
 /** @private Internal code, does not follow semantic versioning. */
 export function resolveBackoff(opts: ReconnectOptions | boolean | undefined): Backoff | undefined {

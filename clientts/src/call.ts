@@ -12,7 +12,7 @@ export interface CallOptions {
    * call rejects (or its iteration throws) with `signal.reason`. A signal
    * that is already aborted stops the call before anything is sent.
    */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /**
    * The call's deadline, in milliseconds from now. The server is told
    * (request metadata `swill-timeout-ms`, the milliseconds left when the
@@ -20,13 +20,13 @@ export interface CallOptions {
    * the call fails with a {@link SwillError} of code 408, whichever side
    * noticed first. Must be a positive number.
    */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Request metadata; values are any MsgPack-encodable value. */
-  metadata?: Metadata;
+  metadata?: Metadata | undefined;
   /** Called once with the leading metadata (the response header), if the server sends any. */
-  onHeader?: (header: Metadata) => void;
+  onHeader?: ((header: Metadata) => void) | undefined;
   /** Called once with the trailing metadata (the response trailer), if the server sends any, before the call completes. */
-  onTrailer?: (trailer: Metadata) => void;
+  onTrailer?: ((trailer: Metadata) => void) | undefined;
 }
 
 /**
@@ -60,7 +60,12 @@ export interface Attachable {
 
 type Waiter<T> = { resolve: (r: IteratorResult<T, undefined>) => void; reject: (err: unknown) => void };
 
-/** The reason a call ends when it is cancelled without one. */
+/**
+ * cancelledError is the reason a call fails with when it is cancelled
+ * without one: an `AbortError` DOMException, as `fetch` uses.
+ *
+ * @private Internal code, does not follow semantic versioning.
+ */
 export function cancelledError(): unknown {
   return new DOMException("The call was cancelled", "AbortError");
 }
@@ -141,11 +146,11 @@ export class CallCore<Req = unknown, Res = unknown> implements Attachable {
     }
     this.#deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
     if (signal?.aborted) {
-      this.#finish(signal.reason);
+      this.#finish(signal.reason ?? cancelledError());
       return;
     }
     if (signal) {
-      this.#onAbort = () => this.cancel(signal.reason);
+      this.#onAbort = () => this.cancel(signal.reason ?? cancelledError());
       signal.addEventListener("abort", this.#onAbort, { once: true });
     }
     if (timeoutMs !== undefined) {
@@ -179,30 +184,36 @@ export class CallCore<Req = unknown, Res = unknown> implements Attachable {
     }
     this.#wire = wire;
     this.seq = seq;
-    const md = this.#requestMetadata();
-    if (!this.requestStreams) {
-      this.#send(encodeRequest(seq, this.#data, this.method, RequestType.Message, md));
-      return;
-    }
-    // A streaming request carries its metadata in a METADATA frame of its
-    // own, ahead of the items, which opens the call on the server at once.
-    if (md !== undefined) {
-      this.#send(encodeRequest(seq, null, this.method, RequestType.Metadata, md));
-    }
-    const pending = this.#pending;
-    this.#pending = [];
-    for (const item of pending) {
-      this.#send(encodeRequest(seq, item, this.method));
-    }
-    if (this.#endRequested) {
-      this.#sendEnd();
+    try {
+      const md = this.#requestMetadata();
+      if (!this.requestStreams) {
+        this.#send(encodeRequest(seq, this.#data, this.method, RequestType.Message, md));
+        return;
+      }
+      // A streaming request carries its metadata in a METADATA frame of its
+      // own, ahead of the items, which opens the call on the server at once.
+      if (md !== undefined) {
+        this.#send(encodeRequest(seq, null, this.method, RequestType.Metadata, md));
+      }
+      const pending = this.#pending;
+      this.#pending = [];
+      for (const item of pending) {
+        this.#send(encodeRequest(seq, item, this.method));
+      }
+      if (this.#endRequested) {
+        this.#sendEnd();
+      }
+    } catch (err: unknown) {
+      // A value MsgPack cannot encode (a bigint, a function...): the call
+      // fails with the encoder's error.
+      this.cancel(err);
     }
   }
 
   /**
    * sendItem sends one item of the client's stream (queued until the call
    * is attached). It returns false, sending nothing, once the call is
-   * over, and throws if the stream was ended.
+   * over; it throws if the stream was ended or item cannot be encoded.
    */
   sendItem(item: Req): boolean {
     if (this.#done) {
@@ -212,6 +223,7 @@ export class CallCore<Req = unknown, Res = unknown> implements Attachable {
       throw new TypeError(`send after end on the request stream of ${this.method}`);
     }
     if (this.#wire === undefined) {
+      encodeRequest(0, item, this.method); // throws now for a value that cannot be sent
       this.#pending.push(item);
     } else {
       this.#send(encodeRequest(this.seq, item, this.method));

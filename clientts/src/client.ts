@@ -38,30 +38,30 @@ export interface ClientOptions {
    * The WebSocket class to use. Defaults to `globalThis.WebSocket`
    * (browsers, Node 22+); Node 20 has none, so pass the `ws` package's.
    */
-  WebSocket?: WebSocketConstructor;
+  WebSocket?: WebSocketConstructor | undefined;
   /** The subprotocols offered. Defaults to `["swill.v1"]`. */
-  protocols?: readonly string[];
+  protocols?: readonly string[] | undefined;
   /**
    * Reconnection after a lost connection or a failed attempt: true (the
    * default) for the default backoff, false for none, or the backoff's
    * settings. Calls open when a connection is lost fail with a
    * {@link ConnectionError} either way; they are never replayed.
    */
-  reconnect?: boolean | ReconnectOptions;
+  reconnect?: boolean | ReconnectOptions | undefined;
   /** How long a WebSocket handshake may take before the attempt counts as failed. Defaults to 10 000 ms. */
-  connectTimeoutMs?: number;
+  connectTimeoutMs?: number | undefined;
   /**
    * The largest frame accepted from the server, in bytes. A larger one
    * closes the connection (close code 4009). Defaults to 16 MiB.
    */
-  maxMessageBytes?: number;
+  maxMessageBytes?: number | undefined;
   /**
    * How many items of one response stream may wait to be read. Past it
    * the call is cancelled with a {@link SwillError} of code 429. Defaults to 10 000.
    */
-  maxBufferedItems?: number;
+  maxBufferedItems?: number | undefined;
   /** A state listener added at construction, so that it sees the first `connecting`. */
-  onStateChange?: (change: StateChange) => void;
+  onStateChange?: ((change: StateChange) => void) | undefined;
 }
 
 let enqueueImpl: (client: SwillClient<Untyped>, call: Attachable) => void;

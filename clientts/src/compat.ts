@@ -77,40 +77,40 @@ export class ResponseError extends SwillError {
 
 /** Per-call options of the reference client. */
 export interface CallOptions {
-  metadata?: Metadata;
+  metadata?: Metadata | undefined;
   /** With no args, open the call with a METADATA frame carrying metadata. */
-  sendMetadataFirst?: boolean;
+  sendMetadataFirst?: boolean | undefined;
 }
 
 /** The reference's reconnection settings. */
 export interface ReconnectSettings {
   /** The first wait, in ms. Defaults to 1000. */
-  delay?: number;
+  delay?: number | undefined;
   /** Attempts before giving up; 0 means no limit. Defaults to 5. */
-  retries?: number;
+  retries?: number | undefined;
   /** Growth of the wait; the wait is multiplied by 1 + backoffFactor per attempt. Defaults to 1. */
-  backoffFactor?: number;
+  backoffFactor?: number | undefined;
   /** Kept for compatibility; the jitter is a random fraction of the wait. */
-  minJitter?: number;
+  minJitter?: number | undefined;
   /** Kept for compatibility; the jitter is a random fraction of the wait. */
-  maxJitter?: number;
+  maxJitter?: number | undefined;
 }
 
 /** The reference client's options, plus `WebSocket` for Node. */
 export interface ClientOptions {
-  url?: string;
+  url?: string | undefined;
   /** Connect at construction when url is set. Defaults to true. */
-  autoConnect?: boolean;
+  autoConnect?: boolean | undefined;
   /** Reconnection; null or undefined-with-the-key-set turns it off. Defaults to the reference's settings. */
-  reconnect?: ReconnectSettings | null;
+  reconnect?: ReconnectSettings | null | undefined;
   /** Handshake timeout in ms. Defaults to 30 000. */
-  connectTimeout?: number;
-  onConnected?: () => void;
-  onDisconnected?: (code: number, reason: string) => void;
-  onReconnect?: () => void;
-  onTimeout?: () => void;
+  connectTimeout?: number | undefined;
+  onConnected?: (() => void) | undefined;
+  onDisconnected?: ((code: number, reason: string) => void) | undefined;
+  onReconnect?: (() => void) | undefined;
+  onTimeout?: (() => void) | undefined;
   /** The WebSocket class; defaults to `globalThis.WebSocket`. */
-  WebSocket?: WebSocketConstructor;
+  WebSocket?: WebSocketConstructor | undefined;
 }
 
 const defaultReconnect: ReconnectSettings = { delay: 1000, retries: 5, backoffFactor: 1 };
@@ -121,7 +121,12 @@ export class Client {
   #swill: SwillClient<Untyped> | undefined;
 
   constructor(options: ClientOptions = {}) {
-    this.#options = { autoConnect: true, reconnect: defaultReconnect, connectTimeout: 30_000, ...options };
+    this.#options = {
+      ...options,
+      autoConnect: options.autoConnect ?? true,
+      reconnect: "reconnect" in options ? options.reconnect : defaultReconnect,
+      connectTimeout: options.connectTimeout ?? 30_000,
+    };
     if (this.#options.autoConnect === true && this.#options.url !== undefined) {
       void this.connect(this.#options.url);
     }

@@ -45,11 +45,11 @@ export type ValidationErrorData = Readonly<Record<string, readonly (FieldError |
 /** Options of {@link SwillError}'s constructor. */
 export interface SwillErrorOptions {
   /** Extra detail; for a validation error, {@link ValidationErrorData}. */
-  data?: unknown;
+  data?: unknown | undefined;
   /** The error that caused this one. */
-  cause?: unknown;
+  cause?: unknown | undefined;
   /** True when the error arrived in an ERROR frame from the server. Defaults to false. */
-  remote?: boolean;
+  remote?: boolean | undefined;
 }
 
 /**
@@ -104,11 +104,11 @@ export class SwillError extends Error {
 /** Options of {@link ConnectionError}'s constructor. */
 export interface ConnectionErrorOptions {
   /** The WebSocket close code, when the socket was closed. */
-  closeCode?: number;
+  closeCode?: number | undefined;
   /** The WebSocket close reason, when one was given. */
-  reason?: string;
+  reason?: string | undefined;
   /** The error that caused this one. */
-  cause?: unknown;
+  cause?: unknown | undefined;
 }
 
 /**

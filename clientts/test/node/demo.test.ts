@@ -135,6 +135,20 @@ describe("errors", () => {
     expect(err).toMatchObject({ code: Code.BadRequest, remote: true });
   });
 
+  it("a value MsgPack cannot encode fails that call only", async () => {
+    const client = demoClient();
+    const unencodable = [1n, 2] as unknown as [number, number];
+    await expect(client.call("add", unencodable)).rejects.toThrow();
+    expect(await client.call("add", [1, 2])).toBe(3);
+    const sum = client.openClientStream("sum");
+    expect(() => sum.send((() => 1) as unknown as number)).toThrow();
+    sum.send(5);
+    sum.end();
+    expect(await sum.response).toBe(5);
+    await expect(client.clientStream("sum", [1, 2n as unknown as number])).rejects.toThrow();
+    expect(await client.call("add", [2, 2])).toBe(4);
+  });
+
   it("an invalid timeoutMs rejects before anything is sent", async () => {
     const client = demoClient();
     await expect(client.call("add", [1, 2], { timeoutMs: -1 })).rejects.toBeInstanceOf(RangeError);

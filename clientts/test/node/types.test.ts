@@ -28,6 +28,9 @@ describe("types", () => {
       expectTypeOf(c.openClientStream("sum")).toEqualTypeOf<ClientStream<number, number>>();
       expectTypeOf(c.openBidiStream("echo")).toEqualTypeOf<BidiStream<unknown, unknown>>();
       expectTypeOf(c.call("metadata", null)).toEqualTypeOf<Promise<Metadata>>();
+      // Options accept explicit undefined, for callers with exactOptionalPropertyTypes.
+      const signal: AbortSignal | undefined = undefined;
+      void c.call("add", [1, 2], { signal, timeoutMs: undefined, metadata: undefined });
       // @ts-expect-error countdown is a server stream, not unary
       void c.call("countdown", 3);
       // @ts-expect-error add takes two numbers
