@@ -222,8 +222,9 @@ var timeType = reflect.TypeFor[time.Time]()
 var selfValidatorType = reflect.TypeFor[selfValidator]()
 
 // callMethods calls the Validate methods inside v, then v's own unless
-// self is false (an embedded struct), adding the failures to vs. It
-// returns an [*rpc.Error] a method returned, which ends validation.
+// self is false (an embedded struct whose method belongs to the outer
+// one), adding the failures to vs. It returns an [*rpc.Error] a method
+// returned, which ends validation.
 func (rv *RequestValidator) callMethods(v reflect.Value, path []any, self bool, vs *Violations) error {
 	if !v.IsValid() || !rv.reachesMethod(v.Type()) {
 		return nil
@@ -236,12 +237,16 @@ func (rv *RequestValidator) callMethods(v reflect.Value, path []any, self bool, 
 	}
 	switch v.Kind() {
 	case reflect.Struct:
+		own := implementsSelfValidator(v.Type())
 		for _, f := range typeinfo.Fields(v.Type()) {
 			fv, err := v.FieldByIndexErr(f.Index)
 			if err != nil {
 				continue // behind a nil embedded pointer
 			}
-			if err := rv.callMethods(fv, appendPath(path, f.Name), true, vs); err != nil {
+			// An embedded struct kept as a field of its own (it has a
+			// tag) still promotes its method to v, or has it shadowed.
+			embedded := len(f.Index) == 1 && v.Type().Field(f.Index[0]).Anonymous
+			if err := rv.callMethods(fv, appendPath(path, f.Name), !(embedded && own), vs); err != nil {
 				return err
 			}
 		}
@@ -287,6 +292,10 @@ func (rv *RequestValidator) callMethods(v reflect.Value, path []any, self bool, 
 	return nil
 }
 
+func implementsSelfValidator(t reflect.Type) bool {
+	return t.Implements(selfValidatorType) || reflect.PointerTo(t).Implements(selfValidatorType)
+}
+
 // reachesMethod reports whether a value of type t has, or holds, a value
 // with a Validate() error method.
 func (rv *RequestValidator) reachesMethod(t reflect.Type) bool {
@@ -307,7 +316,7 @@ func (rv *RequestValidator) reachesMethod(t reflect.Type) bool {
 			// lists, numbers, strings): it has no methods.
 			return false
 		}
-		if t.Implements(selfValidatorType) || reflect.PointerTo(t).Implements(selfValidatorType) {
+		if implementsSelfValidator(t) {
 			return true
 		}
 		switch t.Kind() {

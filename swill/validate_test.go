@@ -6,6 +6,7 @@ import (
 	"errors"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -112,7 +113,7 @@ func validOrder() order {
 
 func validationServer(t *testing.T, opts ...swill.Option) *swilltest.Server {
 	t.Helper()
-	srv := swill.NewServer(opts...)
+	srv := swilltest.NewServer(opts...)
 	require.NoError(t, srv.Register(
 		swill.Unary("order", func(ctx context.Context, o order) (string, error) { return "ok " + o.Name, nil }),
 	))
@@ -236,7 +237,7 @@ func (s spanReq) Validate() error {
 // TestValidateMethod checks rules across fields written as a Validate
 // method, over a loopback socket.
 func TestValidateMethod(t *testing.T) {
-	srv := swill.NewServer()
+	srv := swilltest.NewServer()
 	require.NoError(t, srv.Register(
 		swill.Unary("span", func(ctx context.Context, s spanReq) (int, error) { return s.To - s.From, nil }),
 	))
@@ -278,7 +279,7 @@ func TestValidateMethod(t *testing.T) {
 // item: the handler has seen the items before it and no more.
 func TestValidationClientStream(t *testing.T) {
 	seen := make(chan lineItem, 10)
-	srv := swill.NewServer()
+	srv := swilltest.NewServer()
 	require.NoError(t, srv.Register(
 		swill.ClientStream("total", func(ctx context.Context, in <-chan lineItem) (int, error) {
 			total := 0
@@ -317,7 +318,7 @@ func TestValidationClientStream(t *testing.T) {
 // TestValidationServerStream refuses an invalid server-stream request
 // before any item.
 func TestValidationServerStream(t *testing.T) {
-	srv := swill.NewServer()
+	srv := swilltest.NewServer()
 	require.NoError(t, srv.Register(
 		swill.ServerStream("repeat", func(ctx context.Context, it lineItem, out chan<- string) error {
 			for i := 0; i < it.Qty; i++ {
@@ -353,7 +354,7 @@ func TestValidatorOptions(t *testing.T) {
 			return ""
 		}),
 	)
-	srv := swill.NewServer(swill.WithValidator(rv))
+	srv := swilltest.NewServer(swill.WithValidator(rv))
 	require.NoError(t, srv.Register(swill.Unary("even", func(ctx context.Context, e evenPair) (int, error) { return e.N, nil })))
 	c := swilltest.Dial(t, swilltest.Start(t, srv).URL)
 
@@ -414,7 +415,7 @@ func (p panicky) Validate() error {
 // TestValidatePanicInClientStream turns a panicking Validate method on a
 // stream item into an internal error; the server stays up.
 func TestValidatePanicInClientStream(t *testing.T) {
-	srv := swill.NewServer()
+	srv := swilltest.NewServer()
 	require.NoError(t, srv.Register(
 		swill.ClientStream("count", func(ctx context.Context, in <-chan panicky) (int, error) {
 			n := 0
@@ -491,6 +492,56 @@ func TestValidatorDirect(t *testing.T) {
 		require.ErrorAs(t, err, &vs)
 		assert.Equal(t, []any{"children", 0, "children", 0, "name"}, vs[0].Path)
 	})
+}
+
+var stampCalls atomic.Int32
+
+type stamp struct {
+	By string `msgpack:"by"`
+}
+
+func (s stamp) Validate() error {
+	stampCalls.Add(1)
+	if s.By == "" {
+		return swill.Invalid("by", "is missing")
+	}
+	return nil
+}
+
+type stamped struct {
+	stamp
+	Note string `msgpack:"note"`
+}
+
+type stampedOwn struct {
+	stamp
+	Note string `msgpack:"note"`
+}
+
+func (s stampedOwn) Validate() error {
+	if s.Note == "" {
+		return swill.Invalid("note", "is missing")
+	}
+	return s.stamp.Validate()
+}
+
+// TestValidateEmbedded runs an embedded struct's method once: promoted
+// to the outer type, or called by the outer type's own method.
+func TestValidateEmbedded(t *testing.T) {
+	rv := swill.NewValidator()
+	stampCalls.Store(0)
+	var vs swill.Violations
+	require.ErrorAs(t, rv.Validate(&stamped{}), &vs)
+	assert.Equal(t, map[string]any{"by": wantDescs("is missing")}, vs.Data())
+	assert.Equal(t, int32(1), stampCalls.Load())
+
+	stampCalls.Store(0)
+	require.ErrorAs(t, rv.Validate(&stampedOwn{Note: "x"}), &vs)
+	assert.Equal(t, map[string]any{"by": wantDescs("is missing")}, vs.Data())
+	assert.Equal(t, int32(1), stampCalls.Load())
+	require.ErrorAs(t, rv.Validate(&[]stampedOwn{{stamp: stamp{By: "me"}}}), &vs)
+	assert.Equal(t, map[string]any{"": wantNested("index", 0, wantNested("field", "note", wantDescs("is missing")))}, vs.Data())
+	assert.Equal(t, []any{0, "note"}, vs[0].Path)
 }
 
 // TestDefaultMessages checks the wording of the default messages for
