@@ -9,7 +9,7 @@ import (
 )
 
 // Schema is a JSON Schema (draft 2020-12) as [NewDocument] writes it: only
-// the keywords it uses, plus three extensions for what MsgPack carries
+// the keywords it uses, plus two extension keywords for what MsgPack carries
 // that JSON has no word for:
 //
 //   - "x-msgpack": "bin" on a string schema whose value travels as MsgPack
@@ -22,32 +22,39 @@ import (
 // A single allowed value is written as a one-element enum. The empty
 // schema {} accepts any value.
 type Schema struct {
+	// Reference and annotations.
 	Ref         string `msgpack:"$ref,omitempty" json:"$ref,omitempty"`
 	Title       string `msgpack:"title,omitempty" json:"title,omitempty"`
 	Description string `msgpack:"description,omitempty" json:"description,omitempty"`
 
+	// The kind of value, and its format.
 	Type            string `msgpack:"type,omitempty" json:"type,omitempty"`
 	Format          string `msgpack:"format,omitempty" json:"format,omitempty"`
 	ContentEncoding string `msgpack:"contentEncoding,omitempty" json:"contentEncoding,omitempty"`
 	XMsgpack        string `msgpack:"x-msgpack,omitempty" json:"x-msgpack,omitempty"`
 
+	// The values allowed.
 	Enum []any `msgpack:"enum,omitempty" json:"enum,omitempty"`
 
+	// Bounds of a number.
 	Minimum          *float64 `msgpack:"minimum,omitempty" json:"minimum,omitempty"`
 	ExclusiveMinimum *float64 `msgpack:"exclusiveMinimum,omitempty" json:"exclusiveMinimum,omitempty"`
 	Maximum          *float64 `msgpack:"maximum,omitempty" json:"maximum,omitempty"`
 	ExclusiveMaximum *float64 `msgpack:"exclusiveMaximum,omitempty" json:"exclusiveMaximum,omitempty"`
 
+	// Bounds and pattern of a string.
 	MinLength *int   `msgpack:"minLength,omitempty" json:"minLength,omitempty"`
 	MaxLength *int   `msgpack:"maxLength,omitempty" json:"maxLength,omitempty"`
 	Pattern   string `msgpack:"pattern,omitempty" json:"pattern,omitempty"`
 
+	// The elements of an array.
 	Items       *Schema   `msgpack:"items,omitempty" json:"items,omitempty"`
 	PrefixItems []*Schema `msgpack:"prefixItems,omitempty" json:"prefixItems,omitempty"`
 	MinItems    *int      `msgpack:"minItems,omitempty" json:"minItems,omitempty"`
 	MaxItems    *int      `msgpack:"maxItems,omitempty" json:"maxItems,omitempty"`
 	UniqueItems bool      `msgpack:"uniqueItems,omitempty" json:"uniqueItems,omitempty"`
 
+	// The entries of an object.
 	Properties           SchemaMap `msgpack:"properties,omitempty" json:"properties,omitempty"`
 	Required             []string  `msgpack:"required,omitempty" json:"required,omitempty"`
 	AdditionalProperties *Schema   `msgpack:"additionalProperties,omitempty" json:"additionalProperties,omitempty"`
@@ -56,6 +63,7 @@ type Schema struct {
 	MinProperties        *int      `msgpack:"minProperties,omitempty" json:"minProperties,omitempty"`
 	MaxProperties        *int      `msgpack:"maxProperties,omitempty" json:"maxProperties,omitempty"`
 
+	// Combinations of schemas.
 	AnyOf []*Schema `msgpack:"anyOf,omitempty" json:"anyOf,omitempty"`
 	AllOf []*Schema `msgpack:"allOf,omitempty" json:"allOf,omitempty"`
 	Not   *Schema   `msgpack:"not,omitempty" json:"not,omitempty"`
@@ -63,7 +71,9 @@ type Schema struct {
 
 // NamedSchema is one entry of a [SchemaMap].
 type NamedSchema struct {
-	Name   string
+	// Name is the entry's key: a property's wire name, a definition's name.
+	Name string
+	// Schema is the entry's schema.
 	Schema *Schema
 }
 

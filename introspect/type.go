@@ -35,8 +35,11 @@ type Spec struct {
 // Entry is one item of the swill.introspect stream: a handler in the
 // reference's format.
 type Entry struct {
-	Name     string  `msgpack:"name" json:"name"`
-	Request  Message `msgpack:"request" json:"request"`
+	// Name is the name clients call the handler by.
+	Name string `msgpack:"name" json:"name"`
+	// Request describes what the client sends.
+	Request Message `msgpack:"request" json:"request"`
+	// Response describes what the server sends back.
 	Response Message `msgpack:"response" json:"response"`
 }
 
@@ -64,7 +67,9 @@ type Type struct {
 // Argument is one type argument: Key is an int for the element types of
 // generic types and a string (the wire name) for struct fields.
 type Argument struct {
-	Key  any
+	// Key is the argument's position (int) or field name (string).
+	Key any
+	// Type is the argument's type.
 	Type Type
 }
 
