@@ -21,8 +21,10 @@ type Call struct {
 	md     rpc.Metadata
 
 	// Owned by the connection's read path, under conn.callsMu.
-	started bool
-	next    *Call // another open call with the same seq
+	started   bool
+	inputDone bool  // the client ended its stream: END_OF_STREAM or CANCEL
+	over      bool  // the handler returned before inputDone; see Conn.close
+	next      *Call // another open call with the same seq
 
 	mu          sync.Mutex
 	finished    bool // the terminal frame went out, or the client cancelled

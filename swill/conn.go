@@ -35,6 +35,7 @@ type Conn struct {
 	callsMu sync.Mutex
 	calls   map[int64]*Call
 	active  int
+	over    []*Call        // calls kept only to absorb the client's last frames, oldest first
 	wg      sync.WaitGroup // goroutines serving this connection
 
 	// The write path: a queue drained by a writer goroutine that runs only
@@ -186,6 +187,7 @@ func (c *Conn) HandleClose(err error) {
 		}
 		delete(c.calls, seq)
 	}
+	c.over = nil
 	c.callsMu.Unlock()
 	c.wg.Wait()
 	c.dropQueue()
@@ -220,8 +222,16 @@ func (c *Conn) HandleMessage(typ transport.MessageType, data []byte) {
 	case codec.TypeEndOfStream:
 		c.onEndOfStream(&f)
 	case codec.TypeCancel:
-		if call := c.find(f.Seq, f.RPC); call != nil {
+		call, over := c.find(f.Seq, f.RPC)
+		switch {
+		case over:
+			c.bury(call)
+		case call != nil:
+			c.inputDone(call)
 			call.clientCancel()
+			if !call.started {
+				c.close(call) // no handler goroutine will
+			}
 		}
 	}
 }
@@ -234,24 +244,51 @@ func (c *Conn) malformed(err error) {
 	}
 	e := rpc.NewError(rpc.CodeBadRequest, "malformed frame: "+fe.Reason)
 	if fe.RPC != "" {
-		if call := c.find(fe.Seq, []byte(fe.RPC)); call != nil {
-			call.fail(e)
+		call, over := c.find(fe.Seq, []byte(fe.RPC))
+		if over {
+			return // the call has had its terminal frame
+		}
+		if call != nil {
+			c.abort(call, e)
 			return
 		}
 	}
 	c.sendError(fe.Seq, e)
 }
 
-// find returns the open call (rpc, seq), or nil.
-func (c *Conn) find(seq int64, name []byte) *Call {
+// find returns the open call (rpc, seq), or nil. over reports a call
+// whose handler has returned while its client was still streaming: the
+// frames of such a call are dropped.
+func (c *Conn) find(seq int64, name []byte) (call *Call, over bool) {
 	c.callsMu.Lock()
 	defer c.callsMu.Unlock()
 	for call := c.calls[seq]; call != nil; call = call.next {
 		if call.h.name == string(name) {
-			return call
+			return call, call.over
 		}
 	}
-	return nil
+	return nil, false
+}
+
+// inputDone records that the client will send nothing more for call.
+func (c *Conn) inputDone(call *Call) {
+	c.callsMu.Lock()
+	call.inputDone = true
+	c.callsMu.Unlock()
+}
+
+// bury forgets a call that was over, now that its client has ended its
+// stream.
+func (c *Conn) bury(call *Call) {
+	c.callsMu.Lock()
+	defer c.callsMu.Unlock()
+	for i, o := range c.over {
+		if o == call {
+			c.over = append(c.over[:i], c.over[i+1:]...)
+			c.unlink(call)
+			return
+		}
+	}
 }
 
 // open registers a new call, or answers 404, 429 or 503 and returns nil.
@@ -339,10 +376,50 @@ func floatMillis(f float64) (int64, bool) {
 	return int64(f), true
 }
 
+// abort ends an open call with err. A call opened by METADATA whose
+// handler has not started is forgotten at once: no handler goroutine will
+// do it, and it would hold its place among the concurrent calls until
+// the connection closes.
+func (c *Conn) abort(call *Call, err error) {
+	call.fail(err)
+	if !call.started {
+		c.close(call)
+	}
+}
+
 // close forgets a finished call.
+//
+// A call whose client may still be streaming to it (its handler returned
+// or failed before the client's END_OF_STREAM or CANCEL) stays in the
+// table, marked over, until the client ends its stream: otherwise the
+// client's next item would open a new call with the same (rpc, seq),
+// which would run the handler on the rest of the stream and end with a
+// second terminal frame. At most MaxConcurrentCalls such calls are kept
+// per connection, the oldest forgotten first, so a client that never ends
+// its streams cannot grow the table.
 func (c *Conn) close(call *Call) {
 	call.cancel()
 	c.callsMu.Lock()
+	c.active--
+	if call.started && call.h.kind.RequestStreams() && !call.inputDone {
+		call.over = true
+		if len(c.over) >= c.srv.limits.MaxConcurrentCalls {
+			c.unlink(c.over[0])
+			c.over[0] = nil
+			c.over = c.over[1:]
+		}
+		c.over = append(c.over, call)
+	} else {
+		c.unlink(call)
+	}
+	c.callsMu.Unlock()
+	if c.srv.closing.Load() {
+		c.srv.notifyCallDone()
+	}
+}
+
+// unlink removes call from the table; the caller holds callsMu.
+func (c *Conn) unlink(call *Call) {
 	p := c.calls[call.seq]
 	if p == call {
 		if call.next == nil {
@@ -358,15 +435,13 @@ func (c *Conn) close(call *Call) {
 			}
 		}
 	}
-	c.active--
-	c.callsMu.Unlock()
-	if c.srv.closing.Load() {
-		c.srv.notifyCallDone()
-	}
 }
 
 func (c *Conn) onMessage(f *codec.Request) {
-	call := c.find(f.Seq, f.RPC)
+	call, over := c.find(f.Seq, f.RPC)
+	if over {
+		return
+	}
 	if call == nil {
 		if call = c.open(f); call == nil {
 			return
@@ -407,9 +482,12 @@ func (c *Conn) onMessage(f *codec.Request) {
 }
 
 func (c *Conn) onMetadata(f *codec.Request) {
-	call := c.find(f.Seq, f.RPC)
+	call, over := c.find(f.Seq, f.RPC)
+	if over {
+		return
+	}
 	if call != nil {
-		call.fail(rpc.Errorf(rpc.CodeBadRequest, "METADATA for call %q seq %d after it started; request metadata goes first", call.h.name, call.seq))
+		c.abort(call, rpc.Errorf(rpc.CodeBadRequest, "METADATA for call %q seq %d after it started; request metadata goes first", call.h.name, call.seq))
 		return
 	}
 	if call = c.open(f); call == nil {
@@ -424,17 +502,19 @@ func (c *Conn) onMetadata(f *codec.Request) {
 }
 
 func (c *Conn) onEndOfStream(f *codec.Request) {
-	call := c.find(f.Seq, f.RPC)
+	call, over := c.find(f.Seq, f.RPC)
+	if over {
+		c.bury(call)
+		return
+	}
 	if call == nil {
 		return
 	}
 	if !call.h.kind.RequestStreams() {
-		call.fail(rpc.Errorf(rpc.CodeBadRequest, "END_OF_STREAM for %s call %q seq %d, which takes no stream", call.h.kind, call.h.name, call.seq))
-		if !call.started {
-			c.close(call)
-		}
+		c.abort(call, rpc.Errorf(rpc.CodeBadRequest, "END_OF_STREAM for %s call %q seq %d, which takes no stream", call.h.kind, call.h.name, call.seq))
 		return
 	}
+	c.inputDone(call)
 	call.inq.end()
 	if !call.started {
 		c.start(call)
