@@ -2,6 +2,7 @@ package swill
 
 import (
 	"context"
+	"encoding"
 	"errors"
 	"fmt"
 	"reflect"
@@ -11,6 +12,7 @@ import (
 	"github.com/swillorg/swill-go/codec"
 	"github.com/swillorg/swill-go/internal/typeinfo"
 	"github.com/swillorg/swill-go/rpc"
+	"github.com/vmihailenco/msgpack/v5"
 )
 
 // The generic message of ERROR 500, the reference's wording.
@@ -73,6 +75,30 @@ func decodeError(h *Handler, data []byte, err error) *rpc.Error {
 // mismatch walks a generically decoded value against t and describes the
 // first place where they disagree, or returns "".
 func mismatch(t reflect.Type, v any, path string) string {
+	return shapeCheck{}.mismatch(t, v, path)
+}
+
+// rangeMismatch reports the integers of data that do not fit their
+// place in t. The MsgPack decoder silently truncates them (300 into a
+// uint8 gives 44, -1 into a uint gives 2^64-1); after a successful decode
+// they are the only disagreement left worth an error.
+func rangeMismatch(t reflect.Type, data []byte) string {
+	var v any
+	if codec.Unmarshal(data, &v) != nil {
+		return ""
+	}
+	return shapeCheck{nilOK: true}.mismatch(t, v, "")
+}
+
+// shapeCheck compares a generically decoded value with a Go type.
+type shapeCheck struct {
+	nilOK bool // nil fits any type, as the MsgPack decoder has it
+}
+
+func (sc shapeCheck) mismatch(t reflect.Type, v any, path string) string {
+	if decodesItself(t) {
+		return ""
+	}
 	at := func(msg string) string {
 		if path == "" {
 			return msg
@@ -81,6 +107,9 @@ func mismatch(t reflect.Type, v any, path string) string {
 	}
 	want := func() string { return at(fmt.Sprintf("want %s, got %s", typeName(t), wireKind(v))) }
 	if v == nil {
+		if sc.nilOK {
+			return ""
+		}
 		switch t.Kind() {
 		case reflect.Pointer, reflect.Interface, reflect.Slice, reflect.Map:
 			return ""
@@ -91,7 +120,7 @@ func mismatch(t reflect.Type, v any, path string) string {
 	case reflect.Interface:
 		return ""
 	case reflect.Pointer:
-		return mismatch(t.Elem(), v, path)
+		return sc.mismatch(t.Elem(), v, path)
 	case reflect.Bool:
 		if _, ok := v.(bool); !ok {
 			return want()
@@ -131,7 +160,7 @@ func mismatch(t reflect.Type, v any, path string) string {
 			return at(fmt.Sprintf("want an array of %d elements, got %d", t.Len(), len(list)))
 		}
 		for i, x := range list {
-			if m := mismatch(t.Elem(), x, fmt.Sprintf("%s[%d]", path, i)); m != "" {
+			if m := sc.mismatch(t.Elem(), x, fmt.Sprintf("%s[%d]", path, i)); m != "" {
 				return m
 			}
 		}
@@ -147,7 +176,7 @@ func mismatch(t reflect.Type, v any, path string) string {
 			return want()
 		}
 		for i, x := range list {
-			if m := mismatch(t.Elem(), x, fmt.Sprintf("%s[%d]", path, i)); m != "" {
+			if m := sc.mismatch(t.Elem(), x, fmt.Sprintf("%s[%d]", path, i)); m != "" {
 				return m
 			}
 		}
@@ -155,16 +184,16 @@ func mismatch(t reflect.Type, v any, path string) string {
 		switch m := v.(type) {
 		case map[string]any:
 			for k, x := range m {
-				if r := mismatch(t.Elem(), x, joinPath(path, k)); r != "" {
+				if r := sc.mismatch(t.Elem(), x, joinPath(path, k)); r != "" {
 					return r
 				}
 			}
 		case map[any]any:
 			for k, x := range m {
-				if r := mismatch(t.Key(), k, at("key")); r != "" {
+				if r := sc.mismatch(t.Key(), k, at("key")); r != "" {
 					return r
 				}
-				if r := mismatch(t.Elem(), x, joinPath(path, fmt.Sprint(k))); r != "" {
+				if r := sc.mismatch(t.Elem(), x, joinPath(path, fmt.Sprint(k))); r != "" {
 					return r
 				}
 			}
@@ -181,13 +210,69 @@ func mismatch(t reflect.Type, v any, path string) string {
 		}
 		for _, f := range typeinfo.Fields(t) {
 			if x, ok := m[f.Name]; ok {
-				if r := mismatch(f.Type, x, joinPath(path, f.Name)); r != "" {
+				if r := sc.mismatch(f.Type, x, joinPath(path, f.Name)); r != "" {
 					return r
 				}
 			}
 		}
 	}
 	return ""
+}
+
+var (
+	customDecoderType     = reflect.TypeFor[msgpack.CustomDecoder]()
+	unmarshalerType       = reflect.TypeFor[msgpack.Unmarshaler]()
+	binaryUnmarshalerType = reflect.TypeFor[encoding.BinaryUnmarshaler]()
+	textUnmarshalerType   = reflect.TypeFor[encoding.TextUnmarshaler]()
+)
+
+// decodesItself reports whether values of t decode with their own code
+// (codec.None, time.Time, user types), whose wire form need not follow
+// t's shape.
+func decodesItself(t reflect.Type) bool {
+	if t.Kind() == reflect.Interface {
+		return false
+	}
+	p := reflect.PointerTo(t)
+	return p.Implements(customDecoderType) || p.Implements(unmarshalerType) ||
+		p.Implements(binaryUnmarshalerType) || p.Implements(textUnmarshalerType)
+}
+
+// hasNarrowInts reports whether t holds, anywhere, an integer that a
+// MsgPack integer may overflow: any unsigned type, or a signed one
+// narrower than 64 bits. Requests of such types get rangeMismatch after
+// decoding; others skip its cost.
+func hasNarrowInts(t reflect.Type) bool {
+	seen := map[reflect.Type]bool{}
+	var walk func(t reflect.Type) bool
+	walk = func(t reflect.Type) bool {
+		if seen[t] || decodesItself(t) {
+			return false
+		}
+		seen[t] = true
+		switch t.Kind() {
+		case reflect.Int8, reflect.Int16, reflect.Int32,
+			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+			return true
+		case reflect.Slice, reflect.Array:
+			if t.Elem().Kind() == reflect.Uint8 {
+				return false // bytes
+			}
+			return walk(t.Elem())
+		case reflect.Pointer:
+			return walk(t.Elem())
+		case reflect.Map:
+			return walk(t.Key()) || walk(t.Elem())
+		case reflect.Struct:
+			for _, f := range typeinfo.Fields(t) {
+				if walk(f.Type) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	return walk(t)
 }
 
 func joinPath(path, field string) string {

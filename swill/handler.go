@@ -153,10 +153,16 @@ func newHandler[Req, Res any](name string, kind rpc.Kind, nilFn bool, opts []Han
 	for _, o := range opts {
 		o.applyToHandler(h)
 	}
+	checkRanges := hasNarrowInts(h.reqType)
 	h.decode = func(data []byte) (any, error) {
 		v := new(Req)
 		if err := codec.Unmarshal(data, v); err != nil {
 			return nil, err
+		}
+		if checkRanges {
+			if m := rangeMismatch(h.reqType, data); m != "" {
+				return nil, errors.New(m)
+			}
 		}
 		return v, nil
 	}
