@@ -221,7 +221,7 @@ func testHandlers(p *probe) []*swill.Handler {
 func startServer(t *testing.T, opts ...swill.Option) (*swilltest.Server, *probe) {
 	t.Helper()
 	p := newProbe()
-	srv := swill.NewServer(opts...)
+	srv := swilltest.NewServer(opts...)
 	require.NoError(t, demosvc.Register(srv))
 	require.NoError(t, srv.Register(testHandlers(p)...))
 	return swilltest.Start(t, srv), p
