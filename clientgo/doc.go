@@ -48,7 +48,9 @@
 // returns ctx.Err() at once. A context deadline is also sent as the request
 // metadata [rpc.TimeoutKey] ("swill-timeout-ms", the milliseconds left,
 // rounded up): swill-go servers give the handler a context with the same
-// deadline.
+// deadline. When the server's 408 for that deadline arrives before the
+// client's own timer fires, the call still returns
+// [context.DeadlineExceeded].
 //
 // # Connection loss and reconnection
 //

@@ -12,11 +12,19 @@ import (
 
 // Default settings of a [Client].
 const (
-	DefaultDialTimeout       = 10 * time.Second
+	// DefaultDialTimeout bounds each connection attempt ([WithDialTimeout]).
+	DefaultDialTimeout = 10 * time.Second
+	// DefaultKeepaliveInterval is the silence after which the client pings
+	// the server ([WithKeepalive]).
 	DefaultKeepaliveInterval = 30 * time.Second
-	DefaultKeepaliveTimeout  = 15 * time.Second
-	DefaultStreamItems       = 1024
-	DefaultStreamBytes       = 8 << 20
+	// DefaultKeepaliveTimeout is how long the client waits for the pong.
+	DefaultKeepaliveTimeout = 15 * time.Second
+	// DefaultStreamItems is how many messages a response stream holds for
+	// its consumer ([WithStreamBuffer]).
+	DefaultStreamItems = 1024
+	// DefaultStreamBytes is how many payload bytes a response stream holds
+	// for its consumer ([WithStreamBuffer]).
+	DefaultStreamBytes = 8 << 20
 	// DefaultSendQueueBytes bounds the frames waiting to be written to the
 	// connection; past it, Send on a stream waits.
 	DefaultSendQueueBytes = 1 << 20
