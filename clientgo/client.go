@@ -325,6 +325,10 @@ func (c *Client) notify() {
 	}
 }
 
+// closeFlushTimeout bounds how long Close waits for queued frames to be
+// written.
+const closeFlushTimeout = time.Second
+
 func (c *Client) isClosed() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -332,9 +336,11 @@ func (c *Client) isClosed() bool {
 }
 
 // Close closes the connection (with WebSocket status 1000) and stops
-// reconnecting. Calls still open fail with [ErrClosed], as do later ones.
-// Close waits for the client's goroutines to end; it is safe to call more
-// than once, and always returns nil.
+// reconnecting. Frames already queued, such as the CANCEL of a call whose
+// context just ended, are written first (for at most a second). Calls
+// still open fail with [ErrClosed], as do later ones. Close waits for the
+// client's goroutines to end; it is safe to call more than once, and
+// always returns nil.
 func (c *Client) Close() error {
 	c.mu.Lock()
 	if c.closed {
@@ -348,6 +354,7 @@ func (c *Client) Close() error {
 	c.mu.Unlock()
 	c.cancel()
 	if cn != nil {
+		cn.flush(closeFlushTimeout)
 		cn.tc.Close(transport.StatusNormalClosure, "client closed")
 		<-cn.done
 	}

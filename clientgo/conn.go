@@ -21,9 +21,8 @@ type conn struct {
 	lastRx atomic.Int64 // unix nanoseconds of the last frame received
 
 	// done is closed once the connection has ended and every call open on
-	// it has been failed; err holds the error those calls got.
+	// it has been failed.
 	done chan struct{}
-	err  error
 
 	mu    sync.Mutex
 	calls map[int64]*call
@@ -40,6 +39,7 @@ type conn struct {
 	writing bool
 	wclosed bool
 	space   chan struct{} // closed when queued drops below the limit
+	idle    chan struct{} // closed when the running writer stops; nil when none runs
 	wg      sync.WaitGroup
 
 	// Keepalive: a timer, no goroutine while it waits.
@@ -143,7 +143,6 @@ func (cn *conn) HandleClose(err error) {
 	} else {
 		cause = lostError(err)
 	}
-	cn.err = cause
 	for _, c := range calls {
 		c.fail(cause)
 	}
@@ -164,6 +163,7 @@ func (cn *conn) enqueue(b *codec.Buffer) {
 	cn.queued += len(b.B)
 	if !cn.writing {
 		cn.writing = true
+		cn.idle = make(chan struct{})
 		cn.wg.Add(1)
 		go cn.writeLoop()
 	}
@@ -199,7 +199,7 @@ func (cn *conn) writeLoop() {
 	for {
 		cn.wmu.Lock()
 		if len(cn.queue) == 0 || cn.wclosed {
-			cn.writing = false
+			cn.stopWriting()
 			cn.wmu.Unlock()
 			return
 		}
@@ -237,12 +237,37 @@ func (cn *conn) writeLoop() {
 				cn.cl.cfg.logger.Warn("clientgo: write failed, closing the connection", "err", err)
 			}
 			cn.wmu.Lock()
-			cn.writing = false
+			cn.stopWriting()
 			cn.wclosed = true
 			cn.wmu.Unlock()
 			cn.tc.Close(transport.StatusGoingAway, "write failed")
 			return
 		}
+	}
+}
+
+// stopWriting marks the writer stopped; cn.wmu is held.
+func (cn *conn) stopWriting() {
+	cn.writing = false
+	close(cn.idle)
+	cn.idle = nil
+}
+
+// flush waits, for at most d, until the frames queued so far have been
+// written, so that closing right after a call was cancelled does not lose
+// its CANCEL.
+func (cn *conn) flush(d time.Duration) {
+	cn.wmu.Lock()
+	idle := cn.idle
+	cn.wmu.Unlock()
+	if idle == nil {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-idle:
+	case <-t.C:
 	}
 }
 
