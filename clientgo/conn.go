@@ -39,7 +39,7 @@ type conn struct {
 	writing bool
 	wclosed bool
 	space   chan struct{} // closed when queued drops below the limit
-	idle    chan struct{} // closed when the running writer stops; nil when none runs
+	idle    chan struct{} // closed when the running writer stops; made by flush
 	wg      sync.WaitGroup
 
 	// Keepalive: a timer, no goroutine while it waits.
@@ -163,7 +163,6 @@ func (cn *conn) enqueue(b *codec.Buffer) {
 	cn.queued += len(b.B)
 	if !cn.writing {
 		cn.writing = true
-		cn.idle = make(chan struct{})
 		cn.wg.Add(1)
 		go cn.writeLoop()
 	}
@@ -246,11 +245,14 @@ func (cn *conn) writeLoop() {
 	}
 }
 
-// stopWriting marks the writer stopped; cn.wmu is held.
+// stopWriting marks the writer stopped and wakes a waiting flush; cn.wmu
+// is held.
 func (cn *conn) stopWriting() {
 	cn.writing = false
-	close(cn.idle)
-	cn.idle = nil
+	if cn.idle != nil {
+		close(cn.idle)
+		cn.idle = nil
+	}
 }
 
 // flush waits, for at most d, until the frames queued so far have been
@@ -258,11 +260,16 @@ func (cn *conn) stopWriting() {
 // its CANCEL.
 func (cn *conn) flush(d time.Duration) {
 	cn.wmu.Lock()
-	idle := cn.idle
-	cn.wmu.Unlock()
-	if idle == nil {
+	if !cn.writing {
+		cn.wmu.Unlock()
 		return
 	}
+	// Made on demand, so that the writer's hot path allocates nothing.
+	if cn.idle == nil {
+		cn.idle = make(chan struct{})
+	}
+	idle := cn.idle
+	cn.wmu.Unlock()
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
