@@ -1,0 +1,43 @@
+package clientgo_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"github.com/swillorg/swill-go/clientgo"
+	"go.uber.org/goleak"
+)
+
+// After Close, nothing the client started is left running: not the
+// reader, the writer, the reconnection loop, the keepalive, the state
+// notifier nor the goroutines that cancel streams.
+func TestNoGoroutineLeftAfterClose(t *testing.T) {
+	before := goleak.IgnoreCurrent()
+	url, stop := startDemo()
+	c, err := clientgo.Dial(context.Background(), url,
+		clientgo.WithKeepalive(5*time.Millisecond, time.Second),
+		clientgo.WithStateHook(func(clientgo.State, error) {}))
+	require.NoError(t, err)
+
+	_, err = clientgo.Call[[2]int, int](context.Background(), c, "add", [2]int{1, 2})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	s, err := clientgo.CallServerStream[int, int](ctx, c, "countdown", 100)
+	require.NoError(t, err)
+	_, err = s.Recv()
+	require.NoError(t, err)
+	cancel()
+	up, err := clientgo.CallClientStream[int, int](context.Background(), c, "sum")
+	require.NoError(t, err)
+	require.NoError(t, up.Send(1))
+	echo, err := clientgo.CallBidiStream[any, any](context.Background(), c, "echo")
+	require.NoError(t, err)
+	require.NoError(t, echo.Send("x"))
+	time.Sleep(20 * time.Millisecond) // let the keepalive run
+	// The stream and bidi calls are still open when the client closes.
+	require.NoError(t, c.Close())
+	stop()
+	goleak.VerifyNone(t, before)
+}
