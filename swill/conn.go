@@ -146,8 +146,17 @@ func (c *Conn) activeCalls() int {
 	return c.active
 }
 
+// goTracked runs f in a goroutine that HandleClose waits for. Nothing
+// starts once the connection is closed: HandleClose sets closed under wmu
+// before it waits, so every Add happens before its Wait.
 func (c *Conn) goTracked(f func()) {
+	c.wmu.Lock()
+	if c.closed {
+		c.wmu.Unlock()
+		return
+	}
 	c.wg.Add(1)
+	c.wmu.Unlock()
 	go func() {
 		defer c.wg.Done()
 		f()
