@@ -28,6 +28,7 @@ type Conn struct {
 	cancel  context.CancelFunc
 	refused bool
 	lastRx  atomic.Int64 // unix nanoseconds of the last frame received
+	lastEnd atomic.Int64 // unix nanoseconds of the end of the last call
 
 	valuesMu sync.Mutex
 	values   map[any]any
@@ -138,7 +139,12 @@ func (c *Conn) Close(reason string) {
 	c.closeWith(transport.StatusNormalClosure, reason)
 }
 
-func (c *Conn) lastActivity() time.Time { return time.Unix(0, c.lastRx.Load()) }
+// lastActivity is when the connection last received a frame or ended a
+// call: a connection whose call ran for an hour without a frame from the
+// client is not idle the moment that call ends.
+func (c *Conn) lastActivity() time.Time {
+	return time.Unix(0, max(c.lastRx.Load(), c.lastEnd.Load()))
+}
 
 func (c *Conn) activeCalls() int {
 	c.callsMu.Lock()
@@ -408,6 +414,7 @@ func (c *Conn) abort(call *Call, err error) {
 // its streams cannot grow the table.
 func (c *Conn) close(call *Call) {
 	call.cancel()
+	c.lastEnd.Store(time.Now().UnixNano())
 	c.callsMu.Lock()
 	c.active--
 	if call.started && call.h.kind.RequestStreams() && !call.inputDone {
