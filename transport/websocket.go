@@ -335,7 +335,17 @@ func (w *wsConn) WriteMessage(p []byte) error {
 
 func (w *wsConn) Flush() error { return w.bc.flush() }
 
-func (w *wsConn) Ping(ctx context.Context) error { return w.c.Ping(ctx) }
+func (w *wsConn) Ping(ctx context.Context) error {
+	err := w.c.Ping(ctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		// A peer that does not answer a ping will not answer a close
+		// frame either: Close need not wait for it.
+		w.bc.mu.Lock()
+		w.bc.failed = true
+		w.bc.mu.Unlock()
+	}
+	return err
+}
 
 func (w *wsConn) Close(code StatusCode, reason string) error {
 	first := false
