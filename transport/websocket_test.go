@@ -309,6 +309,35 @@ func TestWebSocketWriteTimeout(t *testing.T) {
 	assert.Less(t, time.Since(start), 3*time.Second)
 }
 
+// A peer that leaves a ping unanswered is dropped at once by Close,
+// without waiting for an answer to the close frame either.
+func TestWebSocketCloseAfterUnansweredPing(t *testing.T) {
+	t.Parallel()
+	accepted := make(chan transport.Conn, 1)
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := transport.WebSocket{}.Accept(w, r, nil)
+		require.NoError(t, err)
+		accepted <- c
+	}))
+	defer hs.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	wc, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(hs.URL, "http"), nil)
+	require.NoError(t, err)
+	defer wc.CloseNow() // never reads, so never answers
+
+	server := <-accepted
+	rec := newRecorder()
+	server.Start(rec)
+	pctx, pcancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer pcancel()
+	require.ErrorIs(t, server.Ping(pctx), context.DeadlineExceeded)
+	start := time.Now()
+	require.NoError(t, server.Close(transport.StatusGoingAway, "keepalive timeout"))
+	rec.waitClosed(t)
+	assert.Less(t, time.Since(start), 3*time.Second, "no five-second close handshake")
+}
+
 func TestCloseStatus(t *testing.T) {
 	t.Parallel()
 	err := &transport.CloseError{Code: transport.StatusMessageTooBig, Reason: "too big"}

@@ -1,0 +1,391 @@
+package swill_test
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/swillorg/swill-go/codec"
+	"github.com/swillorg/swill-go/rpc"
+	"github.com/swillorg/swill-go/swill"
+	"github.com/swillorg/swill-go/transport"
+)
+
+// fakeConn is a transport.Conn played by the test: the test delivers
+// frames with deliver, the server's writes are counted (and kept when
+// keep is set), and Flush can be held until the test releases it.
+type fakeConn struct {
+	h       transport.Handler
+	keep    bool
+	written chan struct{} // one value per message written, when not nil
+	hold    chan struct{} // Flush waits for it to close, when not nil
+	holding chan struct{} // closed when a Flush first waits on hold
+
+	mu          sync.Mutex
+	frames      [][]byte
+	holdingOnce sync.Once
+	closeOnce   sync.Once
+	closed      chan struct{}
+	closeCode   transport.StatusCode
+}
+
+func newFakeConn() *fakeConn {
+	return &fakeConn{holding: make(chan struct{}), closed: make(chan struct{})}
+}
+
+func (f *fakeConn) Start(h transport.Handler) { f.h = h }
+
+// deliver hands one binary frame to the server, as a transport's read
+// loop would.
+func (f *fakeConn) deliver(b []byte) { f.h.HandleMessage(transport.Binary, b) }
+
+func (f *fakeConn) WriteMessage(p []byte) error {
+	if f.keep {
+		f.mu.Lock()
+		f.frames = append(f.frames, bytes.Clone(p))
+		f.mu.Unlock()
+	}
+	if f.written != nil {
+		f.written <- struct{}{}
+	}
+	return nil
+}
+
+func (f *fakeConn) Flush() error {
+	if f.hold != nil {
+		f.holdingOnce.Do(func() { close(f.holding) })
+		<-f.hold
+	}
+	return nil
+}
+
+func (f *fakeConn) Ping(ctx context.Context) error { return nil }
+
+// Close ends the connection as a transport would: HandleClose follows,
+// from the transport's own goroutine.
+func (f *fakeConn) Close(code transport.StatusCode, reason string) error {
+	f.closeOnce.Do(func() {
+		f.closeCode = code
+		close(f.closed)
+		go f.h.HandleClose(transport.ErrClosed)
+	})
+	return nil
+}
+
+func (f *fakeConn) Subprotocol() string { return swill.Subprotocol }
+
+func (f *fakeConn) received() [][]byte {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([][]byte(nil), f.frames...)
+}
+
+func requestFrameBytes(tb testing.TB, seq int64, name string, typ codec.FrameType, data any, md rpc.Metadata) []byte {
+	tb.Helper()
+	var b codec.Buffer
+	enc := codec.GetEncoder()
+	defer codec.PutEncoder(enc)
+	require.NoError(tb, enc.Request(&b, seq, name, typ, data, md))
+	return b.B
+}
+
+// shutdownNow stops srv, failing the test if it takes longer than waitFor.
+func shutdownNow(tb testing.TB, srv *swill.Server) {
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	srv.Shutdown(ctx)
+}
+
+// A frame larger than MaxFrameSize closes the connection with 1009;
+// one of exactly the limit is served.
+func TestFrameTooBig(t *testing.T) {
+	t.Parallel()
+	const limit = 1024
+	srv := startServer(t, withDemo(swill.Unary("len", func(ctx context.Context, s string) (int, error) { return len(s), nil })),
+		swill.WithLimits(swill.Limits{MaxFrameSize: limit}))
+	bystander := dialWire(t, srv)
+	c := dialWire(t, srv)
+	fits := limit
+	var frame []byte
+	for frame = nil; len(frame) != limit; fits-- {
+		frame = requestFrameBytes(t, 1, "len", codec.TypeMessage, strings.Repeat("a", fits), nil)
+	}
+	fits++
+	c.sendRaw(frame)
+	assert.Equal(t, int64(fits), c.recv().int(t))
+
+	c.sendRaw(requestFrameBytes(t, 2, "len", codec.TypeMessage, strings.Repeat("a", fits+1), nil))
+	assert.Equal(t, websocket.StatusMessageTooBig, c.closed())
+	bystander.alive()
+}
+
+// Past MaxConcurrentCalls, a new call gets ERROR 429; the running ones
+// are not affected, and once they end new calls are served again.
+func TestMaxConcurrentCalls(t *testing.T) {
+	t.Parallel()
+	g := newGate()
+	srv := startServer(t, withDemo(gateHandlers(g)...), swill.WithLimits(swill.Limits{MaxConcurrentCalls: 4}))
+	c := dialWire(t, srv)
+	for i, name := range []string{"g.unary", "g.server", "g.client", "g.bidi"} {
+		c.msg(int64(i), name, i)
+		g.waitStarted(t)
+	}
+	assert.Equal(t, int64(1), c.recv().int(t), "g.server's item")
+
+	c.msg(10, "add", []int{1, 2})
+	r := c.recv()
+	assert.Equal(t, int64(10), r.Seq)
+	e := r.rpcErr(t)
+	assert.Equal(t, rpc.CodeTooManyRequests, e.Code)
+	assert.Contains(t, e.Message, "limit 4")
+	c.send(11, "sum", codec.TypeMetadata, nil, rpc.Metadata{})
+	assert.Equal(t, rpc.CodeTooManyRequests, c.recv().rpcErr(t).Code, "a METADATA frame opening a call counts too")
+
+	other := dialWire(t, srv)
+	other.alive() // the limit is per connection
+
+	c.end(2, "g.client")
+	c.end(3, "g.bidi")
+	g.open()
+	got := map[int64]codec.FrameType{}
+	for range 4 {
+		r := c.recv()
+		got[r.Seq] = r.Type
+	}
+	assert.Equal(t, map[int64]codec.FrameType{0: codec.TypeMessage, 1: codec.TypeEndOfStream, 2: codec.TypeMessage, 3: codec.TypeEndOfStream}, got)
+	c.alive()
+}
+
+// Past MaxStreamItems items waiting for a handler that does not take
+// them, the call fails with 429 and its handler is cancelled.
+func TestMaxStreamItems(t *testing.T) {
+	t.Parallel()
+	g := newGate()
+	srv := startServer(t, withDemo(gateHandlers(g)...), swill.WithLimits(swill.Limits{MaxStreamItems: 4}))
+	c := dialWire(t, srv)
+	for _, name := range []string{"g.client", "g.bidi"} {
+		seq := int64(len(name))
+		for i := 0; i < 4+2; i++ { // the limit, one item in the framework's hands, one too many
+			c.msg(seq, name, i)
+		}
+		g.waitStarted(t)
+		r := c.recv()
+		assert.Equal(t, seq, r.Seq)
+		e := r.rpcErr(t)
+		assert.Equal(t, rpc.CodeTooManyRequests, e.Code)
+		assert.Contains(t, e.Message, "4 items")
+		assert.Equal(t, seq, g.waitCtxDone(t))
+		c.msg(seq, name, 99) // dropped: the call is over
+		c.end(seq, name)
+		c.quiet(50 * time.Millisecond)
+	}
+	c.alive()
+}
+
+// Past MaxQueueBytes of frames waiting to be written, a server stream's
+// sends block: a client that does not read cannot make the server hold
+// more than about the limit. Once the network drains, every item goes
+// out, in order.
+func TestMaxQueueBytes(t *testing.T) {
+	t.Parallel()
+	const (
+		itemSize = 16 << 10
+		limit    = 64 << 10
+		items    = 2000
+	)
+	var sent atomic.Int64
+	srv := swill.NewServer(swill.WithLimits(swill.Limits{MaxQueueBytes: limit}))
+	require.NoError(t, srv.Register(swill.ServerStream("big", func(ctx context.Context, n int, out chan<- []byte) error {
+		for i := 0; i < n; i++ {
+			item := make([]byte, itemSize)
+			item[0] = byte(i)
+			select {
+			case out <- item:
+				sent.Add(1)
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		return nil
+	})))
+	fc := newFakeConn()
+	fc.keep = true
+	fc.hold = make(chan struct{})
+	srv.ServeConn(fc, nil)
+	defer shutdownNow(t, srv)
+
+	fc.deliver(requestFrameBytes(t, 1, "big", codec.TypeMessage, items, nil))
+	select {
+	case <-fc.holding:
+	case <-time.After(waitFor):
+		t.Fatal("the writer never flushed")
+	}
+	time.Sleep(200 * time.Millisecond) // ample time to send every item, were sends not blocked
+	blockedAt := sent.Load()
+	// The queue, the batch the transport holds, the handler's channel
+	// buffer and one item in the framework's hands.
+	bound := int64(2*limit/itemSize + 16 + 4)
+	assert.LessOrEqual(t, blockedAt, bound, "the producer ran ahead of a stalled network")
+	assert.Greater(t, blockedAt, int64(0))
+
+	close(fc.hold)
+	deadline := time.Now().Add(waitFor)
+	for len(fc.received()) < items+1 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	frames := fc.received()
+	require.Len(t, frames, items+1, "every item and END_OF_STREAM")
+	for i, f := range frames[:items] {
+		var r codec.Response
+		require.NoError(t, codec.ParseResponse(f, &r))
+		var item []byte
+		require.NoError(t, codec.Unmarshal(r.Data, &item))
+		require.Equal(t, byte(i), item[0], "item %d out of order", i)
+	}
+	var r codec.Response
+	require.NoError(t, codec.ParseResponse(frames[items], &r))
+	assert.Equal(t, codec.TypeEndOfStream, r.Type)
+}
+
+// A client that stops reading is disconnected once a write has waited
+// WriteTimeout; its handlers are cancelled.
+func TestClientThatDoesNotRead(t *testing.T) {
+	t.Parallel()
+	ctxDone := make(chan struct{})
+	gone := make(chan struct{})
+	srv := startServer(t, withDemo(swill.ServerStream("firehose", func(ctx context.Context, _ any, out chan<- []byte) error {
+		defer close(ctxDone)
+		item := make([]byte, 64<<10)
+		for {
+			select {
+			case out <- item:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+	})), swill.WithLimits(swill.Limits{MaxQueueBytes: 64 << 10, WriteTimeout: 200 * time.Millisecond}),
+		swill.WithHooks(swill.Hooks{AfterConnection: func(context.Context, *swill.Conn, error) { close(gone) }}))
+
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	conn, _, err := websocket.Dial(ctx, srv.URL, &websocket.DialOptions{Subprotocols: []string{swill.Subprotocol}})
+	require.NoError(t, err)
+	defer conn.CloseNow()
+	require.NoError(t, conn.Write(ctx, websocket.MessageBinary, requestFrameBytes(t, 1, "firehose", codec.TypeMessage, nil, nil)))
+	// The client never reads: the socket buffers fill, then the queue.
+	select {
+	case <-ctxDone:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the handler of a client that does not read was not cancelled")
+	}
+	select {
+	case <-gone:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the connection of a client that does not read was not closed")
+	}
+}
+
+// Keepalive pings a quiet connection and closes it when the pong does
+// not come; a client that answers stays connected, also when it has been
+// idle longer than the write timeout.
+func TestKeepalive(t *testing.T) {
+	t.Parallel()
+	gone := make(chan string, 2)
+	srv := startServer(t, withDemo(), swill.WithLimits(swill.Limits{
+		PingInterval: 40 * time.Millisecond,
+		PingTimeout:  time.Second,
+		WriteTimeout: 20 * time.Millisecond,
+	}), swill.WithHooks(swill.Hooks{AfterConnection: func(ctx context.Context, conn *swill.Conn, err error) {
+		gone <- conn.Request().URL.Query().Get("who")
+	}}))
+
+	answering := dialWireWith(t, srv.URL, dialOptions{query: "?who=answering"})
+	answering.alive()
+
+	// This client never reads, so it never answers a ping.
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	silent, _, err := websocket.Dial(ctx, srv.URL+"?who=silent", &websocket.DialOptions{Subprotocols: []string{swill.Subprotocol}})
+	require.NoError(t, err)
+	defer silent.CloseNow()
+
+	select {
+	case who := <-gone:
+		assert.Equal(t, "silent", who)
+	case <-time.After(waitFor):
+		t.Fatal("the silent connection was not closed")
+	}
+	time.Sleep(200 * time.Millisecond) // several ping intervals, each past the write timeout
+	answering.alive()
+	assert.Empty(t, gone)
+}
+
+// Keepalive pings racing with connections that close must not start a
+// ping goroutine while the connection waits for its goroutines (the race
+// detector, and sync.WaitGroup itself, catch that).
+func TestKeepaliveWhileClosing(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, withDemo(), swill.WithLimits(swill.Limits{PingInterval: time.Millisecond, PingTimeout: time.Millisecond}))
+	for i := 0; i < 100; i++ {
+		c := dialWire(t, srv)
+		time.Sleep(time.Duration(i%4) * time.Millisecond)
+		c.conn.CloseNow()
+		<-c.done
+	}
+}
+
+// IdleTimeout closes a connection with no call and no traffic; a
+// connection with a call running is kept.
+func TestIdleTimeout(t *testing.T) {
+	t.Parallel()
+	g := newGate()
+	srv := startServer(t, withDemo(gateHandlers(g)...), swill.WithLimits(swill.Limits{
+		PingInterval: 20 * time.Millisecond,
+		IdleTimeout:  100 * time.Millisecond,
+	}))
+	busy := dialWire(t, srv)
+	busy.msg(1, "g.unary", 5)
+	g.waitStarted(t)
+	idle := dialWire(t, srv)
+	assert.Equal(t, websocket.StatusNormalClosure, idle.closed())
+	assert.Contains(t, idle.err.Error(), "idle timeout")
+	time.Sleep(150 * time.Millisecond) // past the idle timeout since busy's last frame
+	g.open()
+	assert.Equal(t, int64(5), busy.recv().int(t))
+	busy.alive() // the call just ended: not idle
+}
+
+func TestDefaultLimits(t *testing.T) {
+	t.Parallel()
+	// A frame just under the default 1 MiB limit is served.
+	srv := startServer(t, withDemo(swill.Unary("len", func(ctx context.Context, s string) (int, error) { return len(s), nil })))
+	c := dialWire(t, srv)
+	c.msg(1, "len", strings.Repeat("a", 1<<20-64))
+	assert.Equal(t, int64(1<<20-64), c.recv().int(t))
+	c.msg(2, "len", strings.Repeat("a", 1<<20))
+	assert.Equal(t, websocket.StatusMessageTooBig, c.closed())
+
+	// 256 concurrent calls by default.
+	g := newGate()
+	srv = startServer(t, withDemo(gateHandlers(g)...))
+	c = dialWire(t, srv)
+	for i := 0; i < 256; i++ {
+		c.msg(int64(i), "g.unary", i)
+	}
+	for i := 0; i < 256; i++ {
+		g.waitStarted(t)
+	}
+	c.msg(256, "g.unary", 0)
+	assert.Equal(t, rpc.CodeTooManyRequests, c.recv().rpcErr(t).Code)
+	g.open()
+	for i := 0; i < 256; i++ {
+		c.recv()
+	}
+}
