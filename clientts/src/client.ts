@@ -378,7 +378,6 @@ export class SwillClient<S extends Schema<S> = Untyped> {
     ws.binaryType = "arraybuffer";
     const link = new Link(ws);
     this.#link = link;
-    this.#setState("connecting", this.#attempt);
     this.#connectTimer = setTimeout(() => {
       this.#lost(link, new ConnectionError(`swill: no WebSocket handshake with ${this.url} within ${this.#connectTimeoutMs} ms`));
       try {
@@ -387,22 +386,29 @@ export class SwillClient<S extends Schema<S> = Untyped> {
         // Nothing more to do: the link is already forgotten.
       }
     }, this.#connectTimeoutMs);
+    // What went wrong, when the implementation says (ws does; browsers,
+    // on purpose, do not). The close event that always follows carries the rest.
+    let failure: unknown;
+    ws.addEventListener("error", (ev) => {
+      const detail = (ev as { error?: unknown } | null)?.error;
+      if (detail !== undefined) {
+        failure = detail;
+      }
+    });
     ws.addEventListener("open", () => this.#opened(link));
     ws.addEventListener("message", (ev) => this.#message(link, ev.data));
     ws.addEventListener("close", (ev) => {
-      const opened = link.open;
+      const why = failure instanceof Error ? `: ${failure.message}` : ev.reason === "" ? "" : `: ${ev.reason}`;
       const e = new ConnectionError(
-        opened
-          ? `swill: connection to ${this.url} lost (close code ${ev.code}${ev.reason === "" ? "" : `: ${ev.reason}`})`
-          : `swill: could not connect to ${this.url} (close code ${ev.code})`,
-        { closeCode: ev.code, reason: ev.reason },
+        link.open
+          ? `swill: connection to ${this.url} lost (close code ${ev.code}${why})`
+          : `swill: could not connect to ${this.url} (close code ${ev.code}${why})`,
+        { closeCode: ev.code, reason: ev.reason, cause: failure },
       );
       this.#lost(link, e);
     });
-    // The close event that follows an error carries what the client
-    // needs; this listener only keeps implementations that throw on
-    // unhandled errors (ws) quiet.
-    ws.addEventListener("error", () => {});
+    // Last, so that a listener closing the client finds everything in place.
+    this.#setState("connecting", this.#attempt);
   }
 
   #opened(link: Link): void {

@@ -247,8 +247,8 @@ export class Client {
     if (c.previous === "open" || c.error?.closeCode !== undefined) {
       o.onDisconnected?.(c.error?.closeCode ?? 1006, c.error?.reason ?? "");
     }
-    if (c.error?.message.includes("no WebSocket handshake") === true) {
-      o.onTimeout?.();
+    if (c.previous === "connecting" && c.error !== undefined && c.error.closeCode === undefined) {
+      o.onTimeout?.(); // the handshake timed out
     }
     if (c.retryInMs !== undefined) {
       o.onReconnect?.();

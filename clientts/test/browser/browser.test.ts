@@ -60,7 +60,7 @@ afterAll(async () => {
   await server?.stop("SIGTERM");
 });
 
-it("the bundled client calls, streams, cancels and reports errors in a real browser", async () => {
+it("the bundled client calls, streams, cancels and reports errors in a real browser", { timeout: 60_000 }, async () => {
   const page = await context!.newPage();
   const problems: string[] = [];
   page.on("pageerror", (err) => problems.push(`pageerror: ${err.message}`));
@@ -70,7 +70,14 @@ it("the bundled client calls, streams, cancels and reports errors in a real brow
     }
   });
   await page.goto(server!.url);
-  await page.waitForSelector("body[data-done]", { timeout: 30_000 });
+  try {
+    await page.waitForSelector("body[data-done]", { timeout: 45_000 });
+  } catch (err: unknown) {
+    const steps = await page.locator("#steps li").allTextContents();
+    throw new Error(`the page did not finish; it shows:\n${steps.join("\n")}\nproblems: ${problems.join("; ")}`, {
+      cause: err,
+    });
+  }
   const result = JSON.parse((await page.textContent("#result")) ?? "{}") as Record<string, unknown>;
 
   expect(result["unexpected"]).toBeUndefined();

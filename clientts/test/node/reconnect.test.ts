@@ -5,6 +5,7 @@ import { WebSocket } from "ws";
 import { afterEach, describe, expect, inject, it } from "vitest";
 
 import { Code, ConnectionError, SwillClient, SwillError, type StateChange } from "../../src/index.js";
+import { Client } from "../../src/compat.js";
 import { startProcess, type ServerProcess } from "../process.js";
 import { elapsed, newClient, rejectionOf, waitForState } from "./helpers.js";
 
@@ -79,14 +80,31 @@ describe("reconnect", () => {
     const first = await startDemo();
     const client = newClient(first.url, { reconnect: { initialDelayMs: 20, maxDelayMs: 100 } });
     expect(await client.call("add", [1, 2])).toBe(3);
-    const draining = client.call("sleep", 600);
+    // An echo that has answered once is surely running on the server.
+    const echo = client.openBidiStream("echo");
+    const answers = echo[Symbol.asyncIterator]();
+    echo.send("running");
+    expect(await answers.next()).toEqual({ value: "running", done: false });
     const lost = waitForState(client, "disconnected");
     const stopped = first.stop("SIGTERM");
-    await new Promise((r) => setTimeout(r, 200));
-    const refused = await rejectionOf(client.call("add", [1, 2]));
+    // The server drains: the echo goes on, new calls are refused (once
+    // the signal has been handled).
+    let refused: unknown;
+    for (let i = 0; i < 250 && refused === undefined; i++) {
+      try {
+        await client.call("add", [1, 2]);
+        await new Promise((r) => setTimeout(r, 20));
+      } catch (err: unknown) {
+        refused = err;
+      }
+    }
     expect(refused).toBeInstanceOf(SwillError);
     expect(refused).toMatchObject({ code: Code.Unavailable, remote: true });
-    expect(await draining).toBe(600);
+    echo.send("still");
+    expect(await answers.next()).toEqual({ value: "still", done: false });
+    echo.end();
+    expect(await answers.next()).toEqual({ value: undefined, done: true });
+    // With no call left, the server closes the connection (1001, going away).
     const change = await lost;
     expect(change.error).toMatchObject({ closeCode: 1001 });
     await stopped;
@@ -166,6 +184,20 @@ describe("connecting", () => {
     expect((err as Error).message).toContain("no WebSocket handshake");
     expect(ms).toBeLessThan(3_000);
     expect(client.state).toBe("disconnected");
+
+    // The compatibility layer reports it as the reference does.
+    const timeouts: string[] = [];
+    const compat = new Client({
+      url: `ws://127.0.0.1:${port}/ws`,
+      WebSocket,
+      connectTimeout: 200,
+      reconnect: null,
+      onTimeout: () => timeouts.push("timeout"),
+    });
+    await compat.connect();
+    compat.close();
+    expect(compat.connected).toBe(false);
+    expect(timeouts).toEqual(["timeout"]);
   });
 
   it("connect() rejects for a refused connection; calls waiting for it fail too", async () => {
@@ -176,8 +208,12 @@ describe("connecting", () => {
     tcp = undefined;
     const client = newClient(`ws://127.0.0.1:${port}/ws`, { reconnect: false });
     const call = client.call("add", [1, 2]);
-    await expect(client.connect()).rejects.toBeInstanceOf(ConnectionError);
-    expect(await rejectionOf(call)).toBeInstanceOf(ConnectionError);
+    const err = await rejectionOf(client.connect());
+    expect(err).toBeInstanceOf(ConnectionError);
+    expect(err).toMatchObject({ closeCode: 1006 });
+    expect((err as Error).message).toContain("ECONNREFUSED");
+    expect((err as Error).cause).toBeInstanceOf(Error);
+    expect(await rejectionOf(call)).toBe(err);
   });
 
   it("a wrong path is refused by the server's handshake", async () => {

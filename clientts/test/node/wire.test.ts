@@ -181,6 +181,18 @@ describe("what the client sends", () => {
     expect(server.received).toEqual(["9301920101a3616464"]);
   });
 
+  it("the client's own deadline ends an idle stream with 408 and sends CANCEL", async () => {
+    const server = await startFakeServer(); // never answers
+    const client = newClient(server.url);
+    const s = client.openBidiStream("echo", { timeoutMs: 50 });
+    const it = s[Symbol.asyncIterator]();
+    await expect(it.next()).rejects.toMatchObject({ code: Code.Timeout, remote: false });
+    const opening = decode(bytes(await server.nextFrame())) as unknown[];
+    expect(opening.slice(0, 4)).toEqual([1, null, "echo", 2]);
+    expect(Object.keys(opening[4] as object)).toEqual([TIMEOUT_KEY]);
+    expect(await server.nextFrame()).toBe("9401c0a46563686f03"); // [1, nil, "echo", 3]
+  });
+
   it("timeoutMs goes out as request metadata", async () => {
     const server = await startFakeServer(replying(([seq]) => [[seq, 3, 0, null, null]]));
     const client = newClient(server.url);
