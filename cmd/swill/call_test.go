@@ -1,0 +1,225 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/swillorg/swill-go/rpc"
+)
+
+func TestCallUnary(t *testing.T) {
+	t.Parallel()
+	srv, _ := demo(t)
+	r := swillCmd(t, nil, "call", srv.URL, "add", "[1, 2]")
+	assert.Equal(t, result{stdout: "3\n"}, r)
+
+	// Flags after the arguments, and "--" before a negative number.
+	r = swillCmd(t, nil, "call", srv.URL, "sleep", "-timeout", "5s", "--", "-1")
+	assert.Equal(t, result{stdout: "-1\n"}, r)
+
+	// The request from standard input.
+	r = swillCmd(t, strings.NewReader(`{"name": "Ada", "email": "ada@example.com", "age": 36}`), "call", "-pretty", srv.URL, "signup", "-")
+	assert.Equal(t, result{stdout: "{\n  \"id\": \"u1\",\n  \"name\": \"Ada\"\n}\n"}, r)
+
+	// Without a JSON argument the request is null.
+	r = swillCmd(t, nil, "call", srv.URL, "metadata")
+	assert.Equal(t, result{stdout: "{}\n"}, r)
+}
+
+func TestCallServerStream(t *testing.T) {
+	t.Parallel()
+	srv, _ := demo(t)
+	r := swillCmd(t, nil, "call", "-v", srv.URL, "countdown", "3")
+	assert.Equal(t, result{stdout: "3\n2\n1\n", stderr: "trailing metadata: {\"total\":3}\n"}, r)
+
+	r = swillCmd(t, nil, "call", srv.URL, "lead", "2", "-v")
+	assert.Equal(t, result{stdout: "0\n1\n", stderr: "leading metadata: {\"x\":\"y\"}\n"}, r)
+
+	r = swillCmd(t, nil, "call", srv.URL, "countdown", "0")
+	assert.Equal(t, result{stdout: ""}, r)
+}
+
+func TestCallClientStreamFromStdin(t *testing.T) {
+	t.Parallel()
+	srv, _ := demo(t)
+	r := swillCmd(t, strings.NewReader("1\n2\n\n  \n39\n"), "call", srv.URL, "sum")
+	assert.Equal(t, result{stdout: "42\n"}, r)
+
+	// An empty stream.
+	r = swillCmd(t, strings.NewReader(""), "call", srv.URL, "sum")
+	assert.Equal(t, result{stdout: "0\n"}, r)
+}
+
+func TestCallBidiEchoesEachLineAsItArrives(t *testing.T) {
+	t.Parallel()
+	srv, _ := demo(t)
+	in, w := io.Pipe()
+	defer w.Close()
+	stdout, stderr := newSyncBuffer(), newSyncBuffer()
+	wait := background(context.Background(), in, stdout, stderr, "call", srv.URL, "echo")
+
+	// Each item comes back before the next one is written: the command
+	// sends as it reads and prints as it receives.
+	for _, item := range []string{`"a"`, `{"b": [1, 2.5, null]}`, `18446744073709551615`} {
+		_, err := io.WriteString(w, item+"\n")
+		require.NoError(t, err)
+		var v any
+		require.NoError(t, json.Unmarshal([]byte(item), &v))
+		compact, _ := json.Marshal(v)
+		if item == `18446744073709551615` {
+			compact = []byte(item) // exact, not rounded through float64
+		}
+		stdout.waitFor(t, string(compact)+"\n")
+	}
+	require.NoError(t, w.Close())
+	assert.Equal(t, 0, wait())
+	assert.Equal(t, "\"a\"\n{\"b\":[1,2.5,null]}\n18446744073709551615\n", stdout.String())
+	assert.Empty(t, stderr.String())
+}
+
+func TestCallMetadata(t *testing.T) {
+	t.Parallel()
+	srv, _ := demo(t)
+	r := swillCmd(t, nil, "call", "-v", "-H", "n=1", "-H", "who=me", "-H", `obj={"k": [true, 1.5]}`, "-H", "s=\"quoted\"", srv.URL, "metadata")
+	assert.Equal(t, result{
+		stdout: `{"n":1,"obj":{"k":[true,1.5]},"s":"quoted","who":"me"}` + "\n",
+		stderr: "leading metadata: {\"hello\":\"world\"}\ntrailing metadata: {\"bye\":\"world\"}\n",
+	}, r)
+}
+
+func TestCallTimeoutTravelsToTheServer(t *testing.T) {
+	t.Parallel()
+	srv, _ := demo(t)
+	r := swillCmd(t, nil, "call", "-timeout", "30s", srv.URL, "metadata")
+	require.Equal(t, 0, r.code, r.stderr)
+	var md map[string]any
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &md))
+	ms, ok := md[rpc.TimeoutKey].(float64)
+	require.True(t, ok, "no %s in %v", rpc.TimeoutKey, md)
+	assert.InDelta(t, 30000, ms, 5000)
+}
+
+func TestCallTimeoutExpires(t *testing.T) {
+	t.Parallel()
+	srv, calls := demo(t)
+	start := time.Now()
+	r := swillCmd(t, nil, "call", "-timeout", "200ms", srv.URL, "sleep", "10000")
+	assert.Equal(t, result{stderr: "swill: deadline exceeded: no answer within 200ms\n", code: exitTimeout}, r)
+	assert.Less(t, time.Since(start), 5*time.Second)
+	out := calls.wait(t, "sleep")
+	assert.Error(t, out.Err, "the handler's context ended too")
+}
+
+func TestCallErrors(t *testing.T) {
+	t.Parallel()
+	srv, _ := demo(t)
+	r := swillCmd(t, nil, "call", srv.URL, "fail", `{"code": 418, "message": "I'm a teapot"}`)
+	assert.Equal(t, result{stderr: "error: code 418: I'm a teapot\n", code: exitCallError}, r)
+
+	r = swillCmd(t, nil, "call", srv.URL, "signup", `{"name": "A", "email": "a@example.com", "age": 5}`)
+	assert.Equal(t, result{
+		stderr: "error: code 422 (validation error): Validation Error\n" +
+			`data: {"age":[{"description":"less than 13"}],"name":[{"description":"length less than 2"}]}` + "\n",
+		code: exitCallError,
+	}, r)
+
+	r = swillCmd(t, nil, "call", srv.URL, "boom")
+	assert.Equal(t, result{stderr: "error: code 500 (internal error): An internal server error occurred\n", code: exitCallError}, r)
+
+	// A call the server does not know, made anyway by giving its kind.
+	r = swillCmd(t, nil, "call", "-kind", "unary", srv.URL, "nope")
+	assert.Equal(t, exitCallError, r.code)
+	assert.Contains(t, r.stderr, "error: code 404 (not found): ")
+}
+
+func TestCallUsageErrors(t *testing.T) {
+	t.Parallel()
+	srv, _ := demo(t)
+	cases := []struct {
+		name   string
+		stdin  string
+		args   []string
+		stderr string
+	}{
+		{"bad JSON", "", []string{"call", srv.URL, "add", "[1,"}, "swill: invalid JSON: unexpected EOF\n"},
+		{"two values", "", []string{"call", srv.URL, "add", "1 2"}, "swill: invalid JSON: more than one value\n"},
+		{"unknown call", "", []string{"call", srv.URL, "nope"}, "swill: the service has no call \"nope\" (swill list shows them)\n"},
+		{"bad line", "1\n{\n", []string{"call", srv.URL, "sum"}, "swill: input line 2: invalid JSON: unexpected EOF\n"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := swillCmd(t, strings.NewReader(c.stdin), c.args...)
+			assert.Equal(t, result{stderr: c.stderr, code: exitUsage}, r)
+		})
+	}
+
+	r := swillCmd(t, nil, "call", srv.URL, "sum", "[1]")
+	assert.Equal(t, exitUsage, r.code)
+	assert.Contains(t, r.stderr, "a client_stream call reads its items from standard input")
+
+	r = swillCmd(t, nil, "call", srv.URL)
+	assert.Equal(t, exitUsage, r.code)
+	assert.Contains(t, r.stderr, "Usage: swill call [flags] URL CALL [JSON|-]")
+
+	r = swillCmd(t, nil, "call", "-kind", "sideways", srv.URL, "add")
+	assert.Equal(t, exitUsage, r.code)
+	assert.Contains(t, r.stderr, `unknown kind "sideways"`)
+
+	r = swillCmd(t, nil, "call", "-H", "novalue", srv.URL, "add")
+	assert.Equal(t, exitUsage, r.code)
+	assert.Contains(t, r.stderr, `invalid value "novalue" for flag -H: want key=value`)
+}
+
+func TestCallCancelMidStream(t *testing.T) {
+	t.Parallel()
+	srv, calls := demo(t)
+	in, w := io.Pipe()
+	defer w.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stdout, stderr := newSyncBuffer(), newSyncBuffer()
+	wait := background(ctx, in, stdout, stderr, "call", srv.URL, "echo")
+	_, err := io.WriteString(w, "1\n")
+	require.NoError(t, err)
+	stdout.waitFor(t, "1\n")
+
+	cancel() // Ctrl-C
+	assert.Equal(t, exitInterrupted, wait())
+	assert.Equal(t, "1\n", stdout.String())
+	assert.Equal(t, "swill: interrupted: the call was cancelled\n", stderr.String())
+	out := calls.wait(t, "echo")
+	assert.True(t, out.Canceled, "the server was sent CANCEL")
+}
+
+func TestCallCancelUnary(t *testing.T) {
+	t.Parallel()
+	srv, calls := demo(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stdout, stderr := newSyncBuffer(), newSyncBuffer()
+	wait := background(ctx, nil, stdout, stderr, "call", "-kind", "unary", srv.URL, "sleep", "60000")
+	// The handler has started once the server has seen the request; the
+	// command has nothing to print before then, so give it a moment.
+	time.Sleep(300 * time.Millisecond)
+	cancel()
+	assert.Equal(t, exitInterrupted, wait())
+	assert.Empty(t, stdout.String())
+	out := calls.wait(t, "sleep")
+	assert.True(t, out.Canceled, "the server was sent CANCEL")
+}
+
+func TestCallConnectionRefused(t *testing.T) {
+	t.Parallel()
+	srv, _ := demo(t)
+	url := srv.URL
+	srv.HTTP.Close() // nothing listens there any more
+	r := swillCmd(t, nil, "call", "-kind", "unary", url, "add", "[1, 2]")
+	assert.Equal(t, exitConnection, r.code)
+	assert.Contains(t, r.stderr, "swill: connecting to "+url+": ")
+}

@@ -1,0 +1,53 @@
+// Command swill is the command-line tool of swill/1 services: it lists and
+// describes a service's calls, makes calls with JSON in and out, and
+// writes typed clients and reference docs from the service's description.
+//
+// Install it with:
+//
+//	go install github.com/swillorg/swill-go/cmd/swill@latest
+//
+// Usage:
+//
+//	swill list     [flags] SOURCE              the calls, one per line
+//	swill describe [flags] SOURCE [CALL]       the description (JSON Schema) as JSON
+//	swill call     [flags] URL CALL [JSON|-]   make a call
+//	swill gen ts   [flags] SOURCE              a typed TypeScript client
+//	swill gen go   [flags] SOURCE              a typed Go client
+//	swill docs     [flags] SOURCE              a Markdown or HTML reference
+//
+// SOURCE is a server's URL (ws://host:port/path) or a description saved
+// with "swill describe" ("-" reads standard input). The description comes
+// from the built-in call swill.describe; a server that has none (the
+// reference Python Swill) is described from swill.introspect instead,
+// which has no doc strings and no declared errors, and a note on standard
+// error says so.
+//
+// # Calls
+//
+// "swill call" sends the JSON argument as the request (null when there is
+// none, standard input for "-"). Client and bidirectional streams read
+// their items from standard input, one JSON value per line, and send each
+// as soon as it is read; a server stream prints one JSON value per line as
+// its items arrive. -H key=value adds request metadata (repeatable; the
+// value is JSON when it parses, a string otherwise), -v prints the leading
+// and trailing metadata on standard error, -timeout sets the call's
+// deadline, which the server is told (swill-timeout-ms). Ctrl-C cancels
+// the call: the server is sent CANCEL.
+//
+// JSON becomes MsgPack with integers as integers and other numbers as
+// floats; where the call's schema says bytes or a time, base64 and RFC
+// 3339 strings become MsgPack bin and timestamps. Results are written back
+// with binary data in base64 and non-string map keys as strings.
+//
+// # Exit status
+//
+//	0    success
+//	1    the server answered with an error (code, message and data on stderr)
+//	2    bad usage or input: flags, arguments, JSON, an unknown call
+//	3    no connection, or it was lost
+//	4    the -timeout deadline passed
+//	5    any other failure (a file that cannot be read or written)
+//	130  interrupted (Ctrl-C); the call was cancelled
+//
+// See docs/cli.md and docs/codegen.md in the repository for examples.
+package main

@@ -1,0 +1,285 @@
+package docgen
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/swillorg/swill-go/internal/svcdesc"
+	"github.com/swillorg/swill-go/introspect"
+)
+
+// Options configure [Markdown] and [HTML].
+type Options struct {
+	// Title is the page's title. Default "API reference".
+	Title string
+}
+
+// page is what both formats render.
+type page struct {
+	Title    string
+	Version  string
+	Protocol string
+	Calls    []call
+	Types    []typeDef
+}
+
+type call struct {
+	Name     string
+	Kind     string
+	Doc      string
+	Request  string
+	Response string
+	Errors   []string
+	Example  string
+	// ExampleLabel introduces the example: a request, or one item of
+	// the client's stream.
+	ExampleLabel string
+}
+
+type typeDef struct {
+	Name   string
+	Doc    string
+	Type   string // for a type that is not an object with fields
+	Fields []field
+}
+
+type field struct {
+	Name     string
+	Type     string
+	Required bool
+	Notes    string
+}
+
+func build(doc *introspect.Document, opts Options) page {
+	p := page{Title: opts.Title, Version: doc.Version, Protocol: doc.Protocol}
+	if p.Title == "" {
+		p.Title = "API reference"
+	}
+	for _, m := range doc.Handlers {
+		c := call{
+			Name:     m.Name,
+			Kind:     strings.ReplaceAll(m.Kind, "_", " "),
+			Doc:      m.Doc,
+			Request:  svcdesc.TypeString(m.Request.Schema),
+			Response: svcdesc.TypeString(m.Response.Schema),
+		}
+		if m.Request.Streams {
+			c.Request = "stream of " + c.Request
+		}
+		if m.Response.Streams {
+			c.Response = "stream of " + c.Response
+		}
+		for _, e := range m.Errors {
+			s := strconv.Itoa(e.Code)
+			if e.Name != "" {
+				s += " " + e.Name
+			}
+			c.Errors = append(c.Errors, s)
+		}
+		c.ExampleLabel = "Example request"
+		if m.Request.Streams {
+			c.ExampleLabel = "Example request item"
+		}
+		c.Example = formatJSON(svcdesc.Example(m.Request.Schema, doc.Defs))
+		p.Calls = append(p.Calls, c)
+	}
+	for _, d := range doc.Defs {
+		s := d.Schema
+		if s == nil {
+			s = &introspect.Schema{}
+		}
+		t := typeDef{Name: d.Name, Doc: s.Description}
+		if s.Type != "object" || len(s.Properties) == 0 {
+			t.Type = svcdesc.TypeString(s)
+		}
+		required := map[string]bool{}
+		for _, r := range s.Required {
+			required[r] = true
+		}
+		for _, prop := range s.Properties {
+			t.Fields = append(t.Fields, field{
+				Name:     prop.Name,
+				Type:     svcdesc.TypeString(prop.Schema),
+				Required: required[prop.Name],
+				Notes:    notes(prop.Schema),
+			})
+		}
+		p.Types = append(p.Types, t)
+	}
+	return p
+}
+
+// notes describes a field's constraints in words.
+func notes(s *introspect.Schema) string {
+	if s == nil {
+		return ""
+	}
+	if inner, ok := svcdesc.Nullable(s); ok {
+		s = inner
+	}
+	var out []string
+	if s.Description != "" {
+		out = append(out, strings.TrimSuffix(strings.TrimSpace(s.Description), "."))
+	}
+	num := func(f *float64) string { return strconv.FormatFloat(*f, 'g', -1, 64) }
+	if s.Format != "" && !svcdesc.IsTimestamp(s) {
+		out = append(out, "format "+s.Format)
+	}
+	if s.Minimum != nil {
+		out = append(out, "≥ "+num(s.Minimum))
+	}
+	if s.ExclusiveMinimum != nil {
+		out = append(out, "> "+num(s.ExclusiveMinimum))
+	}
+	if s.Maximum != nil {
+		out = append(out, "≤ "+num(s.Maximum))
+	}
+	if s.ExclusiveMaximum != nil {
+		out = append(out, "< "+num(s.ExclusiveMaximum))
+	}
+	bound := func(what string, lo, hi *int) {
+		switch {
+		case lo != nil && hi != nil && *lo == *hi:
+			out = append(out, fmt.Sprintf("%s %d", what, *lo))
+		case lo != nil && hi != nil:
+			out = append(out, fmt.Sprintf("%s %d to %d", what, *lo, *hi))
+		case lo != nil:
+			out = append(out, fmt.Sprintf("%s ≥ %d", what, *lo))
+		case hi != nil:
+			out = append(out, fmt.Sprintf("%s ≤ %d", what, *hi))
+		}
+	}
+	bound("length", s.MinLength, s.MaxLength)
+	if len(s.PrefixItems) == 0 {
+		bound("items", s.MinItems, s.MaxItems)
+	}
+	bound("entries", s.MinProperties, s.MaxProperties)
+	if s.Pattern != "" {
+		out = append(out, "pattern "+s.Pattern)
+	}
+	for _, a := range s.AllOf {
+		if a != nil && a.Pattern != "" {
+			out = append(out, "pattern "+a.Pattern)
+		}
+	}
+	if s.UniqueItems {
+		out = append(out, "unique items")
+	}
+	if len(s.Enum) > 1 {
+		vals := make([]string, len(s.Enum))
+		for i, v := range s.Enum {
+			b, _ := json.Marshal(v)
+			vals[i] = string(b)
+		}
+		out = append(out, "one of "+strings.Join(vals, ", "))
+	}
+	if s.Not != nil && len(s.Not.Enum) == 1 {
+		b, _ := json.Marshal(s.Not.Enum[0])
+		out = append(out, "not "+string(b))
+	}
+	return strings.Join(out, "; ")
+}
+
+// Markdown returns the reference of the service doc describes as
+// Markdown (GitHub's dialect: tables, fenced code).
+func Markdown(doc *introspect.Document, opts Options) []byte {
+	p := build(doc, opts)
+	var w bytes.Buffer
+	fmt.Fprintf(&w, "# %s\n\n", mdText(p.Title))
+	var facts []string
+	if p.Version != "" {
+		facts = append(facts, "Service version "+mdCode(p.Version))
+	}
+	facts = append(facts, fmt.Sprintf("protocol %s", mdCode(p.Protocol)))
+	facts = append(facts, fmt.Sprintf("%d calls", len(p.Calls)))
+	w.WriteString(strings.Join(facts, " · ") + "\n\n")
+
+	w.WriteString("## Calls\n\n| call | kind | request → response |\n|---|---|---|\n")
+	for _, c := range p.Calls {
+		fmt.Fprintf(&w, "| [%s](#%s) | %s | %s → %s |\n", mdText(c.Name), slug(c.Name), c.Kind, mdCode(c.Request), mdCode(c.Response))
+	}
+	w.WriteString("\n")
+	for _, c := range p.Calls {
+		fmt.Fprintf(&w, "### %s\n\n", mdText(c.Name))
+		if c.Doc != "" {
+			fmt.Fprintf(&w, "%s\n\n", c.Doc)
+		}
+		fmt.Fprintf(&w, "- Kind: %s\n- Request: %s\n- Response: %s\n", c.Kind, mdCode(c.Request), mdCode(c.Response))
+		if len(c.Errors) > 0 {
+			fmt.Fprintf(&w, "- Declared errors: %s\n", strings.Join(c.Errors, ", "))
+		}
+		fmt.Fprintf(&w, "\n%s:\n\n```json\n%s\n```\n\n", c.ExampleLabel, c.Example)
+	}
+	if len(p.Types) > 0 {
+		w.WriteString("## Types\n\n")
+	}
+	for _, t := range p.Types {
+		fmt.Fprintf(&w, "### %s\n\n", mdText(t.Name))
+		if t.Doc != "" {
+			fmt.Fprintf(&w, "%s\n\n", t.Doc)
+		}
+		if t.Type != "" {
+			fmt.Fprintf(&w, "%s\n\n", mdCode(t.Type))
+			continue
+		}
+		w.WriteString("| field | type | required | notes |\n|---|---|---|---|\n")
+		for _, f := range t.Fields {
+			req := ""
+			if f.Required {
+				req = "yes"
+			}
+			fmt.Fprintf(&w, "| %s | %s | %s | %s |\n", mdCode(f.Name), mdCode(f.Type), req, mdCell(f.Notes))
+		}
+		w.WriteString("\n")
+	}
+	return bytes.TrimSuffix(w.Bytes(), []byte("\n"))
+}
+
+var mdSpecial = regexp.MustCompile(`([\\` + "`" + `*_{}\[\]<>#|])`)
+
+func mdText(s string) string { return mdSpecial.ReplaceAllString(s, `\$1`) }
+
+// mdCode writes s as inline code, safe inside a table cell.
+func mdCode(s string) string {
+	s = strings.ReplaceAll(s, "|", `\|`)
+	fence := "`"
+	for strings.Contains(s, fence) {
+		fence += "`"
+	}
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
+		return fence + " " + s + " " + fence
+	}
+	return fence + s + fence
+}
+
+func mdCell(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "|", `\|`), "\n", " ")
+}
+
+var slugDrop = regexp.MustCompile(`[^\p{L}\p{N}_\- ]+`)
+
+// slug is the anchor GitHub gives a heading.
+func slug(s string) string {
+	return strings.ReplaceAll(slugDrop.ReplaceAllString(strings.ToLower(s), ""), " ", "-")
+}
+
+//go:embed page.html.tmpl
+var pageTemplate string
+
+var htmlPage = template.Must(template.New("page").Parse(pageTemplate))
+
+// HTML returns the reference of the service doc describes as a
+// standalone HTML page (styles inline, no scripts).
+func HTML(doc *introspect.Document, opts Options) ([]byte, error) {
+	var w bytes.Buffer
+	if err := htmlPage.Execute(&w, build(doc, opts)); err != nil {
+		return nil, err
+	}
+	return w.Bytes(), nil
+}

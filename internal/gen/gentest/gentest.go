@@ -1,0 +1,62 @@
+package gentest
+
+import (
+	"reflect"
+	"time"
+
+	"github.com/swillorg/swill-go/codec"
+	"github.com/swillorg/swill-go/introspect"
+	"github.com/swillorg/swill-go/rpc"
+)
+
+// Node is recursive and holds every kind of field.
+type Node struct {
+	Name     string              `msgpack:"name" doc:"The node's name."`
+	Children []Node              `msgpack:"children"`
+	Parent   *Node               `msgpack:"parent"`
+	Data     []byte              `msgpack:"data"`
+	At       time.Time           `msgpack:"at"`
+	ByID     map[int]string      `msgpack:"by_id"`
+	Tags     map[string][]string `msgpack:"tags"`
+	Opt      *int                `msgpack:"opt"`
+	Pair     [2]float64          `msgpack:"pair"`
+	Any      any                 `msgpack:"any"`
+	Inline   struct {
+		X int `msgpack:"x"`
+	} `msgpack:"inline"`
+	Color  string `msgpack:"color" validate:"oneof=red green"`
+	UserID uint32 `msgpack:"user_id" validate:"required,gte=1,lt=100"`
+}
+
+// Client has the name the generated Go client type takes.
+type Client struct {
+	ID string `msgpack:"id"`
+}
+
+// Service is the type name the generated TypeScript schema takes.
+type Service struct {
+	On bool `msgpack:"on"`
+}
+
+func spec[Req, Res any](name string, kind rpc.Kind, doc string, errs ...rpc.Code) introspect.Spec {
+	return introspect.Spec{
+		Name: name, Kind: kind, Doc: doc, Errors: errs,
+		Request: reflect.TypeFor[Req](), Response: reflect.TypeFor[Res](),
+	}
+}
+
+// Rich returns the description of a service whose calls and types use
+// every shape: recursion, bytes, times, maps with integer keys, optional
+// values, tuples, unnamed structs, enums, names that collide with what
+// the generators declare and names that are not identifiers.
+func Rich() *introspect.Document {
+	return introspect.NewDocument("1.2.3", []introspect.Spec{
+		spec[Node, *Node]("get.node", rpc.Unary, "Returns a node.\n\nThe doc has two paragraphs; */ is no problem.", rpc.CodeNotFound, 418),
+		spec[codec.None, Client]("client", rpc.Unary, ""),
+		spec[Service, []Service]("delete", rpc.ServerStream, "A name TypeScript reserves."),
+		spec[map[string]int, [3]string]("node_stream", rpc.ClientStream, ""),
+		spec[[]byte, time.Time]("bin-time", rpc.BidiStream, ""),
+		spec[any, codec.None]("Add", rpc.Unary, "Differs from add only by case."),
+		spec[int, int]("add", rpc.Unary, ""),
+	})
+}
