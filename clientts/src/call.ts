@@ -113,13 +113,7 @@ export class CallCore<Req = unknown, Res = unknown> implements Attachable {
   #error: unknown;
   #hasError = false;
 
-  constructor(
-    kind: MethodKind,
-    method: string,
-    data: unknown,
-    options: CallOptions,
-    maxBuffered: number,
-  ) {
+  constructor(kind: MethodKind, method: string, data: unknown, options: CallOptions, maxBuffered: number) {
     this.kind = kind;
     this.method = method;
     this.#data = data;

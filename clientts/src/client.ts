@@ -379,7 +379,10 @@ export class SwillClient<S extends Schema<S> = Untyped> {
     const link = new Link(ws);
     this.#link = link;
     this.#connectTimer = setTimeout(() => {
-      this.#lost(link, new ConnectionError(`swill: no WebSocket handshake with ${this.url} within ${this.#connectTimeoutMs} ms`));
+      this.#lost(
+        link,
+        new ConnectionError(`swill: no WebSocket handshake with ${this.url} within ${this.#connectTimeoutMs} ms`),
+      );
       try {
         ws.close();
       } catch {

@@ -11,13 +11,25 @@ describe("encodeRequest", () => {
   // Each case names the recorded frame it must equal, byte for byte.
   const cases: { vector: string; index: number; frame: () => Uint8Array }[] = [
     { vector: "add", index: 0, frame: () => encodeRequest(1, [1, 2], "add") },
-    { vector: "add_with_metadata", index: 0, frame: () => encodeRequest(3, [3, 4], "add", RequestType.Message, { x: 1 }) },
+    {
+      vector: "add_with_metadata",
+      index: 0,
+      frame: () => encodeRequest(3, [3, 4], "add", RequestType.Message, { x: 1 }),
+    },
     { vector: "boom", index: 0, frame: () => encodeRequest(1, null, "boom") },
     { vector: "boom", index: 0, frame: () => encodeRequest(1, undefined, "boom") },
     { vector: "countdown_3", index: 0, frame: () => encodeRequest(1, 3, "countdown") },
-    { vector: "metadata_client", index: 0, frame: () => encodeRequest(1, null, "metadata", RequestType.Message, { a: 1 }) },
+    {
+      vector: "metadata_client",
+      index: 0,
+      frame: () => encodeRequest(1, null, "metadata", RequestType.Message, { a: 1 }),
+    },
     { vector: "metadata_none", index: 0, frame: () => encodeRequest(1, null, "metadata") },
-    { vector: "sum_metadata_first", index: 0, frame: () => encodeRequest(1, null, "sum", RequestType.Metadata, { m: 1 }) },
+    {
+      vector: "sum_metadata_first",
+      index: 0,
+      frame: () => encodeRequest(1, null, "sum", RequestType.Metadata, { m: 1 }),
+    },
     { vector: "sum_metadata_first", index: 4, frame: () => encodeRequest(1, null, "sum", RequestType.EndOfStream) },
     { vector: "sum_stream", index: 2, frame: () => encodeRequest(1, 3, "sum") },
     {
@@ -86,7 +98,15 @@ describe("encodeRequest", () => {
 
 describe("parseResponse", () => {
   it("reads every recorded server frame", () => {
-    for (const name of ["add", "boom", "countdown_3", "lead_2", "metadata_client", "signup_both", "echo_untyped_bidi"]) {
+    for (const name of [
+      "add",
+      "boom",
+      "countdown_3",
+      "lead_2",
+      "metadata_client",
+      "signup_both",
+      "echo_untyped_bidi",
+    ]) {
       const decodeFrame = createFrameDecoder(1 << 20);
       for (const f of frames(loadVector(name), "recv")) {
         const r = decodeFrame(unhex(f));

@@ -52,8 +52,14 @@ describe("compat Client against the demo server", () => {
     const err = await rejectionOf(client.call("fail", { code: 418, message: "I'm a teapot" }));
     expect(err).toBeInstanceOf(ResponseError);
     expect(err).toBeInstanceOf(SwillError);
-    expect(err).toMatchObject({ code: 418, message: "I'm a teapot", responseMessage: { code: 418, message: "I'm a teapot" } });
-    const v = (await rejectionOf(client.call("signup", { name: "A", email: "a@example.com", age: 30 }))) as ResponseError;
+    expect(err).toMatchObject({
+      code: 418,
+      message: "I'm a teapot",
+      responseMessage: { code: 418, message: "I'm a teapot" },
+    });
+    const v = (await rejectionOf(
+      client.call("signup", { name: "A", email: "a@example.com", age: 30 }),
+    )) as ResponseError;
     expect(v.data).toEqual({ name: [{ description: "length less than 2" }] });
   });
 
@@ -233,7 +239,12 @@ describe("compat connection loss", () => {
       socket.terminate();
     });
     const disconnects: number[] = [];
-    const client = new Client({ url: server.url, WebSocket, reconnect: null, onDisconnected: (code) => disconnects.push(code) });
+    const client = new Client({
+      url: server.url,
+      WebSocket,
+      reconnect: null,
+      onDisconnected: (code) => disconnects.push(code),
+    });
     clients.push(client);
     const r = client.rpc("echo_untyped", "x");
     expect((await r.receive())?.data).toBe("first");

@@ -149,7 +149,9 @@ describe("reconnect", () => {
         }
       });
     });
-    expect(changes.filter((c) => c.state === "disconnected").map((c) => [c.attempt, c.retryInMs !== undefined])).toEqual([
+    expect(
+      changes.filter((c) => c.state === "disconnected").map((c) => [c.attempt, c.retryInMs !== undefined]),
+    ).toEqual([
       [1, true],
       [2, true],
       [3, false],

@@ -84,7 +84,11 @@ const scenarios: Record<string, Scenario> = {
   },
   signup_age_5: async (c) => {
     const err = await rejectionOf(c.call("signup", { name: "Alice", email: "alice@example.com", age: 5 }));
-    expect(err).toMatchObject({ code: 422, message: "Validation Error", data: { age: [{ description: "less than 13" }] } });
+    expect(err).toMatchObject({
+      code: 422,
+      message: "Validation Error",
+      data: { age: [{ description: "less than 13" }] },
+    });
   },
   signup_both: async (c) => {
     const err = (await rejectionOf(c.call("signup", { name: "A", email: "a@example.com", age: 5 }))) as SwillError;
@@ -290,9 +294,7 @@ describe("what the client accepts", () => {
     });
     const client = newClient(server.url);
     const headers: unknown[] = [];
-    expect(await client.call("metadata", null, { onHeader: (h) => headers.push(h) })).toBe(
-      "clean",
-    );
+    expect(await client.call("metadata", null, { onHeader: (h) => headers.push(h) })).toBe("clean");
     expect(headers).toEqual([]);
     expect(({} as Record<string, unknown>)["polluted"]).toBeUndefined();
     expect(Object.prototype).not.toHaveProperty("polluted");
