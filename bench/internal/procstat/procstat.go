@@ -12,10 +12,14 @@ import (
 	"time"
 )
 
-// CPU is the CPU time a process has used.
+// CPU is the CPU time a process has used, and the read and write system
+// calls it has made (syscr and syscw of /proc/self/io), which show how many
+// messages each system call carries.
 type CPU struct {
-	User time.Duration `json:"user_ns"`
-	Sys  time.Duration `json:"sys_ns"`
+	User   time.Duration `json:"user_ns"`
+	Sys    time.Duration `json:"sys_ns"`
+	Reads  uint64        `json:"reads"`
+	Writes uint64        `json:"writes"`
 }
 
 // Total is user plus system time.
@@ -23,25 +27,60 @@ func (c CPU) Total() time.Duration { return c.User + c.Sys }
 
 // Sub returns c minus earlier.
 func (c CPU) Sub(earlier CPU) CPU {
-	return CPU{User: c.User - earlier.User, Sys: c.Sys - earlier.Sys}
+	return CPU{User: c.User - earlier.User, Sys: c.Sys - earlier.Sys, Reads: c.Reads - earlier.Reads, Writes: c.Writes - earlier.Writes}
 }
 
 // Add returns c plus o.
 func (c CPU) Add(o CPU) CPU {
-	return CPU{User: c.User + o.User, Sys: c.Sys + o.Sys}
+	return CPU{User: c.User + o.User, Sys: c.Sys + o.Sys, Reads: c.Reads + o.Reads, Writes: c.Writes + o.Writes}
 }
 
 // ReadCPU returns the CPU time of this process, all threads, from
-// getrusage(RUSAGE_SELF).
+// getrusage(RUSAGE_SELF), and its system call counts from /proc/self/io.
 func ReadCPU() (CPU, error) {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return CPU{}, err
 	}
-	return CPU{
+	c := CPU{
 		User: time.Duration(ru.Utime.Nano()),
 		Sys:  time.Duration(ru.Stime.Nano()),
-	}, nil
+	}
+	b, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return CPU{}, err
+	}
+	c.Reads, c.Writes, err = parseIO(b)
+	return c, err
+}
+
+func parseIO(b []byte) (reads, writes uint64, err error) {
+	found := 0
+	for _, line := range bytes.Split(b, []byte("\n")) {
+		k, v, ok := bytes.Cut(line, []byte(":"))
+		if !ok {
+			continue
+		}
+		var dst *uint64
+		switch string(k) {
+		case "syscr":
+			dst = &reads
+		case "syscw":
+			dst = &writes
+		default:
+			continue
+		}
+		n, perr := strconv.ParseUint(string(bytes.TrimSpace(v)), 10, 64)
+		if perr != nil {
+			return 0, 0, fmt.Errorf("procstat: /proc/self/io %s: %w", k, perr)
+		}
+		*dst = n
+		found++
+	}
+	if found != 2 {
+		return 0, 0, fmt.Errorf("procstat: no syscr and syscw in /proc/self/io")
+	}
+	return reads, writes, nil
 }
 
 // Memory is a snapshot of a process's memory.

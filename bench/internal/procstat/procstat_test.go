@@ -18,6 +18,16 @@ func TestParseRSS(t *testing.T) {
 	}
 }
 
+func TestParseIO(t *testing.T) {
+	r, w, err := parseIO([]byte("rchar: 10\nwchar: 20\nsyscr: 3\nsyscw: 4\nread_bytes: 0\n"))
+	if err != nil || r != 3 || w != 4 {
+		t.Errorf("parseIO = %d, %d, %v; want 3, 4, nil", r, w, err)
+	}
+	if _, _, err := parseIO([]byte("rchar: 10\n")); err == nil {
+		t.Error("parseIO accepted a file without syscr and syscw")
+	}
+}
+
 func TestReadings(t *testing.T) {
 	before, err := ReadCPU()
 	if err != nil {
@@ -34,6 +44,13 @@ func TestReadings(t *testing.T) {
 	}
 	if d := after.Sub(before).Total(); d < 10*time.Millisecond {
 		t.Errorf("30ms of spinning measured as %v of CPU", d)
+	}
+	mid, err := ReadCPU() // reading /proc/self/io is itself a read
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mid.Reads <= before.Reads {
+		t.Errorf("read system calls did not increase: %d then %d", before.Reads, mid.Reads)
 	}
 	m, err := ReadMemory()
 	if err != nil {

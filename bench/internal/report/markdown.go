@@ -116,17 +116,20 @@ func Markdown(w io.Writer, res *suite.Results, opts Options) error {
 	}
 
 	p("\n## Efficiency\n\nCPU time per 1,000 calls, from getrusage in each process over the measured window\n")
-	p("(user + system), in the throughput scenarios.\n\n")
-	p("| peer | payload | shape | client | server | total | total ÷ raw |\n|---|---|---|---:|---:|---:|---:|\n")
+	p("(user + system), in the throughput scenarios; and how many calls each write system call carried\n")
+	p("(syscw of /proc/self/io), which shows how well each side batches its frames.\n\n")
+	p("| peer | payload | shape | client CPU | server CPU | total CPU | total ÷ raw | calls per client write | calls per server write |\n|---|---|---|---:|---:|---:|---:|---:|---:|\n")
 	for _, s := range shapes {
 		for _, kind := range m.Payloads {
 			for _, peer := range peers {
 				sc := s.Scenario()
-				p("| `%s` | %s | %d×%d | %s | %s | %s | %s |\n", peer, kind, s.Conns, s.InFlight,
+				p("| `%s` | %s | %d×%d | %s | %s | %s | %s | %s | %s |\n", peer, kind, s.Conns, s.InFlight,
 					cell(runs, peer, cpuPer1k(sc, kind, "client"), fmtMillis),
 					cell(runs, peer, cpuPer1k(sc, kind, "server"), fmtMillis),
 					cell(runs, peer, cpuPer1k(sc, kind, "total"), fmtMillis),
-					ratioCell(runs, peer, cpuPer1k(sc, kind, "total")))
+					ratioCell(runs, peer, cpuPer1k(sc, kind, "total")),
+					cell(runs, peer, perWrite(sc, kind, "client"), fmtFew),
+					cell(runs, peer, perWrite(sc, kind, "server"), fmtFew))
 			}
 		}
 	}

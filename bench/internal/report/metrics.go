@@ -71,6 +71,25 @@ func cpuPer1k(scenario, kind, side string) metric {
 	}
 }
 
+// perWrite is calls per write system call of one side ("client" or
+// "server"): how many frames a write carries.
+func perWrite(scenario, kind, side string) metric {
+	return func(r *suite.Run, peer string) (float64, bool) {
+		m := client(r, scenario, peer, kind)
+		if m == nil {
+			return 0, false
+		}
+		w := m.Client.CPU.Writes
+		if side == "server" {
+			w = m.ServerCPU.Writes
+		}
+		if w == 0 {
+			return 0, false
+		}
+		return float64(m.Client.Calls) / float64(w), true
+	}
+}
+
 // idle is a per-connection figure of the server at idle step i (counted
 // from the end when negative); field is "rss", "heap", "stack" or
 // "goroutines".
@@ -134,6 +153,8 @@ func fmtMillis(v float64) string { return fmt.Sprintf("%.1f ms", v*1e3) }
 func fmtKiB(v float64) string { return fmt.Sprintf("%.1f KiB", v/1024) }
 
 func fmtCount(v float64) string { return fmt.Sprintf("%.2f", v) }
+
+func fmtFew(v float64) string { return fmt.Sprintf("%.1f", v) }
 
 func fmtRatio(v float64) string {
 	if v >= 10 {

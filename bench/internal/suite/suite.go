@@ -313,7 +313,7 @@ func Execute(ctx context.Context, cfg Config) (*Results, error) {
 func meta(cfg Config, limit uint64, steps []int) Meta {
 	m := Meta{
 		Date:           time.Now().UTC(),
-		Command:        "go run ./cmd/benchrun " + strings.Join(os.Args[1:], " "),
+		Command:        strings.TrimSpace("go run ./cmd/benchrun " + strings.Join(measuringArgs(os.Args[1:]), " ")),
 		GoVersion:      runtime.Version(),
 		Cores:          runtime.NumCPU(),
 		FileLimit:      limit,
@@ -338,6 +338,26 @@ func meta(cfg Config, limit uint64, steps []int) Meta {
 		m.Kernel = "Linux " + strings.TrimSpace(string(b))
 	}
 	return m
+}
+
+// outputFlags say where results go, not what is measured; the command
+// recorded with the results leaves them out.
+var outputFlags = []string{"json", "md", "svg", "bin"}
+
+func measuringArgs(args []string) []string {
+	var out []string
+	for i := 0; i < len(args); i++ {
+		name := strings.TrimLeft(args[i], "-")
+		name, _, hasValue := strings.Cut(name, "=")
+		if slices.Contains(outputFlags, name) {
+			if !hasValue {
+				i++ // the value is the next argument
+			}
+			continue
+		}
+		out = append(out, args[i])
+	}
+	return out
 }
 
 type runner struct {
@@ -418,7 +438,8 @@ func summary(m *Measurement) string {
 	}
 	c := m.Client
 	cpu := float64(c.CPU.Total()+m.ServerCPU.Total()) / float64(max(c.Calls, 1)) * 1000
-	s := fmt.Sprintf("%.0f/s, cpu %.1f ms per 1k", c.Rate(), cpu/1e6)
+	s := fmt.Sprintf("%.0f/s, cpu %.1f ms per 1k, calls per write %.1f client %.1f server", c.Rate(), cpu/1e6,
+		float64(c.Calls)/float64(max(c.CPU.Writes, 1)), float64(c.Calls)/float64(max(m.ServerCPU.Writes, 1)))
 	if c.P50 > 0 {
 		s += fmt.Sprintf(", p50 %v p99 %v p99.9 %v", c.P50, c.P99, c.P999)
 	}
