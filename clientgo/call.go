@@ -24,6 +24,8 @@ type call struct {
 	done chan struct{}
 	// signal wakes a stream consumer (nil for single-response kinds).
 	signal chan struct{}
+	// taken wakes the reader waiting for room in a full stream buffer.
+	taken chan struct{}
 	// stop releases the context.AfterFunc of a stream.
 	stop func() bool
 
@@ -33,7 +35,8 @@ type call struct {
 	result     *codec.Buffer
 	items      []*codec.Buffer
 	head       int
-	size       int // payload bytes in items
+	size       int           // payload bytes in items
+	waited     time.Duration // reader's wait on a full buffer since the consumer last caught up
 	leading    rpc.Metadata
 	trailing   rpc.Metadata
 	sendClosed bool // the client's stream is over (END_OF_STREAM sent)
@@ -72,29 +75,75 @@ func (c *call) deliver(f *codec.Response) {
 	}
 }
 
-// push buffers one stream item, or cancels the stream when its consumer
-// is too far behind.
+// push buffers one stream item. When the buffer is full, the reader
+// waits for the consumer to take an item, which holds back the whole
+// connection and, through TCP, the server. A consumer that keeps the
+// reader waiting longer in total than the slow-consumer timeout, without
+// catching up (emptying half its buffer) in between, gets its stream
+// cancelled instead.
 func (c *call) push(b *codec.Buffer, leading rpc.Metadata) {
 	cfg := c.cn.cl.cfg
+	var timer *time.Timer
 	c.mu.Lock()
-	if c.ended {
+	for {
+		if c.ended {
+			c.mu.Unlock()
+			codec.PutBuffer(b)
+			stopTimer(timer)
+			return
+		}
+		n := len(c.items) - c.head
+		if n < cfg.streamItems && (n == 0 || c.size+len(b.B) <= cfg.streamBytes) {
+			if n <= cfg.streamItems/2 && c.size <= cfg.streamBytes/2 {
+				c.waited = 0 // the consumer has caught up
+			}
+			break
+		}
+		left := cfg.slowConsumer - c.waited
+		if left <= 0 {
+			size := c.size
+			c.mu.Unlock()
+			codec.PutBuffer(b)
+			stopTimer(timer)
+			c.cancel(fmt.Errorf("%w (%d messages, %d bytes waiting)", ErrSlowConsumer, n, size))
+			return
+		}
 		c.mu.Unlock()
-		codec.PutBuffer(b)
-		return
-	}
-	n := len(c.items) - c.head
-	if n >= cfg.streamItems || (n > 0 && c.size+len(b.B) > cfg.streamBytes) {
-		size := c.size
-		c.mu.Unlock()
-		codec.PutBuffer(b)
-		c.cancel(fmt.Errorf("%w (%d messages, %d bytes waiting)", ErrSlowConsumer, n, size))
-		return
+		if timer == nil {
+			timer = time.NewTimer(left)
+		} else {
+			timer.Reset(left)
+		}
+		start := time.Now()
+		closing := false
+		select {
+		case <-c.taken:
+		case <-c.done:
+		case <-timer.C:
+		case <-c.cn.closing:
+			closing = true
+		}
+		if closing {
+			// The client is closing: the call fails with the connection.
+			codec.PutBuffer(b)
+			stopTimer(timer)
+			return
+		}
+		c.mu.Lock()
+		c.waited += time.Since(start)
 	}
 	c.leading = mergeMD(c.leading, leading)
 	c.items = append(c.items, b)
 	c.size += len(b.B)
 	c.mu.Unlock()
+	stopTimer(timer)
 	c.wake()
+}
+
+func stopTimer(t *time.Timer) {
+	if t != nil {
+		t.Stop()
+	}
 }
 
 // mergeMD returns a merged with b, without changing a: callers may hold
@@ -133,6 +182,10 @@ func (c *call) next() (*codec.Buffer, error) {
 				c.items, c.head = c.items[:0], 0
 			}
 			c.mu.Unlock()
+			select {
+			case c.taken <- struct{}{}:
+			default:
+			}
 			return b, nil
 		}
 		if c.ended {

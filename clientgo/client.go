@@ -91,7 +91,7 @@ func (c *Client) install(cn *conn) error {
 	if c.closed {
 		c.mu.Unlock()
 		cn.tc.Start(cn)
-		cn.tc.Close(transport.StatusNormalClosure, "client closed")
+		cn.close(transport.StatusNormalClosure, "client closed")
 		<-cn.done
 		return ErrClosed
 	}
@@ -251,6 +251,7 @@ func (c *Client) start(ctx context.Context, name string, kind rpc.Kind, req any,
 		cl := &call{ctx: ctx, cn: cn, seq: seq, name: name, kind: kind, done: make(chan struct{})}
 		if kind.ResponseStreams() {
 			cl.signal = make(chan struct{}, 1)
+			cl.taken = make(chan struct{}, 1)
 		}
 		if !cn.register(cl) {
 			continue // the connection ended meanwhile; wait for the next
@@ -355,7 +356,7 @@ func (c *Client) Close() error {
 	c.cancel()
 	if cn != nil {
 		cn.flush(closeFlushTimeout)
-		cn.tc.Close(transport.StatusNormalClosure, "client closed")
+		cn.close(transport.StatusNormalClosure, "client closed")
 		<-cn.done
 	}
 	c.wg.Wait()

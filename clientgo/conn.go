@@ -23,6 +23,10 @@ type conn struct {
 	// done is closed once the connection has ended and every call open on
 	// it has been failed.
 	done chan struct{}
+	// closing is closed when the client closes the connection, to release
+	// a reader waiting for a stream's consumer.
+	closing   chan struct{}
+	closeOnce sync.Once
 
 	mu    sync.Mutex
 	calls map[int64]*call
@@ -50,9 +54,16 @@ type conn struct {
 }
 
 func newConn(cl *Client, tc transport.Conn) *conn {
-	cn := &conn{cl: cl, tc: tc, done: make(chan struct{}), calls: map[int64]*call{}}
+	cn := &conn{cl: cl, tc: tc, done: make(chan struct{}), closing: make(chan struct{}), calls: map[int64]*call{}}
 	cn.lastRx.Store(time.Now().UnixNano())
 	return cn
+}
+
+// close closes the transport with code and reason, first releasing the
+// reader if it waits for a stream's consumer.
+func (cn *conn) close(code transport.StatusCode, reason string) {
+	cn.closeOnce.Do(func() { close(cn.closing) })
+	cn.tc.Close(code, reason)
 }
 
 // register adds c to the open calls; it reports false when the connection

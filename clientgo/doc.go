@@ -66,14 +66,22 @@
 //
 // # Backpressure
 //
-// The connection's reader never waits for a consumer: blocking it would
-// stall every other call on the connection and, once the server's send
-// queue filled up, get the connection dropped by the server. Instead each
-// response stream buffers at most a bounded number of messages and bytes
-// that its consumer has not received yet ([WithStreamBuffer]; 1024
-// messages and 8 MiB by default). A stream that would exceed the bound is
-// cancelled on the server and ends with [ErrSlowConsumer]; other calls are
-// unaffected. Memory therefore stays bounded whatever the server sends.
+// Each response stream (server or bidirectional) buffers the messages its
+// consumer has not received yet, at most 1024 messages and 8 MiB by
+// default ([WithStreamBuffer]), so memory stays bounded whatever the server
+// sends. When a stream's buffer is full, the client stops reading the
+// connection until that consumer takes a message: through TCP the server
+// is slowed to the consumer's pace, and a fast stream reaches a consumer
+// that keeps up, however long it is. Meanwhile every other call on the
+// connection waits too, so a consumer that stops receiving is not allowed
+// to hold the connection for long: once a stream has kept the reader
+// waiting for a second in total without catching up (emptying half its
+// buffer), it is cancelled on the server and ends with [ErrSlowConsumer]
+// ([WithSlowConsumerTimeout]; a negative timeout cancels at once instead
+// of waiting). A consumer that calls the server between two receives
+// while its stream is full therefore gets ErrSlowConsumer rather than a
+// deadlock; use a second [Client] for such calls, or a larger buffer.
+//
 // In the other direction, Send on a stream waits while more than 1 MiB is
 // queued for the network.
 //

@@ -21,10 +21,11 @@ var (
 	// [StateDisconnected] get it too.
 	ErrConnectionLost = errors.New("clientgo: connection lost")
 
-	// ErrSlowConsumer ends a stream whose consumer fell further behind the
-	// server than the stream buffer allows (see [WithStreamBuffer]). The
-	// client cancels such a stream on the server; the other calls on the
-	// connection are not affected.
+	// ErrSlowConsumer ends a stream whose buffer was full and whose
+	// consumer did not catch up within the slow-consumer timeout (see
+	// [WithStreamBuffer] and [WithSlowConsumerTimeout]). The client
+	// cancels such a stream on the server; the other calls on the
+	// connection go on.
 	ErrSlowConsumer = errors.New("clientgo: stream consumer too slow, buffer full")
 )
 

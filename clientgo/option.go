@@ -25,6 +25,9 @@ const (
 	// DefaultStreamBytes is how many payload bytes a response stream holds
 	// for its consumer ([WithStreamBuffer]).
 	DefaultStreamBytes = 8 << 20
+	// DefaultSlowConsumerTimeout is how long a stream whose buffer is full
+	// may hold back the connection ([WithSlowConsumerTimeout]).
+	DefaultSlowConsumerTimeout = time.Second
 	// DefaultSendQueueBytes bounds the frames waiting to be written to the
 	// connection; past it, Send on a stream waits.
 	DefaultSendQueueBytes = 1 << 20
@@ -53,6 +56,7 @@ type config struct {
 	pingTimeout   time.Duration
 	streamItems   int
 	streamBytes   int
+	slowConsumer  time.Duration
 	sendQueue     int
 	stateHook     func(State, error)
 	dialerOptions *transport.DialOptions
@@ -67,6 +71,7 @@ func newConfig(opts []Option) *config {
 		pingTimeout:  DefaultKeepaliveTimeout,
 		streamItems:  DefaultStreamItems,
 		streamBytes:  DefaultStreamBytes,
+		slowConsumer: DefaultSlowConsumerTimeout,
 		sendQueue:    DefaultSendQueueBytes,
 	}
 	for _, o := range opts {
@@ -208,8 +213,8 @@ func WithKeepalive(interval, timeout time.Duration) Option {
 // WithStreamBuffer bounds what each response stream (server or
 // bidirectional) holds for a consumer that has not taken it yet: at most
 // items messages and bytes bytes of payload (one message larger than bytes
-// is still accepted into an empty buffer). A stream that would exceed
-// either bound fails with [ErrSlowConsumer] and is cancelled on the server.
+// is still accepted into an empty buffer). When a stream's buffer is full,
+// the connection waits for its consumer; see [WithSlowConsumerTimeout].
 // Defaults [DefaultStreamItems] and [DefaultStreamBytes]; zero or less
 // keeps the default.
 func WithStreamBuffer(items, bytes int) Option {
@@ -219,6 +224,24 @@ func WithStreamBuffer(items, bytes int) Option {
 		}
 		if bytes > 0 {
 			c.streamBytes = bytes
+		}
+	})
+}
+
+// WithSlowConsumerTimeout sets how long, in total, a response stream whose
+// buffer is full may hold back the connection before it is cancelled with
+// [ErrSlowConsumer]. While a stream's buffer is full the client reads
+// nothing more from the connection, so the server is slowed down (through
+// TCP) to the pace of that stream's consumer, and every other call on the
+// connection waits too. The total restarts whenever the consumer catches
+// up (empties half its buffer), so a consumer that keeps pace on average
+// is never cancelled, while one that stops receiving is cut off after d.
+// Default [DefaultSlowConsumerTimeout]; a negative d never holds the
+// connection back: a full buffer cancels its stream at once.
+func WithSlowConsumerTimeout(d time.Duration) Option {
+	return optionFunc(func(c *config) {
+		if d != 0 {
+			c.slowConsumer = d
 		}
 	})
 }

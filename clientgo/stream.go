@@ -119,8 +119,9 @@ type ServerStream[Res any] struct {
 // ctx bounds the whole stream: when it ends, the client sends CANCEL and
 // the stream ends with ctx.Err(). Its deadline, if any, goes to the server
 // as for [Call]. The stream holds up to the client's stream buffer of
-// messages not yet received; a consumer that falls further behind ends
-// the stream with [ErrSlowConsumer] (see [WithStreamBuffer]).
+// messages not yet received; when it is full the server is held to the
+// consumer's pace, and a consumer that stops receiving ends the stream
+// with [ErrSlowConsumer] (see the package doc on backpressure).
 func CallServerStream[Req, Res any](ctx context.Context, c *Client, name string, req Req, opts ...CallOption) (*ServerStream[Res], error) {
 	cl, cc, err := openStream(ctx, c, name, rpc.ServerStream, req, opts)
 	if err != nil {

@@ -269,7 +269,7 @@ func TestWireServerEndsBidiEarly(t *testing.T) {
 }
 
 func TestWireStreamBufferBound(t *testing.T) {
-	c, s := startFake(t, WithStreamBuffer(4, 0))
+	c, s := startFake(t, WithStreamBuffer(4, 0), WithSlowConsumerTimeout(-1))
 	ss, err := CallServerStream[int, int](context.Background(), c, "flood", 0)
 	require.NoError(t, err)
 	f := s.recv()
@@ -290,7 +290,7 @@ func TestWireStreamBufferBound(t *testing.T) {
 }
 
 func TestWireStreamByteBound(t *testing.T) {
-	c, s := startFake(t, WithStreamBuffer(1000, 100))
+	c, s := startFake(t, WithStreamBuffer(1000, 100), WithSlowConsumerTimeout(-1))
 	ss, err := CallServerStream[int, string](context.Background(), c, "big", 0)
 	require.NoError(t, err)
 	f := s.recv()
@@ -300,6 +300,60 @@ func TestWireStreamByteBound(t *testing.T) {
 	assert.Equal(t, codec.TypeCancel, s.recv().Type)
 	_, err = ss.Recv()
 	assert.ErrorIs(t, err, ErrSlowConsumer)
+}
+
+func TestWireFullBufferWaitsForTheConsumer(t *testing.T) {
+	c, s := startFake(t, WithStreamBuffer(4, 0), WithSlowConsumerTimeout(time.Minute))
+	ss, err := CallServerStream[int, int](context.Background(), c, "n", 0)
+	require.NoError(t, err)
+	f := s.recv()
+	for i := 0; i < 6; i++ {
+		s.respond(f.Seq, codec.TypeMessage, i, nil, nil)
+	}
+	s.respond(f.Seq, codec.TypeEndOfStream, nil, nil, nil)
+	// The reader holds the fifth item until the consumer makes room; the
+	// buffer never holds more than four.
+	require.Eventually(t, func() bool { n, _ := ss.r.cl.buffered(); return n == 4 }, wait, time.Millisecond)
+	time.Sleep(20 * time.Millisecond)
+	n, _ := ss.r.cl.buffered()
+	assert.Equal(t, 4, n)
+	var got []int
+	for v, err := range ss.All() {
+		require.NoError(t, err)
+		n, _ := ss.r.cl.buffered()
+		assert.LessOrEqual(t, n, 4)
+		got = append(got, v)
+	}
+	assert.Equal(t, []int{0, 1, 2, 3, 4, 5}, got)
+	select {
+	case extra := <-s.frames:
+		t.Fatalf("unexpected frame %+v: nothing was cancelled", extra)
+	default:
+	}
+}
+
+func TestWireWaitingReaderReleasedByClose(t *testing.T) {
+	c, s := startFake(t, WithStreamBuffer(1, 0), WithSlowConsumerTimeout(time.Hour))
+	ss, err := CallServerStream[int, int](context.Background(), c, "n", 0)
+	require.NoError(t, err)
+	f := s.recv()
+	s.respond(f.Seq, codec.TypeMessage, 0, nil, nil)
+	s.respond(f.Seq, codec.TypeMessage, 1, nil, nil) // the reader waits on this one
+	require.Eventually(t, func() bool { n, _ := ss.r.cl.buffered(); return n == 1 }, wait, time.Millisecond)
+	done := make(chan struct{})
+	go func() {
+		c.Close()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(wait):
+		t.Fatal("Close hangs while the reader waits for a consumer")
+	}
+	_, err = ss.Recv()
+	require.NoError(t, err, "the item buffered before the close")
+	_, err = ss.Recv()
+	assert.ErrorIs(t, err, ErrClosed)
 }
 
 func TestWireItemsBeforeErrorAreDelivered(t *testing.T) {
