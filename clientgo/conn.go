@@ -60,7 +60,9 @@ func newConn(cl *Client, tc transport.Conn) *conn {
 }
 
 // close closes the transport with code and reason, first releasing the
-// reader if it waits for a stream's consumer.
+// reader if it waits for a stream's consumer: the reader must return for
+// the connection's end to be seen. Every close of the connection goes
+// through it.
 func (cn *conn) close(code transport.StatusCode, reason string) {
 	cn.closeOnce.Do(func() { close(cn.closing) })
 	cn.tc.Close(code, reason)
@@ -99,7 +101,7 @@ func (cn *conn) HandleMessage(typ transport.MessageType, data []byte) {
 	cn.lastRx.Store(time.Now().UnixNano())
 	if typ != transport.Binary {
 		cn.cl.cfg.logger.Warn("clientgo: text frame received, closing the connection")
-		cn.tc.Close(transport.StatusUnsupportedData, "swill/1 frames are binary MsgPack")
+		cn.close(transport.StatusUnsupportedData, "swill/1 frames are binary MsgPack")
 		return
 	}
 	var f codec.Response
@@ -250,7 +252,7 @@ func (cn *conn) writeLoop() {
 			cn.stopWriting()
 			cn.wclosed = true
 			cn.wmu.Unlock()
-			cn.tc.Close(transport.StatusGoingAway, "write failed")
+			cn.close(transport.StatusGoingAway, "write failed")
 			return
 		}
 	}
@@ -324,7 +326,7 @@ func (cn *conn) keepalive() {
 		cancel()
 		if err != nil {
 			cn.cl.cfg.logger.Warn("clientgo: keepalive failed, closing the connection", "err", err)
-			cn.tc.Close(transport.StatusGoingAway, "keepalive timeout")
+			cn.close(transport.StatusGoingAway, "keepalive timeout")
 			return
 		}
 	}
