@@ -42,8 +42,8 @@ type call struct {
 	sendClosed bool // the client's stream is over (END_OF_STREAM sent)
 }
 
-// deliver applies one response frame. It runs on the transport's reader
-// and never blocks.
+// deliver applies one response frame. It runs on the transport's reader;
+// it blocks only while a stream's buffer is full (see push).
 func (c *call) deliver(f *codec.Response) {
 	switch f.Type {
 	case codec.TypeMetadata:
@@ -298,8 +298,8 @@ func (c *call) frame(typ codec.FrameType) *codec.Buffer {
 	return b
 }
 
-// send writes one message of the client's stream. It returns the call's
-// error if it has ended (io.EOF-like errors are the caller's business).
+// send queues one message of the client's stream. Once the call has
+// ended it returns the call's error, or io.EOF after a normal end.
 func (c *call) send(ctx context.Context, v any) error {
 	if err := c.cn.waitSpace(ctx); err != nil {
 		return err
@@ -326,13 +326,14 @@ func (c *call) send(ctx context.Context, v any) error {
 	return nil
 }
 
-// closeSend writes END_OF_STREAM, once.
+// closeSend writes END_OF_STREAM, once. It returns the call's error if
+// the call failed, and nil otherwise.
 func (c *call) closeSend() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.sendClosed {
 		if c.ended {
-			return c.sendErrLocked()
+			return c.err
 		}
 		return nil
 	}

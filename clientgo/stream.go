@@ -282,7 +282,8 @@ func CallBidiStream[Req, Res any](ctx context.Context, c *Client, name string, o
 func (s *BidiStream[Req, Res]) Send(msg Req) error { return s.r.cl.send(s.ctx, msg) }
 
 // CloseSend ends the sending side (END_OF_STREAM); the server may go on
-// sending. Later calls do nothing.
+// sending. Later calls do nothing. It returns the call's error if the
+// call has failed, and nil otherwise.
 func (s *BidiStream[Req, Res]) CloseSend() error { return s.r.cl.closeSend() }
 
 // Recv returns the next message, as [ServerStream.Recv] does.
