@@ -105,7 +105,7 @@ func response(tb testing.TB, b []byte) codec.Response {
 // traceServer serves one handler of each kind, all of which set leading
 // and trailing metadata.
 func traceServer(t *testing.T, tr *trace, extra ...swill.Option) *swilltest.Server {
-	srv := swill.NewServer(append([]swill.Option{swill.WithHooks(tracingHooks(tr))}, extra...)...)
+	srv := swilltest.NewServer(append([]swill.Option{swill.WithHooks(tracingHooks(tr))}, extra...)...)
 	require.NoError(t, srv.Register(
 		swill.Unary("unary", func(ctx context.Context, n int) (int, error) {
 			call := swill.CallFromContext(ctx)
@@ -269,7 +269,7 @@ func TestHooksBidiItemsInterleave(t *testing.T) {
 }
 
 func TestHookRefusesConnection(t *testing.T) {
-	srv := swill.NewServer(swill.WithHooks(swill.Hooks{
+	srv := swilltest.NewServer(swill.WithHooks(swill.Hooks{
 		BeforeConnection: func(r *http.Request) error {
 			if r.Header.Get("Authorization") != "Bearer good" {
 				return rpc.NewError(rpc.CodeUnauthorized, "missing or bad token")
@@ -294,7 +294,7 @@ func TestHookRefusesConnection(t *testing.T) {
 }
 
 func TestHookAfterAcceptRefuses(t *testing.T) {
-	srv := swill.NewServer(swill.WithHooks(swill.Hooks{
+	srv := swilltest.NewServer(swill.WithHooks(swill.Hooks{
 		AfterAccept: func(ctx context.Context, c *swill.Conn) error {
 			return rpc.NewError(rpc.CodeForbidden, "not today")
 		},
@@ -306,7 +306,7 @@ func TestHookAfterAcceptRefuses(t *testing.T) {
 }
 
 func TestHookFailsCall(t *testing.T) {
-	srv := swill.NewServer(swill.WithHooks(swill.Hooks{
+	srv := swilltest.NewServer(swill.WithHooks(swill.Hooks{
 		BeforeRequestMetadata: func(ctx context.Context, c *swill.Call, md rpc.Metadata) error {
 			if md.String("tenant") == "" {
 				return rpc.NewError(rpc.CodeForbidden, "tenant required")
@@ -354,7 +354,7 @@ func TestHooksRunInRegistrationOrder(t *testing.T) {
 			return nil
 		}}
 	}
-	srv := swill.NewServer(swill.WithHooks(hook("first")), swill.WithHooks(hook("second")), swill.WithHooks(hook("third")))
+	srv := swilltest.NewServer(swill.WithHooks(hook("first")), swill.WithHooks(hook("second")), swill.WithHooks(hook("third")))
 	require.NoError(t, srv.Register(swill.Unary("x", func(ctx context.Context, _ any) (int, error) { return 1, nil })))
 	s := swilltest.Start(t, srv)
 	c := swilltest.Dial(t, s.URL)
@@ -383,7 +383,7 @@ func TestInterceptorsCompose(t *testing.T) {
 			return err
 		}
 	}
-	srv := swill.NewServer(swill.WithInterceptors(record("outer"), record("inner")))
+	srv := swilltest.NewServer(swill.WithInterceptors(record("outer"), record("inner")))
 	require.NoError(t, srv.Register(
 		swill.Unary("double", func(ctx context.Context, n int) (int, error) { return 2 * n, nil }),
 		swill.ServerStream("count", func(ctx context.Context, n int, out chan<- int) error {
@@ -425,7 +425,7 @@ func tokenAuth(token string) swill.InterceptorFunc {
 
 func TestTokenInterceptor(t *testing.T) {
 	var calls int
-	srv := swill.NewServer(swill.WithInterceptors(tokenAuth("s3cret")))
+	srv := swilltest.NewServer(swill.WithInterceptors(tokenAuth("s3cret")))
 	require.NoError(t, srv.Register(swill.Unary("secret", func(ctx context.Context, _ any) (string, error) {
 		calls++
 		return "the answer", nil
@@ -448,7 +448,7 @@ func TestTokenInterceptor(t *testing.T) {
 
 func TestAfterRequestSeesCancel(t *testing.T) {
 	done := make(chan swill.Outcome, 1)
-	srv := swill.NewServer(swill.WithHooks(swill.Hooks{
+	srv := swilltest.NewServer(swill.WithHooks(swill.Hooks{
 		AfterRequest: func(ctx context.Context, c *swill.Call, out swill.Outcome) { done <- out },
 	}))
 	started := make(chan struct{})

@@ -159,7 +159,7 @@ func TestDescribeDemo(t *testing.T) {
 // TestIntrospectionTracksRegistration registers handlers after the first
 // calls: both built-ins see them, and never list themselves.
 func TestIntrospectionTracksRegistration(t *testing.T) {
-	srv := swill.NewServer(swill.WithVersion("0.1.0"))
+	srv := swilltest.NewServer(swill.WithVersion("0.1.0"))
 	ts := swilltest.Start(t, srv)
 	c := swilltest.Dial(t, ts.URL)
 

@@ -248,7 +248,7 @@ func withDemo(hs ...*swill.Handler) []*swill.Handler {
 // startServer serves hs (and the demo handlers) on a loopback port.
 func startServer(t testing.TB, hs []*swill.Handler, opts ...swill.Option) *swilltest.Server {
 	t.Helper()
-	srv := swill.NewServer(opts...)
+	srv := swilltest.NewServer(opts...)
 	require.NoError(t, srv.Register(hs...))
 	return swilltest.Start(t, srv)
 }
@@ -745,7 +745,7 @@ func TestCallFromContext(t *testing.T) {
 func TestServeConnMemTransport(t *testing.T) {
 	t.Parallel()
 	g := newGate()
-	srv := swill.NewServer()
+	srv := swilltest.NewServer()
 	require.NoError(t, srv.Register(withDemo(gateHandlers(g)...)...))
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), waitFor)
@@ -845,7 +845,7 @@ func TestRegister(t *testing.T) {
 	ok := func(name string) *swill.Handler {
 		return swill.Unary(name, func(ctx context.Context, _ int) (int, error) { return 0, nil })
 	}
-	srv := swill.NewServer()
+	srv := swilltest.NewServer()
 	require.NoError(t, srv.Register(ok("a"), ok("b")))
 	require.NoError(t, srv.Register(ok("c")))
 
