@@ -174,6 +174,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		OriginPatterns:     s.originPatterns,
 		InsecureSkipVerify: s.skipOriginCheck,
 		ReadLimit:          s.limits.MaxFrameSize,
+		WriteTimeout:       s.limits.WriteTimeout,
 	})
 	if err != nil {
 		s.logger.Debug("swill: upgrade failed", "remote", r.RemoteAddr, "err", err)

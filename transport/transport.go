@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 )
 
 // MessageType is the kind of a WebSocket data message.
@@ -106,6 +107,10 @@ type AcceptOptions struct {
 	// ReadLimit is the largest message accepted, in bytes; a larger one
 	// closes the connection with [StatusMessageTooBig]. Zero means 1 MiB.
 	ReadLimit int64
+	// WriteTimeout bounds each write to the network for transports that
+	// have no write timeout of their own configured. Zero means the
+	// transport's default.
+	WriteTimeout time.Duration
 }
 
 // DialOptions configures a [Dialer]. The zero value is usable.

@@ -6,14 +6,40 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
 	"github.com/swillorg/swill-go/examples/demo/demosvc"
 	"github.com/swillorg/swill-go/swill"
+	"github.com/swillorg/swill-go/transport/epoll"
+	"github.com/swillorg/swill-go/transport/gobwasws"
 )
+
+// TransportEnv names the environment variable that picks the server
+// transport of the servers built with [NewServer]: "gobwas" or "epoll";
+// empty means the default, coder/websocket.
+const TransportEnv = "SWILL_TEST_TRANSPORT"
+
+// built holds the servers made by NewServer, so that Start can refuse a
+// server that would ignore TransportEnv.
+var built sync.Map
+
+// NewServer is swill.NewServer with the transport TransportEnv selects.
+func NewServer(opts ...swill.Option) *swill.Server {
+	switch os.Getenv(TransportEnv) {
+	case "gobwas":
+		opts = append(opts, swill.WithTransport(gobwasws.Transport{}))
+	case "epoll":
+		opts = append(opts, swill.WithTransport(&epoll.Acceptor{}))
+	}
+	srv := swill.NewServer(opts...)
+	built.Store(srv, true)
+	return srv
+}
 
 // Server is a swill server listening on a loopback port at /ws.
 type Server struct {
@@ -24,9 +50,18 @@ type Server struct {
 }
 
 // Start serves srv on a loopback port. The server is shut down when the
-// test ends.
+// test ends. When TransportEnv is set, srv must come from [NewServer].
 func Start(tb testing.TB, srv *swill.Server) *Server {
 	tb.Helper()
+	switch env := os.Getenv(TransportEnv); env {
+	case "":
+	case "gobwas", "epoll":
+		if _, ok := built.Load(srv); !ok {
+			tb.Fatalf("%s=%s: build the server with swilltest.NewServer so that it uses that transport", TransportEnv, env)
+		}
+	default:
+		tb.Fatalf("%s=%q: want gobwas or epoll", TransportEnv, env)
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/ws", srv)
 	hs := httptest.NewServer(mux)
@@ -44,7 +79,7 @@ func Start(tb testing.TB, srv *swill.Server) *Server {
 // StartDemo serves the demo service, built with opts, on a loopback port.
 func StartDemo(tb testing.TB, opts ...swill.Option) *Server {
 	tb.Helper()
-	srv := swill.NewServer(opts...)
+	srv := NewServer(opts...)
 	if err := demosvc.Register(srv); err != nil {
 		tb.Fatal(err)
 	}

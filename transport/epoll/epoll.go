@@ -15,7 +15,9 @@ type Acceptor struct {
 	// Zero means GOMAXPROCS.
 	Workers int
 	// WriteTimeout bounds each write to the network; a peer that does not
-	// read for this long gets its connection aborted. Zero means 10s.
+	// read for this long gets its connection aborted. Zero means
+	// [transport.AcceptOptions.WriteTimeout] (a swill server passes its
+	// Limits.WriteTimeout there), and 10s if that is zero too.
 	WriteTimeout time.Duration
 	// CloseTimeout is how long [transport.Conn.Close] lets the peer take
 	// to answer the close frame before the connection is dropped. Zero

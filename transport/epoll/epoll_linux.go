@@ -3,6 +3,7 @@
 package epoll
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -74,7 +75,7 @@ func (a *Acceptor) Accept(w http.ResponseWriter, r *http.Request, opts *transpor
 	c.Conn = wsconn.New(nc, wsconn.Options{
 		Subprotocol:  sub,
 		ReadLimit:    limit,
-		WriteTimeout: a.WriteTimeout,
+		WriteTimeout: cmp.Or(a.WriteTimeout, opts.WriteTimeout),
 		CloseTimeout: a.CloseTimeout,
 		Abort:        c.abort,
 		AsyncPong:    true,

@@ -2,6 +2,7 @@ package gobwasws
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -23,7 +24,9 @@ const readBufferSize = 4096
 // github.com/gobwas/ws. Its zero value is ready to use.
 type Transport struct {
 	// WriteTimeout bounds each write to the network; a peer that does not
-	// read for this long gets its connection aborted. Zero means 10s.
+	// read for this long gets its connection aborted. Zero means
+	// [transport.AcceptOptions.WriteTimeout] on the server (a swill
+	// server passes its Limits.WriteTimeout there), and 10s otherwise.
 	WriteTimeout time.Duration
 	// CloseTimeout is how long [transport.Conn.Close] lets the peer take
 	// to answer the close frame before the connection is dropped. Zero
@@ -61,7 +64,7 @@ func (t Transport) Accept(w http.ResponseWriter, r *http.Request, opts *transpor
 	c.Conn = wsconn.New(nc, wsconn.Options{
 		Subprotocol:  sub,
 		ReadLimit:    limit,
-		WriteTimeout: t.WriteTimeout,
+		WriteTimeout: cmp.Or(t.WriteTimeout, opts.WriteTimeout),
 		CloseTimeout: t.CloseTimeout,
 	})
 	return c, nil

@@ -8,6 +8,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -86,7 +87,8 @@ type Conn struct {
 	werr      error
 	closeSent atomic.Bool // set under wmu; nothing is written after it
 
-	closing atomic.Bool // Close was called
+	closing    atomic.Bool // Close was called
+	unanswered atomic.Bool // a ping timed out: the peer is not reading
 
 	mu       sync.Mutex
 	timer    *time.Timer // forces the end of the close handshake
@@ -276,6 +278,11 @@ func (c *Conn) Ping(ctx context.Context) error {
 	case <-ch:
 		return nil
 	case <-ctx.Done():
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			// A peer that leaves a ping unanswered will not answer a
+			// close frame either: Close need not wait for it.
+			c.unanswered.Store(true)
+		}
 		return ctx.Err()
 	case <-c.done:
 		return transport.ErrClosed
@@ -330,7 +337,7 @@ func (c *Conn) sendClose(code transport.StatusCode, reason string) {
 	}
 	c.closeSent.Store(true)
 	c.wmu.Unlock()
-	if err != nil {
+	if err != nil || c.unanswered.Load() {
 		c.abort()
 		return
 	}
