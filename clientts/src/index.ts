@@ -1,3 +1,18 @@
+/**
+ * A client for swill/1 RPC servers over one WebSocket with MsgPack frames,
+ * for browsers and Node 20+.
+ *
+ * Start with {@link connect} or {@link SwillClient}; calls are
+ * {@link SwillClient.call}, {@link SwillClient.serverStream},
+ * {@link SwillClient.clientStream} and {@link SwillClient.bidiStream}
+ * (with `open...` variants fed by `send`/`end`). Failures are
+ * {@link SwillError} (the call failed with a code) or
+ * {@link ConnectionError} (the connection did). The reference client's
+ * API is in the `./compat` entry point.
+ *
+ * @packageDocumentation
+ */
+
 // The client: connect, call, stream.
 export { connect, SwillClient, SUBPROTOCOL } from "./client.js";
 export type { ClientOptions, ConnectionState, StateChange } from "./client.js";
