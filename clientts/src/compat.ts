@@ -152,7 +152,7 @@ export class Client {
     if (target === undefined) {
       throw new Error("Url must be specified");
     }
-    if (this.#swill !== undefined && this.#swill.url !== target) {
+    if (this.#swill !== undefined && (this.#swill.url !== target || this.#swill.state === "closed")) {
       this.#swill.close();
       this.#swill = undefined;
     }
@@ -167,7 +167,7 @@ export class Client {
     }
   }
 
-  /** close closes the connection for good. */
+  /** close closes the connection and stops reconnecting; a later connect() starts afresh. */
   close(): void {
     this.#swill?.close();
   }

@@ -154,6 +154,12 @@ describe("compat Client against the demo server", () => {
     expect(client.connected).toBe(true);
     expect(events).toEqual(["connected"]);
     expect(client.swillClient?.protocol).toBe("swill.v1");
+    client.close();
+    expect(client.connected).toBe(false);
+    await client.connect();
+    expect(client.connected).toBe(true);
+    expect(await client.call("add", [1, 2])).toBe(3);
+    expect(events).toEqual(["connected", "connected"]);
   });
 });
 
