@@ -23,7 +23,8 @@ type Call struct {
 	// Owned by the connection's read path, under conn.callsMu.
 	started   bool
 	inputDone bool  // the client ended its stream: END_OF_STREAM or CANCEL
-	over      bool  // the handler returned before inputDone; see Conn.close
+	retired   bool  // out of the table, or over; see Conn.retire
+	over      bool  // ended while the client was still streaming to it
 	next      *Call // another open call with the same seq
 
 	mu          sync.Mutex
@@ -248,6 +249,7 @@ func (c *Call) fail(err error) {
 	c.mu.Lock()
 	if !c.finished {
 		c.finished = true
+		c.conn.retire(c)
 		c.conn.sendError(c.seq, e)
 	}
 	c.mu.Unlock()
@@ -260,6 +262,7 @@ func (c *Call) clientCancel() {
 	if !c.finished {
 		c.finished = true
 		c.canceled = true
+		c.conn.retire(c)
 	}
 	c.mu.Unlock()
 	c.cancel()
@@ -307,6 +310,7 @@ func (c *Call) finish(ctx context.Context, res any, hasRes bool) {
 		return
 	}
 	c.finished = true
+	c.conn.retire(c)
 	c.conn.enqueue(b)
 	c.mu.Unlock()
 }

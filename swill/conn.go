@@ -402,22 +402,42 @@ func (c *Conn) abort(call *Call, err error) {
 	}
 }
 
-// close forgets a finished call.
-//
-// A call whose client may still be streaming to it (its handler returned
-// or failed before the client's END_OF_STREAM or CANCEL) stays in the
-// table, marked over, until the client ends its stream: otherwise the
-// client's next item would open a new call with the same (rpc, seq),
-// which would run the handler on the rest of the stream and end with a
-// second terminal frame. At most MaxConcurrentCalls such calls are kept
-// per connection, the oldest forgotten first, so a client that never ends
-// its streams cannot grow the table.
+// close forgets a call whose handler has returned (or never started): it
+// frees the call's place among the concurrent calls. Its place in the
+// table was given up when it ended for the client; see retire.
 func (c *Conn) close(call *Call) {
 	call.cancel()
 	c.lastEnd.Store(time.Now().UnixNano())
+	c.retire(call)
 	c.callsMu.Lock()
 	c.active--
-	if call.started && call.h.kind.RequestStreams() && !call.inputDone {
+	c.callsMu.Unlock()
+	if c.srv.closing.Load() {
+		c.srv.notifyCallDone()
+	}
+}
+
+// retire takes a call out of the table as soon as it has ended for the
+// client, before its terminal frame goes out (or when the client
+// cancelled it), so that the client may reuse its (rpc, seq) at once,
+// even while the handler is still returning.
+//
+// A call whose client may still be streaming to it (the call ended before
+// the client's END_OF_STREAM or CANCEL) stays in the table, marked over,
+// until the client ends its stream: otherwise the client's next item
+// would open a new call with the same (rpc, seq), which would run the
+// handler on the rest of the stream and end with a second terminal
+// frame. At most MaxConcurrentCalls such calls are kept per connection,
+// the oldest forgotten first, so a client that never ends its streams
+// cannot grow the table; they do not count against MaxConcurrentCalls.
+func (c *Conn) retire(call *Call) {
+	c.callsMu.Lock()
+	defer c.callsMu.Unlock()
+	if call.retired {
+		return
+	}
+	call.retired = true
+	if call.h.kind.RequestStreams() && !call.inputDone {
 		call.over = true
 		if len(c.over) >= c.srv.limits.MaxConcurrentCalls {
 			c.unlink(c.over[0])
@@ -425,13 +445,9 @@ func (c *Conn) close(call *Call) {
 			c.over = c.over[1:]
 		}
 		c.over = append(c.over, call)
-	} else {
-		c.unlink(call)
+		return
 	}
-	c.callsMu.Unlock()
-	if c.srv.closing.Load() {
-		c.srv.notifyCallDone()
-	}
+	c.unlink(call)
 }
 
 // unlink removes call from the table; the caller holds callsMu.
