@@ -103,6 +103,42 @@ func TestControlFramesForOtherCalls(t *testing.T) {
 	c.quiet(50 * time.Millisecond)
 }
 
+// A call is over for the client once its terminal frame arrives (or once
+// it sent CANCEL): the same (rpc, seq) may be used again at once, even
+// while the old handler is still returning.
+func TestSeqReuse(t *testing.T) {
+	t.Parallel()
+	g := newGate()
+	srv := startServer(t, withDemo(gateHandlers(g)...))
+	c := dialWire(t, srv)
+	for i := 0; i < 200; i++ {
+		c.msg(1, "add", []int{i, 1})
+		r := c.recv()
+		require.Equal(t, int64(i+1), r.int(t), "round %d", i)
+	}
+	for i := 0; i < 100; i++ {
+		c.msg(2, "fail", map[string]any{"code": 409, "message": "again"})
+		require.Equal(t, rpc.Code(409), c.recv().rpcErr(t).Code, "round %d", i)
+		c.msg(3, "countdown", 1)
+		require.Equal(t, int64(1), c.recv().int(t))
+		require.Equal(t, codec.TypeEndOfStream, c.recv().Type, "round %d", i)
+		c.msg(4, "sum", 5)
+		c.end(4, "sum")
+		require.Equal(t, int64(5), c.recv().int(t), "round %d", i)
+	}
+	for i := 0; i < 20; i++ {
+		c.msg(5, "g.unary", 1)
+		g.waitStarted(t)
+		c.cancel(5, "g.unary")
+		c.msg(5, "g.unary", 2) // a new call, not a second MESSAGE
+		g.waitStarted(t)
+		g.waitCtxDone(t)
+		c.cancel(5, "g.unary")
+		g.waitCtxDone(t)
+	}
+	c.quiet(50 * time.Millisecond)
+}
+
 // When the client goes away, every running handler is cancelled, and the
 // connection is forgotten once they have all returned.
 func TestConnectionLossCancelsHandlers(t *testing.T) {

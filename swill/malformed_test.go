@@ -293,10 +293,23 @@ func TestMisuseBeforeStartFreesTheCall(t *testing.T) {
 	t.Parallel()
 	srv := swilltest.StartDemo(t, swill.WithLimits(swill.Limits{MaxConcurrentCalls: 1}))
 	c := dialWire(t, srv)
+	// A call's place is freed when its handler goroutine ends, just after
+	// its result goes out: a call opened the moment the previous result
+	// arrives may still find the place taken, and is tried again.
 	open := func(seq int64) {
 		t.Helper()
-		c.send(seq, "add", codec.TypeMetadata, nil, rpc.Metadata{"k": "v"})
-		c.quiet(20 * time.Millisecond)
+		for try := 0; ; try++ {
+			c.send(seq, "add", codec.TypeMetadata, nil, rpc.Metadata{"k": "v"})
+			select {
+			case r := <-c.in:
+				require.Less(t, try, 50, "the place of the previous call was never freed")
+				require.Equal(t, rpc.CodeTooManyRequests, r.rpcErr(t).Code, "% x", r.raw)
+				time.Sleep(10 * time.Millisecond)
+				continue
+			case <-time.After(20 * time.Millisecond):
+			}
+			return
+		}
 	}
 	next := func(what string) {
 		t.Helper()
