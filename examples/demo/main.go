@@ -3,7 +3,9 @@
 //	go run ./examples/demo [-addr 127.0.0.1:8080]
 //
 // It prints the URL it listens on ("-addr 127.0.0.1:0" picks a free port)
-// and stops gracefully on SIGINT or SIGTERM.
+// as the first line of stdout, serves the docs and playground page at
+// http://ADDR/docs/ (logged on stderr), and stops gracefully on SIGINT or
+// SIGTERM.
 package main
 
 import (
@@ -20,6 +22,7 @@ import (
 	"time"
 
 	"github.com/swillorg/swill-go/examples/demo/demosvc"
+	"github.com/swillorg/swill-go/playground"
 	"github.com/swillorg/swill-go/swill"
 )
 
@@ -46,6 +49,9 @@ func run(addr string, debug bool, logger *slog.Logger) error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/ws", srv)
+	// The docs and playground page; it connects to ../ws, the endpoint
+	// above.
+	mux.Handle("/docs/", playground.Handler(srv, playground.WithTitle("swill demo")))
 
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -54,7 +60,7 @@ func run(addr string, debug bool, logger *slog.Logger) error {
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	// The first line of stdout is the URL, for scripts and tests to read.
 	fmt.Printf("ws://%s/ws\n", ln.Addr())
-	logger.Info("swill demo listening", "url", fmt.Sprintf("ws://%s/ws", ln.Addr()))
+	logger.Info("swill demo listening", "url", fmt.Sprintf("ws://%s/ws", ln.Addr()), "docs", fmt.Sprintf("http://%s/docs/", ln.Addr()))
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

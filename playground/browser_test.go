@@ -1,0 +1,103 @@
+package playground_test
+
+import (
+	"context"
+	"flag"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/swillorg/swill-go/examples/demo/demosvc"
+	"github.com/swillorg/swill-go/internal/nodetest"
+	"github.com/swillorg/swill-go/playground"
+	"github.com/swillorg/swill-go/swill"
+)
+
+var updateScreenshot = flag.Bool("update-screenshot", false, "also save the browser test's screenshot as docs/playground.png")
+
+// chromium returns Debian's Chromium, or what CHROMIUM names.
+func chromium(t *testing.T) string {
+	t.Helper()
+	path := os.Getenv("CHROMIUM")
+	if path == "" {
+		path = "/usr/bin/chromium"
+	}
+	if _, err := exec.LookPath(path); err != nil {
+		t.Fatalf("%s=1 but there is no Chromium at %s (apt-get install chromium, or set CHROMIUM)", nodetest.EnvVar, path)
+	}
+	return path
+}
+
+// The page, in headless Chromium, against the demo served under a path
+// prefix: e2e/browser.mjs calls add, watches countdown stream, sends three
+// items into echo, cancels sleep, and checks metadata and errors; the
+// server sees the CANCEL. The screenshot is saved to
+// test-artifacts/playground.png (and docs/playground.png with
+// -update-screenshot). Needs SWILL_NODE_TESTS=1 (see package nodetest).
+func TestBrowser(t *testing.T) {
+	tools := nodetest.Require(t)
+	browser := chromium(t)
+
+	ended := make(chan swill.Outcome, 1)
+	srv := swill.NewServer(
+		swill.WithVersion("demo"),
+		swill.WithHooks(swill.Hooks{AfterRequest: func(ctx context.Context, call *swill.Call, out swill.Outcome) {
+			if call.Name() == "sleep" {
+				select {
+				case ended <- out:
+				default:
+				}
+			}
+		}}),
+	)
+	require.NoError(t, demosvc.Register(srv))
+	mux := http.NewServeMux()
+	mux.Handle("/api/ws", srv)
+	mux.Handle("/api/docs/", playground.Handler(srv, playground.WithTitle("swill demo")))
+	hs := httptest.NewServer(mux)
+	defer func() {
+		hs.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		assert.NoError(t, srv.Shutdown(ctx))
+	}()
+
+	dir := t.TempDir()
+	tools.Link(t, dir)
+	script, err := os.ReadFile(filepath.Join("e2e", "browser.mjs"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "browser.mjs"), script, 0o644))
+	artifacts := filepath.Join(tools.Root, "test-artifacts")
+	require.NoError(t, os.MkdirAll(artifacts, 0o755))
+	shot := filepath.Join(artifacts, "playground.png")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "node", "browser.mjs", hs.URL+"/api/docs/", shot)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CHROMIUM="+browser)
+	cmd.WaitDelay = 10 * time.Second
+	out, err := cmd.CombinedOutput()
+	t.Logf("browser.mjs:\n%s", out)
+	require.NoError(t, err, "the browser test failed; the screenshot is %s", shot)
+
+	select {
+	case o := <-ended:
+		assert.True(t, o.Canceled, "the server saw the CANCEL of sleep")
+	case <-time.After(10 * time.Second):
+		t.Fatal("the server never saw sleep end")
+	}
+
+	png, err := os.ReadFile(shot)
+	require.NoError(t, err)
+	require.True(t, len(png) > 8 && string(png[1:4]) == "PNG", "the screenshot is a PNG")
+	if *updateScreenshot {
+		require.NoError(t, os.WriteFile(filepath.Join(tools.Root, "docs", "playground.png"), png, 0o644))
+	}
+}
