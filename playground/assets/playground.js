@@ -2795,7 +2795,14 @@ var Panel = class {
     });
     this.#resetExample();
     this.#mdRows = h("div", { class: "md-rows" });
-    this.#timeout = h("input", { type: "number", min: 1, step: 1, placeholder: "none", class: "timeout", "aria-label": "Timeout (ms)" });
+    this.#timeout = h("input", {
+      type: "number",
+      min: 1,
+      step: 1,
+      placeholder: "none",
+      class: "timeout",
+      "aria-label": "Timeout (ms)"
+    });
     this.#start = button(startLabel(m.kind), "primary start", () => this.#run());
     this.#cancel = button("Cancel", "cancel", () => this.#active?.cancel());
     if (streamsIn) {
@@ -2810,7 +2817,10 @@ var Panel = class {
       h("summary", {}, "JSON Schema"),
       h("pre", {}, formatJSON({ request: m.request.schema, response: m.response.schema }, 80))
     );
-    const errors = m.errors.length === 0 ? null : [h("dt", {}, "Errors"), h("dd", {}, m.errors.map((e) => `${e.code}${e.name ? ` ${e.name}` : ""}`).join(", "))];
+    const errors = m.errors.length === 0 ? null : [
+      h("dt", {}, "Errors"),
+      h("dd", {}, m.errors.map((e) => `${e.code}${e.name ? ` ${e.name}` : ""}`).join(", "))
+    ];
     this.#request.addEventListener("keydown", (ev) => {
       if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) {
         ev.preventDefault();
@@ -2875,8 +2885,20 @@ var Panel = class {
     const row = h(
       "div",
       { class: "md-row" },
-      h("input", { class: "md-key", placeholder: "key", value: key, "aria-label": "Metadata key", spellcheck: "false" }),
-      h("input", { class: "md-value", placeholder: "value (JSON or text)", value, "aria-label": "Metadata value", spellcheck: "false" })
+      h("input", {
+        class: "md-key",
+        placeholder: "key",
+        value: key,
+        "aria-label": "Metadata key",
+        spellcheck: "false"
+      }),
+      h("input", {
+        class: "md-value",
+        placeholder: "value (JSON or text)",
+        value,
+        "aria-label": "Metadata value",
+        spellcheck: "false"
+      })
     );
     row.append(button("×", "remove", () => row.remove(), "Remove this metadata"));
     this.#mdRows.append(row);
@@ -3038,7 +3060,10 @@ var Panel = class {
   #done() {
     const cancelled = this.#active?.cancelled === true;
     this.#active = void 0;
-    this.#setStatus(cancelled ? "cancelled" : "done", `${cancelled ? "cancelled after" : "done in"} ${this.#elapsed()} ms`);
+    this.#setStatus(
+      cancelled ? "cancelled" : "done",
+      `${cancelled ? "cancelled after" : "done in"} ${this.#elapsed()} ms`
+    );
     if (cancelled) {
       this.#entry("info", "cancelled", "CANCEL sent to the server");
     }
@@ -3127,15 +3152,12 @@ var App = class {
   #state = byId("conn-state");
   #endpoint = byId("endpoint");
   #doc;
-  #offState = () => {
-  };
   constructor() {
     this.client = this.#connect(endpointURL());
     this.#endpoint.value = this.client.url;
     this.#endpoint.addEventListener("change", () => {
       const url = this.#endpoint.value.trim();
       if (url !== "" && url !== this.client.url) {
-        this.#offState();
         this.client.close();
         this.client = this.#connect(url);
       }
@@ -3148,8 +3170,6 @@ var App = class {
     const client = new SwillClient(url, {
       reconnect: { maxAttempts: 5 },
       onStateChange: (c) => this.#showState(c.state)
-    });
-    this.#offState = () => client.onStateChange(() => {
     });
     this.#showState(client.state);
     return client;
@@ -3164,7 +3184,11 @@ var App = class {
       doc = await loadDocument(this.client);
     } catch (err) {
       this.#main.replaceChildren(
-        h("p", { class: "empty error" }, `Could not load the service's description: ${err instanceof Error ? err.message : String(err)}`)
+        h(
+          "p",
+          { class: "empty error" },
+          `Could not load the service's description: ${err instanceof Error ? err.message : String(err)}`
+        )
       );
       return;
     }

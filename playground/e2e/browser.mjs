@@ -64,7 +64,11 @@ async function entries(name) {
   return panel(name)
     .locator("ol.log > li")
     .evaluateAll((lis) =>
-      lis.map((li) => [li.dataset.kind, li.querySelector(".label")?.textContent ?? "", li.querySelector("pre")?.textContent ?? ""]),
+      lis.map((li) => [
+        li.dataset.kind,
+        li.querySelector(".label")?.textContent ?? "",
+        li.querySelector("pre")?.textContent ?? "",
+      ]),
     );
 }
 
@@ -202,7 +206,10 @@ try {
 
   step("signup: a validation error with its data");
   await open("signup");
-  assert.equal(await panel("signup").locator("textarea").inputValue(), '{"name": "example", "email": "example", "age": 13}');
+  assert.equal(
+    await panel("signup").locator("textarea").inputValue(),
+    '{"name": "example", "email": "example", "age": 13}',
+  );
   await panel("signup").locator("textarea").fill('{"name": "A", "email": "a@example.com", "age": 5}');
   await panel("signup").locator("button.start").click();
   await waitState("signup", "failed");

@@ -17,7 +17,6 @@ class App implements Host {
   readonly #state = byId("conn-state");
   readonly #endpoint = byId("endpoint") as HTMLInputElement;
   #doc: Document | undefined;
-  #offState: () => void = () => {};
 
   constructor() {
     this.client = this.#connect(endpointURL());
@@ -25,7 +24,6 @@ class App implements Host {
     this.#endpoint.addEventListener("change", () => {
       const url = this.#endpoint.value.trim();
       if (url !== "" && url !== this.client.url) {
-        this.#offState();
         this.client.close();
         this.client = this.#connect(url);
       }
@@ -40,7 +38,6 @@ class App implements Host {
       reconnect: { maxAttempts: 5 },
       onStateChange: (c) => this.#showState(c.state),
     });
-    this.#offState = () => client.onStateChange(() => {});
     this.#showState(client.state);
     return client;
   }
@@ -56,7 +53,11 @@ class App implements Host {
       doc = await loadDocument(this.client);
     } catch (err: unknown) {
       this.#main.replaceChildren(
-        h("p", { class: "empty error" }, `Could not load the service's description: ${err instanceof Error ? err.message : String(err)}`),
+        h(
+          "p",
+          { class: "empty error" },
+          `Could not load the service's description: ${err instanceof Error ? err.message : String(err)}`,
+        ),
       );
       return;
     }

@@ -86,7 +86,14 @@ export class Panel {
     });
     this.#resetExample();
     this.#mdRows = h("div", { class: "md-rows" });
-    this.#timeout = h("input", { type: "number", min: 1, step: 1, placeholder: "none", class: "timeout", "aria-label": "Timeout (ms)" });
+    this.#timeout = h("input", {
+      type: "number",
+      min: 1,
+      step: 1,
+      placeholder: "none",
+      class: "timeout",
+      "aria-label": "Timeout (ms)",
+    });
     this.#start = button(startLabel(m.kind), "primary start", () => this.#run());
     this.#cancel = button("Cancel", "cancel", () => this.#active?.cancel());
     if (streamsIn) {
@@ -105,7 +112,10 @@ export class Panel {
     const errors =
       m.errors.length === 0
         ? null
-        : [h("dt", {}, "Errors"), h("dd", {}, m.errors.map((e) => `${e.code}${e.name ? ` ${e.name}` : ""}`).join(", "))];
+        : [
+            h("dt", {}, "Errors"),
+            h("dd", {}, m.errors.map((e) => `${e.code}${e.name ? ` ${e.name}` : ""}`).join(", ")),
+          ];
 
     this.#request.addEventListener("keydown", (ev) => {
       if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) {
@@ -174,8 +184,20 @@ export class Panel {
     const row = h(
       "div",
       { class: "md-row" },
-      h("input", { class: "md-key", placeholder: "key", value: key, "aria-label": "Metadata key", spellcheck: "false" }),
-      h("input", { class: "md-value", placeholder: "value (JSON or text)", value, "aria-label": "Metadata value", spellcheck: "false" }),
+      h("input", {
+        class: "md-key",
+        placeholder: "key",
+        value: key,
+        "aria-label": "Metadata key",
+        spellcheck: "false",
+      }),
+      h("input", {
+        class: "md-value",
+        placeholder: "value (JSON or text)",
+        value,
+        "aria-label": "Metadata value",
+        spellcheck: "false",
+      }),
     );
     row.append(button("×", "remove", () => row.remove(), "Remove this metadata"));
     this.#mdRows.append(row);
@@ -346,7 +368,10 @@ export class Panel {
   #done(): void {
     const cancelled = this.#active?.cancelled === true;
     this.#active = undefined;
-    this.#setStatus(cancelled ? "cancelled" : "done", `${cancelled ? "cancelled after" : "done in"} ${this.#elapsed()} ms`);
+    this.#setStatus(
+      cancelled ? "cancelled" : "done",
+      `${cancelled ? "cancelled after" : "done in"} ${this.#elapsed()} ms`,
+    );
     if (cancelled) {
       this.#entry("info", "cancelled", "CANCEL sent to the server");
     }
