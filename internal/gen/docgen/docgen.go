@@ -200,9 +200,18 @@ func Markdown(doc *introspect.Document, opts Options) []byte {
 	facts = append(facts, fmt.Sprintf("%d calls", len(p.Calls)))
 	w.WriteString(strings.Join(facts, " · ") + "\n\n")
 
+	// The anchors GitHub gives the calls' headings, which come after the
+	// title and "Calls".
+	anchors := map[string]string{}
+	seen := map[string]int{}
+	uniqueSlug(seen, p.Title)
+	uniqueSlug(seen, "Calls")
+	for _, c := range p.Calls {
+		anchors[c.Name] = uniqueSlug(seen, c.Name)
+	}
 	w.WriteString("## Calls\n\n| call | kind | request → response |\n|---|---|---|\n")
 	for _, c := range p.Calls {
-		fmt.Fprintf(&w, "| [%s](#%s) | %s | %s → %s |\n", mdText(c.Name), slug(c.Name), c.Kind, mdCode(c.Request), mdCode(c.Response))
+		fmt.Fprintf(&w, "| [%s](#%s) | %s | %s → %s |\n", mdText(c.Name), anchors[c.Name], c.Kind, mdCellCode(c.Request), mdCellCode(c.Response))
 	}
 	w.WriteString("\n")
 	for _, c := range p.Calls {
@@ -234,7 +243,7 @@ func Markdown(doc *introspect.Document, opts Options) []byte {
 			if f.Required {
 				req = "yes"
 			}
-			fmt.Fprintf(&w, "| %s | %s | %s | %s |\n", mdCode(f.Name), mdCode(f.Type), req, mdCell(f.Notes))
+			fmt.Fprintf(&w, "| %s | %s | %s | %s |\n", mdCellCode(f.Name), mdCellCode(f.Type), req, mdCell(f.Notes))
 		}
 		w.WriteString("\n")
 	}
@@ -245,9 +254,14 @@ var mdSpecial = regexp.MustCompile(`([\\` + "`" + `*_{}\[\]<>#|])`)
 
 func mdText(s string) string { return mdSpecial.ReplaceAllString(s, `\$1`) }
 
-// mdCode writes s as inline code, safe inside a table cell.
+// mdCell writes s as inline code inside a table cell, where | must be
+// escaped even in code.
+func mdCellCode(s string) string {
+	return mdCode(strings.ReplaceAll(s, "|", `\|`))
+}
+
+// mdCode writes s as inline code.
 func mdCode(s string) string {
-	s = strings.ReplaceAll(s, "|", `\|`)
 	fence := "`"
 	for strings.Contains(s, fence) {
 		fence += "`"
@@ -264,9 +278,17 @@ func mdCell(s string) string {
 
 var slugDrop = regexp.MustCompile(`[^\p{L}\p{N}_\- ]+`)
 
-// slug is the anchor GitHub gives a heading.
-func slug(s string) string {
-	return strings.ReplaceAll(slugDrop.ReplaceAllString(strings.ToLower(s), ""), " ", "-")
+// uniqueSlug is the anchor GitHub gives a heading: its text in lower
+// case, without punctuation, spaces as hyphens, and -1, -2... after the
+// first heading of the same anchor.
+func uniqueSlug(seen map[string]int, s string) string {
+	slug := strings.ReplaceAll(slugDrop.ReplaceAllString(strings.ToLower(s), ""), " ", "-")
+	n := seen[slug]
+	seen[slug] = n + 1
+	if n > 0 {
+		return fmt.Sprintf("%s-%d", slug, n)
+	}
+	return slug
 }
 
 //go:embed page.html.tmpl
