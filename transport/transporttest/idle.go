@@ -2,8 +2,6 @@ package transporttest
 
 import (
 	"bufio"
-	"crypto/rand"
-	"encoding/base64"
 	"fmt"
 	"io"
 	"net"
@@ -21,6 +19,7 @@ import (
 	"time"
 
 	"github.com/swillorg/swill-go/transport"
+	"github.com/swillorg/swill-go/transport/internal/wstest"
 )
 
 // Environment of the child process that holds the idle clients.
@@ -189,7 +188,7 @@ func holdIdleClients(u string, n int) error {
 				if i >= n {
 					return
 				}
-				c, err := handshake(pu.Host)
+				c, err := wstest.Dial(pu.Host, nil)
 				if err != nil {
 					errs <- fmt.Errorf("connection %d: %w", i, err)
 					return
@@ -209,40 +208,4 @@ func holdIdleClients(u string, n int) error {
 		c.Close()
 	}
 	return nil
-}
-
-// handshake opens one connection and upgrades it by hand.
-func handshake(host string) (net.Conn, error) {
-	c, err := net.DialTimeout("tcp", host, 10*time.Second)
-	if err != nil {
-		return nil, err
-	}
-	key := make([]byte, 16)
-	rand.Read(key)
-	fmt.Fprintf(c, "GET / HTTP/1.1\r\nHost: %s\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"+
-		"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Protocol: %s\r\n\r\n",
-		host, base64.StdEncoding.EncodeToString(key), preferred)
-	c.SetReadDeadline(time.Now().Add(10 * time.Second))
-	// Read the response byte by byte, so that nothing after it is
-	// consumed by a buffer.
-	resp, err := http.ReadResponse(bufio.NewReaderSize(oneByteReader{c}, 16), nil)
-	if err != nil {
-		c.Close()
-		return nil, err
-	}
-	c.SetReadDeadline(time.Time{})
-	if resp.StatusCode != http.StatusSwitchingProtocols {
-		c.Close()
-		return nil, fmt.Errorf("status %s", resp.Status)
-	}
-	return c, nil
-}
-
-type oneByteReader struct{ r io.Reader }
-
-func (o oneByteReader) Read(p []byte) (int, error) {
-	if len(p) > 1 {
-		p = p[:1]
-	}
-	return o.r.Read(p)
 }

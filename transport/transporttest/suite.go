@@ -16,6 +16,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/swillorg/swill-go/transport"
+	"github.com/swillorg/swill-go/transport/internal/wstest"
 )
 
 // Subprotocols the suite negotiates: the server prefers the first.
@@ -47,6 +48,7 @@ func Run(t *testing.T, f Factory) {
 		{"CloseDuringWrites", testCloseDuringWrites},
 		{"CloseHandshake", testCloseHandshake},
 		{"PeerVanishes", testPeerVanishes},
+		{"ProtocolErrors", testProtocolErrors},
 		{"Ping", testPing},
 		{"TextFrames", testTextFrames},
 		{"Fragmented", testFragmented},
@@ -740,4 +742,56 @@ func testDialErrors(t *testing.T, f Factory) {
 	// The server still works.
 	c, _ := fx.pair(nil)
 	c.conn.Close(transport.StatusNormalClosure, "")
+}
+
+// testProtocolErrors sends malformed frames from a hand-written client:
+// the acceptor must close with 1002 (protocol error) and report the end
+// once, without delivering anything. (An unmasked frame from a client is
+// not among them: github.com/coder/websocket accepts it.)
+func testProtocolErrors(t *testing.T, f Factory) {
+	masked := wstest.Masked
+	cases := []struct {
+		name  string
+		frame []byte
+	}{
+		{"ReservedBits", masked(0x80|0x40|0x2, []byte("abc"))},
+		{"ReservedOpcode", masked(0x80|0x3, []byte("abc"))},
+		{"FragmentedPing", masked(0x9, []byte("x"))},
+		{"OversizedPing", append([]byte{0x89, 0x80 | 126, 0, 126, 1, 2, 3, 4}, make([]byte, 126)...)},
+		{"StrayContinuation", masked(0x80|0x0, []byte("abc"))},
+		{"NewMessageInsideFragmented", append(masked(0x2, []byte("ab")), masked(0x80|0x2, []byte("cd"))...)},
+		{"OneByteClose", masked(0x88, []byte{3})},
+		{"ReservedCloseCode", masked(0x88, []byte{0x03, 0xed})},   // 1005
+		{"UnassignedCloseCode", masked(0x88, []byte{0x03, 0xe7})}, // 999
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			fx := start(t, f, serverConfig{opts: transport.AcceptOptions{Subprotocols: serverProtocols}})
+			host := strings.TrimPrefix(fx.url, "ws://")
+			nc, err := wstest.Dial(host, nil)
+			if err != nil {
+				t.Fatalf("handshake: %v", err)
+			}
+			defer nc.Close()
+			s := fx.accept()
+			if _, err := nc.Write(tc.frame); err != nil {
+				t.Fatalf("write: %v", err)
+			}
+			nc.SetReadDeadline(time.Now().Add(waitTimeout))
+			code, _, err := wstest.ReadClose(nc)
+			if err != nil {
+				t.Fatalf("no close frame from the server: %v", err)
+			}
+			if code != transport.StatusProtocolError {
+				t.Errorf("server closed with %d, want %d", code, transport.StatusProtocolError)
+			}
+			nc.Close()
+			if err := s.waitClosed(t); err == nil {
+				t.Error("server: HandleClose(nil) after a protocol error")
+			}
+			if n := s.received(); n != 0 {
+				t.Errorf("server delivered %d messages from malformed frames", n)
+			}
+		})
+	}
 }

@@ -1,7 +1,3 @@
-// Package wsconn holds the WebSocket protocol logic shared by the
-// gobwasws and epoll transports: the handshake, frame headers, the batched
-// write path, control frames and the close handshake. The transports
-// differ only in how they read: one goroutine per connection, or a poller.
 package wsconn
 
 import (
