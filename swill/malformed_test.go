@@ -349,3 +349,78 @@ func TestMisuseBeforeStartFreesTheCall(t *testing.T) {
 	assert.Equal(t, int64(4), c.recv().int(t))
 	next("a normal call")
 }
+
+// FuzzServerFrame feeds arbitrary frames to a server's read path, where
+// a panic would take the whole process down: decoding into every shape
+// of request type, naming mismatches, misuse of open calls.
+func FuzzServerFrame(f *testing.F) {
+	type inner struct {
+		E string `msgpack:"e"`
+	}
+	type shapes struct {
+		A uint8              `msgpack:"a"`
+		B []int16            `msgpack:"b"`
+		C map[string]*uint32 `msgpack:"c"`
+		D *inner             `msgpack:"d"`
+		T time.Time          `msgpack:"t"`
+		N codec.None         `msgpack:"n"`
+		M map[int8]bool      `msgpack:"m"`
+		F [3]float32         `msgpack:"f"`
+	}
+	srv := swill.NewServer(swill.WithLimits(swill.Limits{MaxStreamItems: 8, MaxConcurrentCalls: 32}))
+	require.NoError(f, srv.Register(
+		swill.Unary("u.pair", func(ctx context.Context, in [2]int) (int, error) { return in[0] + in[1], nil }),
+		swill.Unary("u.shapes", func(ctx context.Context, in shapes) (shapes, error) { return in, nil }),
+		swill.Unary("u.any", func(ctx context.Context, in any) (any, error) { return in, nil }),
+		swill.ClientStream("c.sum", func(ctx context.Context, in <-chan int) (int, error) {
+			total := 0
+			for n := range in {
+				total += n
+			}
+			return total, nil
+		}),
+		swill.BidiStream("b.echo", func(ctx context.Context, in <-chan shapes, out chan<- shapes) error {
+			for v := range in {
+				select {
+				case out <- v:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+			return nil
+		}),
+		swill.ServerStream("s.count", func(ctx context.Context, n uint8, out chan<- uint8) error {
+			for i := uint8(0); i < n; i++ {
+				select {
+				case out <- i:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+			return nil
+		}),
+	))
+	fc := newFakeConn()
+	srv.ServeConn(fc, nil)
+	f.Cleanup(func() { shutdownNow(f, srv) })
+
+	seed := func(seq int64, name string, typ codec.FrameType, data any, md rpc.Metadata) {
+		f.Add(requestFrameBytes(f, seq, name, typ, data, md))
+	}
+	seed(1, "u.pair", codec.TypeMessage, []int{1, 2}, nil)
+	seed(2, "u.shapes", codec.TypeMessage, map[string]any{"a": 300, "b": []any{1, "x"}, "c": map[string]any{"k": -1}, "d": nil, "t": time.Unix(1, 0), "n": 5, "m": map[int]bool{1: true}, "f": []float64{1, 2, 3}}, nil)
+	seed(3, "u.any", codec.TypeMessage, map[string]any{"nested": []any{map[string]any{"x": nil}}}, rpc.Metadata{rpc.TimeoutKey: 1})
+	seed(4, "c.sum", codec.TypeMetadata, nil, rpc.Metadata{"k": "v"})
+	seed(4, "c.sum", codec.TypeMessage, 5, nil)
+	seed(4, "c.sum", codec.TypeEndOfStream, nil, nil)
+	seed(5, "b.echo", codec.TypeMessage, map[string]any{"a": 1}, nil)
+	seed(5, "b.echo", codec.TypeCancel, nil, nil)
+	seed(6, "s.count", codec.TypeMessage, 3, nil)
+	seed(6, "s.count", codec.TypeEndOfStream, nil, nil)
+	seed(7, "u.pair", codec.TypeMetadata, nil, rpc.Metadata{})
+	seed(7, "u.pair", codec.TypeMessage, []any{"a", 1 << 40}, nil)
+	f.Add(unhex("95 09 92 01 02 a6 75 2e 70 61 69 72 00 81 01 02"))
+	f.Fuzz(func(t *testing.T, frame []byte) {
+		fc.deliver(frame)
+	})
+}
