@@ -20,6 +20,7 @@ type metadataFlags struct {
 	md rpc.Metadata
 }
 
+// String implements flag.Value.
 func (m *metadataFlags) String() string {
 	if m == nil || len(m.md) == 0 {
 		return ""

@@ -27,7 +27,10 @@ type exitError struct {
 	err  error
 }
 
+// Error returns the message of the wrapped error.
 func (e *exitError) Error() string { return e.err.Error() }
+
+// Unwrap returns the wrapped error.
 func (e *exitError) Unwrap() error { return e.err }
 
 // fail returns an error that ends the command with status code.
@@ -40,7 +43,7 @@ func failWith(code int, err error) error {
 	return &exitError{code: code, err: err}
 }
 
-// reported is an error whose message the command has already written.
+// errReported is an error whose message the command has already written.
 var errReported = errors.New("reported")
 
 // env is what a command reads and writes.

@@ -29,8 +29,10 @@ func (cf *connFlags) register(fs *flag.FlagSet) {
 // headerList collects repeated "Name: value" flags.
 type headerList []string
 
+// String implements flag.Value.
 func (h *headerList) String() string { return strings.Join(*h, ", ") }
 
+// Set implements flag.Value: it adds one "Name: value" header.
 func (h *headerList) Set(s string) error {
 	name, value, ok := strings.Cut(s, ":")
 	if !ok || strings.TrimSpace(name) == "" {

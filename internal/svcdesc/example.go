@@ -11,7 +11,9 @@ import (
 
 // Member is one member of an [Object].
 type Member struct {
-	Name  string
+	// Name is the member's key.
+	Name string
+	// Value is the member's value, marshalled with encoding/json.
 	Value any
 }
 

@@ -9,33 +9,34 @@ import (
 	"github.com/swillorg/swill-go/rpc"
 )
 
-// Node is recursive and holds every kind of field.
+// Node is recursive and holds every kind of field: its fields are named
+// after their shapes.
 type Node struct {
-	Name     string              `msgpack:"name" doc:"The node's name."`
-	Children []Node              `msgpack:"children"`
-	Parent   *Node               `msgpack:"parent"`
-	Data     []byte              `msgpack:"data"`
-	At       time.Time           `msgpack:"at"`
-	ByID     map[int]string      `msgpack:"by_id"`
-	Tags     map[string][]string `msgpack:"tags"`
-	Opt      *int                `msgpack:"opt"`
-	Pair     [2]float64          `msgpack:"pair"`
-	Any      any                 `msgpack:"any"`
+	Name     string              `msgpack:"name" doc:"The node's name."` // a doc tag
+	Children []Node              `msgpack:"children"`                    // recursion through a slice
+	Parent   *Node               `msgpack:"parent"`                      // recursion through a pointer
+	Data     []byte              `msgpack:"data"`                        // bytes
+	At       time.Time           `msgpack:"at"`                          // a time
+	ByID     map[int]string      `msgpack:"by_id"`                       // integer keys
+	Tags     map[string][]string `msgpack:"tags"`                        // a map of slices
+	Opt      *int                `msgpack:"opt"`                         // optional
+	Pair     [2]float64          `msgpack:"pair"`                        // a tuple
+	Any      any                 `msgpack:"any"`                         // anything
 	Inline   struct {
 		X int `msgpack:"x"`
-	} `msgpack:"inline"`
-	Color  string `msgpack:"color" validate:"oneof=red green"`
-	UserID uint32 `msgpack:"user_id" validate:"required,gte=1,lt=100"`
+	} `msgpack:"inline"` // an unnamed struct
+	Color  string `msgpack:"color" validate:"oneof=red green"`         // an enum
+	UserID uint32 `msgpack:"user_id" validate:"required,gte=1,lt=100"` // bounds, an initialism
 }
 
 // Client has the name the generated Go client type takes.
 type Client struct {
-	ID string `msgpack:"id"`
+	ID string `msgpack:"id"` // an identifier
 }
 
 // Service is the type name the generated TypeScript schema takes.
 type Service struct {
-	On bool `msgpack:"on"`
+	On bool `msgpack:"on"` // a flag
 }
 
 func spec[Req, Res any](name string, kind rpc.Kind, doc string, errs ...rpc.Code) introspect.Spec {
