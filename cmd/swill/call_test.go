@@ -204,9 +204,7 @@ func TestCallCancelUnary(t *testing.T) {
 	defer cancel()
 	stdout, stderr := newSyncBuffer(), newSyncBuffer()
 	wait := background(ctx, nil, stdout, stderr, "call", "-kind", "unary", srv.URL, "sleep", "60000")
-	// The handler has started once the server has seen the request; the
-	// command has nothing to print before then, so give it a moment.
-	time.Sleep(300 * time.Millisecond)
+	calls.waitStart(t, "sleep")
 	cancel()
 	assert.Equal(t, exitInterrupted, wait())
 	assert.Empty(t, stdout.String())

@@ -66,10 +66,10 @@ func golden(t *testing.T, name, got string) {
 // how its calls ended.
 func demo(t *testing.T, opts ...swill.Option) (*swilltest.Server, *outcomes) {
 	t.Helper()
-	rec := &outcomes{ch: make(chan outcome, 64)}
+	rec := &outcomes{ch: make(chan outcome, 64), started: make(chan string, 64)}
 	opts = append([]swill.Option{
 		swill.WithVersion("demo"),
-		swill.WithHooks(swill.Hooks{AfterRequest: rec.record}),
+		swill.WithHooks(swill.Hooks{BeforeRequest: rec.start, AfterRequest: rec.record}),
 	}, opts...)
 	return swilltest.StartDemo(t, opts...), rec
 }
@@ -79,9 +79,34 @@ type outcome struct {
 	swill.Outcome
 }
 
-// outcomes records how calls ended on the server.
+// outcomes records which calls started on the server and how they ended.
 type outcomes struct {
-	ch chan outcome
+	ch      chan outcome
+	started chan string
+}
+
+func (o *outcomes) start(ctx context.Context, call *swill.Call) error {
+	select {
+	case o.started <- call.Name():
+	default:
+	}
+	return nil
+}
+
+// waitStart waits until a call named name has started on the server.
+func (o *outcomes) waitStart(t *testing.T, name string) {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case n := <-o.started:
+			if n == name {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("no %q call started on the server", name)
+		}
+	}
 }
 
 func (o *outcomes) record(ctx context.Context, call *swill.Call, out swill.Outcome) {
