@@ -12,3 +12,12 @@ func TestWebSocketConformance(t *testing.T) {
 		return transport.WebSocket{}, transport.WebSocket{}
 	})
 }
+
+func BenchmarkWebSocket(b *testing.B) {
+	f := func(testing.TB) (transport.Acceptor, transport.Dialer) {
+		return transport.WebSocket{}, transport.WebSocket{}
+	}
+	b.Run("Stream", func(b *testing.B) { transporttest.Stream(b, f, 60) })
+	b.Run("RoundTrip64", func(b *testing.B) { transporttest.RoundTrip(b, f, 60, 64) })
+	b.Run("RoundTrip1", func(b *testing.B) { transporttest.RoundTrip(b, f, 60, 1) })
+}

@@ -257,10 +257,41 @@ func (p *poller) schedule(c *conn) {
 
 func (p *poller) worker() {
 	defer p.wg.Done()
-	buf := make([]byte, workerBufferSize)
+	w := newWorker(p.epfd)
 	for c := range p.work {
-		c.process(buf)
+		c.process(w)
 	}
+}
+
+// worker holds a worker's read buffer and the functions it passes to
+// syscall.RawConn, made once so that reading and re-arming allocate
+// nothing.
+type worker struct {
+	buf []byte
+
+	// Arguments and results of readFn and rearmFn.
+	dst   []byte
+	n     int
+	err   error
+	epfd  int
+	ev    unix.EpollEvent
+	cerr  error
+	read  func(fd uintptr) bool
+	rearm func(fd uintptr)
+}
+
+func newWorker(epfd int) *worker {
+	w := &worker{buf: make([]byte, workerBufferSize), epfd: epfd}
+	w.read = func(fd uintptr) bool {
+		for {
+			w.n, w.err = unix.Read(int(fd), w.dst)
+			if w.err != unix.EINTR {
+				return true
+			}
+		}
+	}
+	w.rearm = func(fd uintptr) { w.cerr = unix.EpollCtl(w.epfd, unix.EPOLL_CTL_MOD, int(fd), &w.ev) }
+	return w
 }
 
 // conn is one connection. Its read state belongs to the worker running
@@ -351,12 +382,12 @@ func (c *conn) arm(op int) error {
 
 // process runs turns until the connection has nothing more to read, then
 // re-arms it.
-func (c *conn) process(buf []byte) {
+func (c *conn) process(w *worker) {
 	for {
-		if !c.turn(buf) {
+		if !c.turn(w) {
 			return
 		}
-		if err := c.arm(unix.EPOLL_CTL_MOD); err != nil {
+		if err := c.rearm(w); err != nil {
 			c.finish(err)
 			return
 		}
@@ -372,9 +403,24 @@ func (c *conn) process(buf []byte) {
 	}
 }
 
+// rearm is arm(EPOLL_CTL_MOD) without allocating.
+func (c *conn) rearm(w *worker) error {
+	w.ev = unix.EpollEvent{Events: armEvents}
+	setEventID(&w.ev, c.id)
+	w.cerr = nil
+	if err := c.rc.Control(w.rearm); err != nil {
+		return err
+	}
+	if w.cerr != nil {
+		return fmt.Errorf("epoll: epoll_ctl: %w", w.cerr)
+	}
+	return nil
+}
+
 // turn reads and delivers what the socket holds, up to maxReadsPerTurn
 // reads. It returns false once the connection has finished.
-func (c *conn) turn(buf []byte) bool {
+func (c *conn) turn(w *worker) bool {
+	buf := w.buf
 	if c.unparsed {
 		c.unparsed = false
 		if !c.consume(c.in) {
@@ -387,7 +433,7 @@ func (c *conn) turn(buf []byte) bool {
 			c.growIn()
 			dst = c.in[len(c.in):cap(c.in)]
 		}
-		n, err := c.read(dst)
+		n, err := c.read(w, dst)
 		if err == unix.EAGAIN {
 			return true
 		}
@@ -516,20 +562,16 @@ func (c *conn) releaseIn() {
 	c.in = nil
 }
 
-// read reads once from the non-blocking socket.
-func (c *conn) read(dst []byte) (n int, err error) {
-	cerr := c.rc.Read(func(fd uintptr) bool {
-		for {
-			n, err = unix.Read(int(fd), dst)
-			if err != unix.EINTR {
-				return true
-			}
-		}
-	})
-	if cerr != nil {
-		return 0, cerr
+// read reads once from the non-blocking socket. RawConn.Read keeps the
+// descriptor from being closed meanwhile; the function returns true, so
+// it never waits.
+func (c *conn) read(w *worker, dst []byte) (int, error) {
+	w.dst = dst
+	if err := c.rc.Read(w.read); err != nil {
+		return 0, err
 	}
-	return max(n, 0), err
+	w.dst = nil
+	return max(w.n, 0), w.err
 }
 
 // finish ends the connection: out of the poller, socket closed,

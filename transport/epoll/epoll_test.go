@@ -29,3 +29,13 @@ func TestConformanceWithDefaultDialer(t *testing.T) {
 		return &epoll.Acceptor{Workers: 1}, transport.WebSocket{}
 	})
 }
+
+// The dialed end is gobwasws: epoll serves the server side only.
+func BenchmarkAcceptor(b *testing.B) {
+	f := func(testing.TB) (transport.Acceptor, transport.Dialer) {
+		return &epoll.Acceptor{}, gobwasws.Transport{}
+	}
+	b.Run("Stream", func(b *testing.B) { transporttest.Stream(b, f, 60) })
+	b.Run("RoundTrip64", func(b *testing.B) { transporttest.RoundTrip(b, f, 60, 64) })
+	b.Run("RoundTrip1", func(b *testing.B) { transporttest.RoundTrip(b, f, 60, 1) })
+}

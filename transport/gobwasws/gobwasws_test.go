@@ -34,3 +34,12 @@ func TestConformanceDialerWithDefaultAcceptor(t *testing.T) {
 		return transport.WebSocket{}, gobwasws.Transport{}
 	})
 }
+
+func BenchmarkTransport(b *testing.B) {
+	f := func(testing.TB) (transport.Acceptor, transport.Dialer) {
+		return gobwasws.Transport{}, gobwasws.Transport{}
+	}
+	b.Run("Stream", func(b *testing.B) { transporttest.Stream(b, f, 60) })
+	b.Run("RoundTrip64", func(b *testing.B) { transporttest.RoundTrip(b, f, 60, 64) })
+	b.Run("RoundTrip1", func(b *testing.B) { transporttest.RoundTrip(b, f, 60, 1) })
+}
