@@ -50,6 +50,8 @@ func Unmarshal(data []byte, v any) (err error) {
 			err = fmt.Errorf("msgpack: cannot decode into %T: %v", v, p)
 		}
 	}()
+	// Decoding compiles the library's encoders of v's type too.
+	sortMapsOf(v)
 	d.r.Reset(data)
 	d.dec.Reset(&d.r)
 	configureDecoder(d.dec)
@@ -175,11 +177,12 @@ func configureEncoder(enc *msgpack.Encoder) {
 }
 
 // Marshal returns the MsgPack encoding of v as the protocol writes it:
-// integers in their smallest form, map[string]any keys sorted, struct
-// fields named by their msgpack or json tag.
+// integers in their smallest form, map keys sorted, struct fields named by
+// their msgpack or json tag.
 func Marshal(v any) ([]byte, error) {
 	var b Buffer
 	enc := newMsgpackEncoder(&b)
+	sortMapsOf(v)
 	if err := enc.Encode(v); err != nil {
 		return nil, err
 	}

@@ -51,7 +51,7 @@ func (e *Encoder) Response(b *Buffer, seq int64, typ FrameType, data any, leadin
 	b.B = appendInt(b.B, seq)
 	if data == nil {
 		b.B = append(b.B, 0xc0)
-	} else if err := e.enc.Encode(data); err != nil {
+	} else if err := e.encode(data); err != nil {
 		b.B = b.B[:start]
 		return err
 	}
@@ -88,7 +88,7 @@ func (e *Encoder) Error(b *Buffer, seq int64, err *rpc.Error) {
 		b.B = appendStr(b.B, err.Message)
 		if withData {
 			b.B = appendStr(b.B, "data")
-			if e.enc.Encode(err.Data) != nil {
+			if e.encode(err.Data) != nil {
 				b.B = b.B[:start]
 				continue
 			}
@@ -114,7 +114,7 @@ func (e *Encoder) Request(b *Buffer, seq int64, rpcName string, typ FrameType, d
 	b.B = appendInt(b.B, seq)
 	if data == nil {
 		b.B = append(b.B, 0xc0)
-	} else if err := e.enc.Encode(data); err != nil {
+	} else if err := e.encode(data); err != nil {
 		b.B = b.B[:start]
 		return err
 	}
@@ -135,11 +135,17 @@ func (e *Encoder) Request(b *Buffer, seq int64, rpcName string, typ FrameType, d
 func (e *Encoder) Value(b *Buffer, v any) error {
 	e.use(b)
 	start := len(b.B)
-	if err := e.enc.Encode(v); err != nil {
+	if err := e.encode(v); err != nil {
 		b.B = b.B[:start]
 		return err
 	}
 	return nil
+}
+
+// encode writes v with the keys of its maps sorted.
+func (e *Encoder) encode(v any) error {
+	sortMapsOf(v)
+	return e.enc.Encode(v)
 }
 
 func (e *Encoder) metadata(md rpc.Metadata) error {
