@@ -9,7 +9,8 @@ go vet ./...
 echo "== go test -race"
 go test -race -count=1 ./...
 
-if [ -f clientts/package.json ]; then
-  echo "== clientts"
-  (cd clientts && npm ci --no-audit --no-fund && npm test)
-fi
+echo "== clientts (Node and headless Chromium)"
+(cd clientts && npm ci --no-audit --no-fund && npm test)
+
+echo "== generated TypeScript, playground bundle and browser tests"
+SWILL_NODE_TESTS=1 go test -race -count=1 -run 'TestGenTS|TestBundleUpToDate|TestPageLogic|TestBrowser' ./cmd/swill/ ./playground/
