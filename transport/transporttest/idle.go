@@ -66,9 +66,8 @@ func MeasureIdle(tb testing.TB, a transport.Acceptor, n int) IdleStats {
 		mu     sync.Mutex
 		conns  []transport.Conn
 		closed sync.WaitGroup
-		count  atomic.Int64
 	)
-	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := a.Accept(w, r, &transport.AcceptOptions{Subprotocols: serverProtocols})
 		if err != nil {
 			return
@@ -78,8 +77,30 @@ func MeasureIdle(tb testing.TB, a transport.Acceptor, n int) IdleStats {
 		conns = append(conns, c)
 		mu.Unlock()
 		c.Start(nopHandler{&closed})
-		count.Add(1)
-	}))
+	})
+	s := MeasureIdleHandler(tb, h, n, func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(conns)
+	})
+	mu.Lock()
+	for _, c := range conns {
+		c.Close(transport.StatusGoingAway, "")
+	}
+	mu.Unlock()
+	closed.Wait()
+	return s
+}
+
+// MeasureIdleHandler is [MeasureIdle] for any HTTP handler that upgrades
+// requests for "/" offering swill.v1, such as a whole swill server: it
+// measures the memory n idle connections cost, as counted by accepted
+// (the number of connections the handler has taken so far), while the
+// child process holds them. Once it returns, the clients are gone; the
+// caller ends the server's side of the connections.
+func MeasureIdleHandler(tb testing.TB, h http.Handler, n int, accepted func() int) IdleStats {
+	tb.Helper()
+	hs := httptest.NewServer(h)
 	defer hs.Close()
 
 	before := settle()
@@ -100,20 +121,14 @@ func MeasureIdle(tb testing.TB, a transport.Acceptor, n int) IdleStats {
 	defer func() {
 		stdin.Close()
 		cmd.Wait()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close(transport.StatusGoingAway, "")
-		}
-		mu.Unlock()
-		closed.Wait()
 	}()
 	line, err := bufio.NewReader(stdout).ReadString('\n')
 	if err != nil || strings.TrimSpace(line) != "ready" {
 		tb.Fatalf("idle clients: %q, %v", line, err)
 	}
-	for deadline := time.Now().Add(time.Minute); count.Load() < int64(n); {
+	for deadline := time.Now().Add(time.Minute); accepted() < n; {
 		if time.Now().After(deadline) {
-			tb.Fatalf("%d of %d connections accepted", count.Load(), n)
+			tb.Fatalf("%d of %d connections accepted", accepted(), n)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
