@@ -272,8 +272,8 @@ func (c *Conn) malformed(err error) {
 }
 
 // find returns the open call (rpc, seq), or nil. over reports a call
-// whose handler has returned while its client was still streaming: the
-// frames of such a call are dropped.
+// that ended while its client was still streaming to it: the frames of
+// such a call are dropped (see retire).
 func (c *Conn) find(seq int64, name []byte) (call *Call, over bool) {
 	c.callsMu.Lock()
 	defer c.callsMu.Unlock()
