@@ -54,6 +54,9 @@ func run() error {
 		rounds     = flag.Int("rounds", 3, "rounds per latency and throughput measurement, each with fresh processes, peers taking turns")
 		warmup     = flag.Duration("warmup", 500*time.Millisecond, "warm-up before each timed window")
 		duration   = flag.Duration("duration", 3*time.Second, "measured time per peer and timed scenario, split over the rounds")
+		quietWait  = flag.Duration("quiet-wait", time.Second, "wait up to this long before each round for other processes to leave the machine quiet")
+		maxForeign = flag.Float64("max-foreign", 0.5, "measure a round again when other processes took more than this share of the machine")
+		retries    = flag.Int("retries", 1, "times a disturbed round is measured again")
 		calls      = flag.Int64("calls", 0, "end the windows after this many calls in all instead (duration stays a cap)")
 		messages   = flag.Int("messages", 500_000, "items in the measured stream")
 		idle       = flag.String("idle", "5000,20000", "idle connection counts, comma-separated, increasing")
@@ -76,6 +79,8 @@ func run() error {
 		}
 		def("runs", func() { *runs = 1 })
 		def("rounds", func() { *rounds = 1 })
+		def("quiet-wait", func() { *quietWait = 0 })
+		def("retries", func() { *retries = 0 })
 		def("warmup", func() { *warmup = 100 * time.Millisecond })
 		def("duration", func() { *duration = 400 * time.Millisecond })
 		def("messages", func() { *messages = 20_000 })
@@ -115,7 +120,11 @@ func run() error {
 			Calls:     *calls,
 			Runs:      *runs,
 			Rounds:    *rounds,
-			Log:       os.Stderr,
+
+			QuietWait:  *quietWait,
+			MaxForeign: *maxForeign,
+			Retries:    *retries,
+			Log:        os.Stderr,
 
 			StreamMessages: *messages,
 		}

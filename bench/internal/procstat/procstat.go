@@ -165,3 +165,63 @@ func RaiseFileLimit() (uint64, error) {
 	}
 	return rl.Cur, nil
 }
+
+// clockTick is the unit of /proc/stat: USER_HZ, 100 on every Linux
+// architecture the suite runs on.
+const clockTick = 10 * time.Millisecond
+
+// Machine is the CPU time of the whole machine, all cores, from the first
+// line of /proc/stat.
+type Machine struct {
+	// Busy is the time spent in anything but idle and iowait.
+	Busy time.Duration
+	// Total is Busy plus idle time: the cores times the elapsed time.
+	Total time.Duration
+}
+
+// ReadMachine reads the machine's CPU time.
+func ReadMachine() (Machine, error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return Machine{}, err
+	}
+	return parseStat(b)
+}
+
+func parseStat(b []byte) (Machine, error) {
+	line, _, _ := bytes.Cut(b, []byte("\n"))
+	f := bytes.Fields(line)
+	if len(f) < 5 || string(f[0]) != "cpu" {
+		return Machine{}, fmt.Errorf("procstat: unexpected /proc/stat line %q", line)
+	}
+	var m Machine
+	for i, v := range f[1:] {
+		if i >= 8 { // guest time is already counted in user time
+			break
+		}
+		n, err := strconv.ParseUint(string(v), 10, 64)
+		if err != nil {
+			return Machine{}, fmt.Errorf("procstat: /proc/stat: %w", err)
+		}
+		d := time.Duration(n) * clockTick
+		m.Total += d
+		if i != 3 && i != 4 { // idle, iowait
+			m.Busy += d
+		}
+	}
+	return m, nil
+}
+
+// Sub returns m minus earlier.
+func (m Machine) Sub(earlier Machine) Machine {
+	return Machine{Busy: m.Busy - earlier.Busy, Total: m.Total - earlier.Total}
+}
+
+// Share returns the fraction of the machine's CPU that busy represents
+// over m.
+func (m Machine) Share(busy time.Duration) float64 {
+	if m.Total <= 0 {
+		return 0
+	}
+	return float64(max(busy, 0)) / float64(m.Total)
+}

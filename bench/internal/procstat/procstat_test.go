@@ -67,3 +67,22 @@ func TestReadings(t *testing.T) {
 		t.Errorf("file limit %d", n)
 	}
 }
+
+func TestParseStat(t *testing.T) {
+	m, err := parseStat([]byte("cpu  100 0 50 800 50 0 0 0 0 0\ncpu0 1 2 3\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Busy != 150*clockTick || m.Total != 1000*clockTick {
+		t.Errorf("parseStat = %+v", m)
+	}
+	if got := m.Share(m.Busy); got != 0.15 {
+		t.Errorf("Share = %v, want 0.15", got)
+	}
+	if _, err := parseStat([]byte("intr 1 2\n")); err == nil {
+		t.Error("parseStat accepted a file without the cpu line")
+	}
+	if _, err := ReadMachine(); err != nil {
+		t.Error(err)
+	}
+}

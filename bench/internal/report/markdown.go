@@ -42,7 +42,20 @@ func Markdown(w io.Writer, res *suite.Results, opts Options) error {
 	if m.Calls > 0 {
 		p(" (or %d calls)", m.Calls)
 	}
-	p("; streams of %d items; idle steps %s connections.\n\n", m.StreamMessages, joinInts(m.IdleSteps))
+	p("; streams of %d items; idle steps %s connections.", m.StreamMessages, joinInts(m.IdleSteps))
+	if m.QuietWait > 0 {
+		p(" Each round waited up to %v for the machine to be quiet", m.QuietWait)
+		if m.Retries > 0 && m.MaxForeign > 0 {
+			p(", and was measured again (up to %d time(s), the quietest attempt kept) when other processes took over %.0f%% of its CPU", m.Retries, 100*m.MaxForeign)
+		}
+		p(".")
+	}
+	p("\n\n")
+	for i := range runs {
+		mean, worst := foreignLoad(&runs[i])
+		p("Other processes on the machine took %.0f%% of its CPU on average during the measured windows of run %d (%.0f%% in the worst measurement).\n", 100*mean, i+1, 100*worst)
+	}
+	p("\n")
 
 	p("Run the full suite (about 15 minutes for two runs; it rewrites this page and its chart):\n\n")
 	p("```sh\ncd bench && go run ./cmd/benchrun\n```\n\n")
@@ -169,6 +182,27 @@ func Markdown(w io.Writer, res *suite.Results, opts Options) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// foreignLoad returns the mean share of the machine's CPU that other
+// processes took during a run's measured windows, weighted by window, and
+// the worst share of one measurement.
+func foreignLoad(r *suite.Run) (mean, worst float64) {
+	var foreign, total float64
+	for i := range r.Measurements {
+		m := &r.Measurements[i]
+		if m.Client == nil || m.Machine.Total <= 0 {
+			continue
+		}
+		f := m.Foreign()
+		foreign += f * float64(m.Machine.Total)
+		total += float64(m.Machine.Total)
+		worst = max(worst, f)
+	}
+	if total == 0 {
+		return 0, 0
+	}
+	return foreign / total, worst
 }
 
 func runHeaders(n int) string {

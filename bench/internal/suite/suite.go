@@ -88,6 +88,16 @@ type Config struct {
 	IdleSettle time.Duration
 	// Runs is how many times the whole suite runs. Zero means one.
 	Runs int
+	// QuietWait is how long, at most, each timed round waits for the
+	// machine to be quiet (other processes using under a tenth of it)
+	// before it starts. Zero means no wait.
+	QuietWait time.Duration
+	// MaxForeign is the share of the machine's CPU that other processes
+	// may use during a round's window; a round over it is measured again,
+	// up to Retries times, and the quietest attempt kept. Zero means no
+	// retries.
+	MaxForeign float64
+	Retries    int
 	// Log receives progress lines; nil discards them.
 	Log io.Writer
 }
@@ -114,6 +124,9 @@ type Meta struct {
 	Duration       time.Duration `json:"duration_ns"`
 	Calls          int64         `json:"calls,omitempty"`
 	Rounds         int           `json:"rounds"`
+	QuietWait      time.Duration `json:"quiet_wait_ns"`
+	MaxForeign     float64       `json:"max_foreign"`
+	Retries        int           `json:"retries"`
 	StreamMessages int           `json:"stream_messages"`
 	IdleSteps      []int         `json:"idle_steps"`
 	Shapes         []Shape       `json:"shapes"`
@@ -135,12 +148,24 @@ type Measurement struct {
 	// ServerCPU is the server process's CPU time over the client's
 	// window.
 	ServerCPU procstat.CPU `json:"server_cpu"`
+	// Machine is the whole machine's CPU time over the window, which
+	// tells how much other processes took (see Foreign).
+	Machine procstat.Machine `json:"machine"`
 	// Idle holds the server's memory at each idle step.
 	Idle []IdlePoint `json:"idle,omitempty"`
 	// Rounds is how many rounds were added up.
 	Rounds int `json:"rounds,omitempty"`
 	// Err says why the measurement failed.
 	Err string `json:"error,omitempty"`
+}
+
+// Foreign returns the share of the machine's CPU that processes other than
+// the client and the server used during the window.
+func (m *Measurement) Foreign() float64 {
+	if m.Client == nil {
+		return 0
+	}
+	return m.Machine.Share(m.Machine.Busy - m.Client.CPU.Total() - m.ServerCPU.Total())
 }
 
 // merge adds one round to m.
@@ -154,7 +179,7 @@ func (m *Measurement) merge(round Measurement) {
 	m.Rounds++
 	if m.Client == nil {
 		c := *round.Client
-		m.Client, m.ServerCPU = &c, round.ServerCPU
+		m.Client, m.ServerCPU, m.Machine = &c, round.ServerCPU, round.Machine
 		return
 	}
 	c, rc := m.Client, round.Client
@@ -173,6 +198,8 @@ func (m *Measurement) merge(round Measurement) {
 		c.Hist.Merge(rc.Hist)
 	}
 	m.ServerCPU = m.ServerCPU.Add(round.ServerCPU)
+	m.Machine.Busy += round.Machine.Busy
+	m.Machine.Total += round.Machine.Total
 }
 
 // finish computes the percentiles of the merged latencies and drops the
@@ -321,6 +348,9 @@ func meta(cfg Config, limit uint64, steps []int) Meta {
 		Duration:       cfg.Duration,
 		Calls:          cfg.Calls,
 		Rounds:         cfg.Rounds,
+		QuietWait:      cfg.QuietWait,
+		MaxForeign:     cfg.MaxForeign,
+		Retries:        cfg.Retries,
 		StreamMessages: cfg.StreamMessages,
 		IdleSteps:      steps,
 		Shapes:         cfg.Shapes,
@@ -414,7 +444,7 @@ func (r *runner) run(ctx context.Context, peers []peer.Info) (Run, error) {
 						if err := ctx.Err(); err != nil {
 							return run, err
 						}
-						acc[i].merge(r.timed(p, v, kind, rounds))
+						acc[i].merge(r.quietTimed(p, v, kind, rounds))
 					}
 				}
 				for _, m := range acc {
@@ -438,8 +468,8 @@ func summary(m *Measurement) string {
 	}
 	c := m.Client
 	cpu := float64(c.CPU.Total()+m.ServerCPU.Total()) / float64(max(c.Calls, 1)) * 1000
-	s := fmt.Sprintf("%.0f/s, cpu %.1f ms per 1k, calls per write %.1f client %.1f server", c.Rate(), cpu/1e6,
-		float64(c.Calls)/float64(max(c.CPU.Writes, 1)), float64(c.Calls)/float64(max(m.ServerCPU.Writes, 1)))
+	s := fmt.Sprintf("%.0f/s, cpu %.1f ms per 1k, calls per write %.1f client %.1f server, others %.0f%%", c.Rate(), cpu/1e6,
+		float64(c.Calls)/float64(max(c.CPU.Writes, 1)), float64(c.Calls)/float64(max(m.ServerCPU.Writes, 1)), 100*m.Foreign())
 	if c.P50 > 0 {
 		s += fmt.Sprintf(", p50 %v p99 %v p99.9 %v", c.P50, c.P99, c.P999)
 	}
@@ -484,6 +514,50 @@ func (r *runner) clientArgs(p peer.Info, addr, scenario, kind string, rounds int
 	}
 }
 
+// quietTimed measures one round when the machine is quiet enough,
+// measuring again a round that other processes disturbed.
+func (r *runner) quietTimed(p peer.Info, v timed, kind string, rounds int) Measurement {
+	var best Measurement
+	for attempt := 0; ; attempt++ {
+		r.waitQuiet()
+		m := r.timed(p, v, kind, rounds)
+		if m.Err != "" {
+			return m // a failure is reported, never retried away
+		}
+		if attempt == 0 || m.Foreign() < best.Foreign() {
+			best = m
+		}
+		if r.cfg.MaxForeign <= 0 || m.Foreign() <= r.cfg.MaxForeign || attempt >= r.cfg.Retries {
+			return best
+		}
+		r.logf("    %s %s %s: other processes took %.0f%% of the machine, measuring again", v.name, kind, p.Name, 100*m.Foreign())
+	}
+}
+
+// quietShare is the share of the machine other processes may use for it
+// to count as quiet.
+const quietShare = 0.10
+
+// waitQuiet waits, up to QuietWait, until the machine is quiet.
+func (r *runner) waitQuiet() {
+	deadline := time.Now().Add(r.cfg.QuietWait)
+	for time.Now().Before(deadline) {
+		m0, err := procstat.ReadMachine()
+		if err != nil {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+		m1, err := procstat.ReadMachine()
+		if err != nil {
+			return
+		}
+		d := m1.Sub(m0)
+		if d.Share(d.Busy) < quietShare {
+			return
+		}
+	}
+}
+
 // timed measures one round of a timed scenario.
 func (r *runner) timed(p peer.Info, v timed, kind string, rounds int) Measurement {
 	m := Measurement{Scenario: v.name, Peer: p.Name, Payload: kind}
@@ -491,38 +565,45 @@ func (r *runner) timed(p peer.Info, v timed, kind string, rounds int) Measuremen
 	if v.scenario == Throughput {
 		args = append(args, "-conns", strconv.Itoa(v.shape.Conns), "-inflight", strconv.Itoa(v.shape.InFlight))
 	}
-	client, serverCPU, err := r.measure(p, args, nil, nil)
+	w, err := r.measure(p, args, nil, nil)
 	if err != nil {
 		m.Err = err.Error()
 		return m
 	}
-	m.Client, m.ServerCPU = client, serverCPU
-	if client.Errors > 0 {
-		m.Err = fmt.Sprintf("%d failed calls, the first: %s", client.Errors, client.FirstError)
+	m.Client, m.ServerCPU, m.Machine = w.client, w.serverCPU, w.machine
+	if w.client.Errors > 0 {
+		m.Err = fmt.Sprintf("%d failed calls, the first: %s", w.client.Errors, w.client.FirstError)
 	}
 	return m
 }
 
 // measure runs one server and one client through a timed scenario; the
 // server's CPU is sampled at the client's marks.
-func (r *runner) measure(p peer.Info, clientArgs, serverExtra, clientExtra []string) (*ctl.Result, procstat.CPU, error) {
+func (r *runner) measure(p peer.Info, clientArgs, serverExtra, clientExtra []string) (window, error) {
 	srv, addr, err := r.startServer(p.Server, serverExtra...)
 	if err != nil {
-		return nil, procstat.CPU{}, err
+		return window{}, err
 	}
-	res, cpu, err := r.drive(srv, addr, clientArgs, clientExtra)
+	w, err := r.drive(srv, addr, clientArgs, clientExtra)
 	if err != nil {
 		srv.kill()
-		return nil, cpu, err
+		return w, err
 	}
 	if err := srv.send(ctl.CmdQuit); err != nil {
 		srv.kill()
-		return nil, cpu, err
+		return w, err
 	}
-	return res, cpu, srv.wait(30 * time.Second)
+	return w, srv.wait(30 * time.Second)
 }
 
-func (r *runner) drive(srv *proc, addr string, clientArgs, clientExtra []string) (*ctl.Result, procstat.CPU, error) {
+// window is what one client window measured on both sides.
+type window struct {
+	client    *ctl.Result
+	serverCPU procstat.CPU
+	machine   procstat.Machine
+}
+
+func (r *runner) drive(srv *proc, addr string, clientArgs, clientExtra []string) (window, error) {
 	for i := range clientArgs {
 		if clientArgs[i] == "-addr" {
 			clientArgs[i+1] = addr
@@ -530,16 +611,20 @@ func (r *runner) drive(srv *proc, addr string, clientArgs, clientExtra []string)
 	}
 	cl, err := startProc(r.bins.Client, append(clientArgs, clientExtra...)...)
 	if err != nil {
-		return nil, procstat.CPU{}, err
+		return window{}, err
 	}
-	fail := func(err error) (*ctl.Result, procstat.CPU, error) {
+	fail := func(err error) (window, error) {
 		cl.kill()
-		return nil, procstat.CPU{}, err
+		return window{}, err
 	}
 	if _, err := cl.expect(ctl.EventReady, r.timeout()); err != nil {
 		return fail(err)
 	}
 	cpu0, err := serverCPU(srv)
+	if err != nil {
+		return fail(err)
+	}
+	mach0, err := procstat.ReadMachine()
 	if err != nil {
 		return fail(err)
 	}
@@ -550,17 +635,21 @@ func (r *runner) drive(srv *proc, addr string, clientArgs, clientExtra []string)
 	if err != nil {
 		return fail(err)
 	}
+	mach1, err := procstat.ReadMachine()
+	if err != nil {
+		return fail(err)
+	}
 	cpu1, err := serverCPU(srv)
 	if err != nil {
 		return fail(err)
 	}
 	if err := cl.wait(time.Minute); err != nil {
-		return nil, procstat.CPU{}, err
+		return window{}, err
 	}
 	if ev.Result == nil {
-		return nil, procstat.CPU{}, errors.New("client result event without a result")
+		return window{}, errors.New("client result event without a result")
 	}
-	return ev.Result, cpu1.Sub(cpu0), nil
+	return window{client: ev.Result, serverCPU: cpu1.Sub(cpu0), machine: mach1.Sub(mach0)}, nil
 }
 
 func serverCPU(srv *proc) (procstat.CPU, error) {
@@ -658,6 +747,11 @@ type ProfileConfig struct {
 // server.cpu.pprof, server.alloc.pprof, client.cpu.pprof and
 // client.alloc.pprof.
 func (r *runner) profile(pc ProfileConfig, p peer.Info) (*ctl.Result, procstat.CPU, error) {
+	w, err := r.profileWindow(pc, p)
+	return w.client, w.serverCPU, err
+}
+
+func (r *runner) profileWindow(pc ProfileConfig, p peer.Info) (window, error) {
 	v := timed{name: pc.Shape.Scenario(), scenario: Throughput, shape: pc.Shape}
 	args := r.clientArgs(p, "", v.scenario, pc.Kind, 1)
 	args = append(args, "-conns", strconv.Itoa(pc.Shape.Conns), "-inflight", strconv.Itoa(pc.Shape.InFlight))
