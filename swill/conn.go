@@ -26,7 +26,8 @@ type Conn struct {
 	req     *http.Request
 	ctx     context.Context // ends with the connection
 	cancel  context.CancelFunc
-	refused bool
+	refused bool         // an AfterAccept hook refused the connection
+	ignore  bool         // read path only: drop every later frame (after a text frame)
 	lastRx  atomic.Int64 // unix nanoseconds of the last frame received
 	lastEnd atomic.Int64 // unix nanoseconds of the end of the last call
 
@@ -216,11 +217,12 @@ func (c *Conn) HandleClose(err error) {
 // dispatches it without ever blocking on a handler.
 func (c *Conn) HandleMessage(typ transport.MessageType, data []byte) {
 	c.lastRx.Store(time.Now().UnixNano())
-	if c.refused {
+	if c.refused || c.ignore {
 		return
 	}
 	if typ != transport.Binary {
 		c.srv.logger.Info("swill: text frame received, closing", "conn", c.id)
+		c.ignore = true // nothing read after it is dispatched
 		c.closeWith(transport.StatusUnsupportedData, "swill/1 frames are binary MsgPack")
 		return
 	}

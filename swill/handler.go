@@ -119,6 +119,9 @@ func ClientStream[Req, Res any](name string, fn func(ctx context.Context, in <-c
 		in, stop := runIn[Req](ctx, c)
 		res, err := fn(ctx, in)
 		stop()
+		if err == nil {
+			err = ctx.Err() // in was closed by the deadline or a cancel, not by the client
+		}
 		if err != nil {
 			return err
 		}
@@ -138,7 +141,11 @@ func BidiStream[Req, Res any](name string, fn func(ctx context.Context, in <-cha
 	h.stream = func(ctx context.Context, c *Call) error {
 		in, stop := runIn[Req](ctx, c)
 		defer stop()
-		return runOut(ctx, c, func(ctx context.Context, out chan<- Res) error { return fn(ctx, in, out) })
+		err := runOut(ctx, c, func(ctx context.Context, out chan<- Res) error { return fn(ctx, in, out) })
+		if err == nil {
+			err = ctx.Err() // in was closed by the deadline or a cancel, not by the client
+		}
+		return err
 	}
 	return h
 }

@@ -471,3 +471,24 @@ func TestAfterRequestSeesCancel(t *testing.T) {
 	}
 	c.Quiet(100 * time.Millisecond)
 }
+
+func TestDeadlineEndsIdleStreamWith408(t *testing.T) {
+	srv := swilltest.StartDemo(t)
+	c := swilltest.Dial(t, srv.URL)
+	// echo with a 50 ms deadline and no item: the deadline, not the
+	// client, ends its input, so the call ends with 408.
+	c.Send(frame(t, 1, nil, "echo", codec.TypeMetadata, rpc.Metadata{rpc.TimeoutKey: 50}))
+	r := response(t, c.Recv(5*time.Second))
+	require.Equal(t, codec.TypeError, r.Type)
+	e, err := codec.DecodeError(r.Data)
+	require.NoError(t, err)
+	assert.Equal(t, rpc.CodeTimeout, e.Code)
+	// The same for a client stream.
+	c.Send(frame(t, 2, nil, "sum", codec.TypeMetadata, rpc.Metadata{rpc.TimeoutKey: 50}))
+	c.Send(frame(t, 2, 5, "sum", codec.TypeMessage, nil))
+	r = response(t, c.Recv(5*time.Second))
+	require.Equal(t, codec.TypeError, r.Type)
+	e, err = codec.DecodeError(r.Data)
+	require.NoError(t, err)
+	assert.Equal(t, rpc.CodeTimeout, e.Code)
+}
