@@ -7,7 +7,10 @@
 // It batches writes: frames written with [Conn.WriteMessage] stay in memory
 // until [Conn.Flush], so that several frames share one system call while
 // each remains its own WebSocket message. Package memtransport provides an
-// in-memory pair for tests.
+// in-memory pair for tests. Package gobwasws is a faster implementation on
+// github.com/gobwas/ws, package epoll an event-driven server side for many
+// idle connections on Linux, and package transporttest the conformance
+// suite all of them pass.
 //
 // # Reading is push, not pull
 //
