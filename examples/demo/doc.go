@@ -1,0 +1,9 @@
+// Command demo serves the demo service over swill/1 at ws://ADDR/ws.
+//
+//	go run ./examples/demo [-addr 127.0.0.1:8080]
+//
+// It prints the URL it listens on ("-addr 127.0.0.1:0" picks a free port)
+// as the first line of stdout, serves the docs and playground page at
+// http://ADDR/docs/ (logged on stderr), and stops gracefully on SIGINT or
+// SIGTERM.
+package main

@@ -1,0 +1,3 @@
+// Package typeinfo answers the questions about Go types that several swill
+// packages share: under which name a struct field travels on the wire.
+package typeinfo
