@@ -526,6 +526,10 @@ func (c *Conn) peerClose(p []byte) error {
 // was called, the violation when this side closed for one, err otherwise.
 func (c *Conn) Finish(err error) error {
 	c.mu.Lock()
+	if c.finished {
+		c.mu.Unlock()
+		return transport.ErrClosed
+	}
 	c.finished = true
 	if c.timer != nil {
 		c.timer.Stop()
