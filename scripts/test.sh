@@ -8,6 +8,10 @@ echo "== go vet"
 go vet ./...
 echo "== go test -race"
 go test -race -count=1 ./...
+echo "== server and client integration tests over the gobwasws and epoll transports"
+for t in gobwas epoll; do
+  SWILL_TEST_TRANSPORT=$t go test -race -count=1 ./swill/ ./clientgo/
+done
 
 echo "== clientts (Node and headless Chromium)"
 (cd clientts && npm ci --no-audit --no-fund && npm test)
