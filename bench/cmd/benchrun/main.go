@@ -15,8 +15,10 @@
 //	go run ./cmd/benchrun -from results.json          # only redraw the report
 //	go run ./cmd/benchrun -profile /tmp/prof -peers swill
 //
-// -profile runs one throughput measurement per swill-go peer with CPU and
-// allocation profiles of both processes, for go tool pprof.
+// -profile runs one throughput measurement (the first -throughput shape,
+// the first -payloads kind) per peer of -peers (default swill) with CPU and
+// allocation profiles of both processes, for go tool pprof; with
+// -scenarios stream it profiles the stream instead.
 package main
 
 import (
@@ -65,7 +67,7 @@ func run() error {
 		svgPath    = flag.String("svg", "", "SVG chart to write (default ../docs/benchmarks.svg; - for none)")
 		jsonPath   = flag.String("json", "", "also write the raw results as JSON to this file")
 		from       = flag.String("from", "", "do not run: redraw the report from this JSON file")
-		profileDir = flag.String("profile", "", "profile the swill-go peers under throughput into this directory instead of running the suite")
+		profileDir = flag.String("profile", "", "profile -peers (default swill) under throughput, or the stream with -scenarios stream, into this directory instead of running the suite")
 		binDir     = flag.String("bin", "", "directory for the built programs (default a temporary one)")
 	)
 	flag.Parse()
@@ -215,12 +217,17 @@ func profile(ctx context.Context, cfg suite.Config, dir string) error {
 	}
 	for _, name := range names {
 		pdir := filepath.Join(dir, name)
-		res, cpu, err := suite.Profile(ctx, cfg, suite.ProfileConfig{Dir: pdir, Peer: name, Shape: shape, Kind: kind})
+		stream := len(cfg.Scenarios) > 0 && cfg.Scenarios[0] == suite.Stream
+		res, cpu, err := suite.Profile(ctx, cfg, suite.ProfileConfig{Dir: pdir, Peer: name, Stream: stream, Shape: shape, Kind: kind})
 		if err != nil {
 			return err
 		}
-		fmt.Printf("%s %dx%d %s: %.0f calls/s, client CPU %v, server CPU %v; profiles in %s\n",
-			name, shape.Conns, shape.InFlight, kind, res.Rate(), res.CPU.Total().Round(time.Millisecond), cpu.Total().Round(time.Millisecond), pdir)
+		what := fmt.Sprintf("%dx%d", shape.Conns, shape.InFlight)
+		if stream {
+			what = "stream"
+		}
+		fmt.Printf("%s %s %s: %.0f calls/s, client CPU %v, server CPU %v; profiles in %s\n",
+			name, what, kind, res.Rate(), res.CPU.Total().Round(time.Millisecond), cpu.Total().Round(time.Millisecond), pdir)
 		fmt.Printf("  go tool pprof -top %s %s\n", filepath.Join(pdir, "benchserver"), filepath.Join(pdir, "server.cpu.pprof"))
 	}
 	return nil

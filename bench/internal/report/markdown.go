@@ -57,7 +57,7 @@ func Markdown(w io.Writer, res *suite.Results, opts Options) error {
 	}
 	p("\n")
 
-	p("Run the full suite (about 15 minutes for two runs; it rewrites this page and its chart):\n\n")
+	p("Run the full suite (10 to 20 minutes for two runs, depending on how busy the machine is; it rewrites\nthis page and its chart):\n\n")
 	p("```sh\ncd bench && go run ./cmd/benchrun\n```\n\n")
 	p("`-runs`, `-rounds`, `-duration`, `-warmup`, `-calls`, `-messages`, `-idle`, `-peers`, `-scenarios`, `-payloads` and `-throughput`\n")
 	p("shrink it; `-quick` is a run of a few seconds. The smoke test runs every peer and scenario with tiny counts:\n\n")
@@ -161,6 +161,16 @@ func Markdown(w io.Writer, res *suite.Results, opts Options) error {
 				ratioCell(runs, peer, idle(i, "rss")))
 		}
 	}
+
+	p("\n## Reading the numbers\n\n")
+	p("- Compare ratios within a run, not absolute figures across runs or machines.\n")
+	p("- On a virtual machine, sequential latency depends heavily on whether the virtual CPUs halt between calls:\n")
+	p("  waking a halted one takes tens of microseconds, so a run with other load on the machine can show lower\n")
+	p("  latencies than a quiet one.\n")
+	p("- coder/websocket writes the header and the payload of a large message with two system calls, hence 0.5\n")
+	p("  calls per write for the raw peer with 4 KiB payloads.\n")
+	p("- The Go heap per connection can exceed the RSS per connection: memory allocated but never written (large\n")
+	p("  buffers) counts in the heap but never becomes resident.\n")
 
 	var failures []string
 	for ri, r := range runs {

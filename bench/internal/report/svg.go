@@ -5,6 +5,7 @@ import (
 	"html"
 	"io"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/swillorg/swill-go/bench/internal/payload"
@@ -156,8 +157,9 @@ func drawPanel(b *strings.Builder, pn panel, peers []string, runs []suite.Run, t
 			if mean > ymax {
 				label = "↑" + trimFloat(math.Round(mean*10)/10)
 			}
+			// Above the bar and above every dot.
 			fmt.Fprintf(b, `<text x="%.1f" y="%.1f" text-anchor="middle" font-size="9" fill="#333">%s</text>`+"\n",
-				bx+bw/2, yOf(mean)-5, label)
+				bx+bw/2, yOf(max(mean, slices.Max(vs)))-6, label)
 		}
 		// Group label, wrapped on two lines.
 		l1, l2 := splitLabel(g.label)

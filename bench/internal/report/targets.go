@@ -34,6 +34,18 @@ type Target struct {
 	Eval func(r *suite.Run) (shown string, met, ok bool)
 }
 
+// named adds the name of the peer pick chose to the value shown, for
+// goals whose peer depends on the run.
+func named(pick func(*suite.Run) string, eval func(*suite.Run) (string, bool, bool)) func(*suite.Run) (string, bool, bool) {
+	return func(r *suite.Run) (string, bool, bool) {
+		shown, met, ok := eval(r)
+		if ok {
+			shown += " (" + pick(r) + ")"
+		}
+		return shown, met, ok
+	}
+}
+
 // atLeast and atMost build the evaluation of a ratio goal for the peer
 // chosen by pick.
 func atLeast(pick func(*suite.Run) string, f metric, against string, bound float64) func(*suite.Run) (string, bool, bool) {
@@ -60,11 +72,7 @@ func bounded(pick func(*suite.Run) string, f metric, against string, bound float
 		if above {
 			met = q >= bound
 		}
-		shown := fmtRatio(q)
-		if p != DefaultPeer && p != EpollPeer {
-			shown += " (" + p + ")"
-		}
-		return shown, met, true
+		return fmtRatio(q), met, true
 	}
 }
 
@@ -113,10 +121,10 @@ func Targets(peers []string) []Target {
 		{"default transport", "unary over 1 connection ≥ 3× gRPC-go unary", atLeast(def, rate(oneConn, small), "grpc", 3)},
 		{"default transport", "streaming ≥ 1.5× raw", atLeast(def, rate(suite.Stream, small), Baseline, 1.5)},
 		{"default transport", "idle memory (RSS) per connection ≤ 1.0× raw", atMost(def, idle(-1, "rss"), Baseline, 1.0)},
-		{"fastest transport", "unary over 1 connection ≥ 1.6× raw", atLeast(fastest, rate(oneConn, small), Baseline, 1.6)},
-		{"fastest transport", "unary over 16 connections ≥ 1.3× raw", atLeast(fastest, rate(manyConns, small), Baseline, 1.3)},
-		{"fastest transport", "streaming ≥ 2× raw", atLeast(fastest, rate(suite.Stream, small), Baseline, 2)},
-		{"fastest transport", "CPU per call (client + server, 1×64) ≤ 0.75× raw", atMost(fastest, cpuPer1k(oneConn, small, "total"), Baseline, 0.75)},
+		{"fastest transport", "unary over 1 connection ≥ 1.6× raw", named(fastest, atLeast(fastest, rate(oneConn, small), Baseline, 1.6))},
+		{"fastest transport", "unary over 16 connections ≥ 1.3× raw", named(fastest, atLeast(fastest, rate(manyConns, small), Baseline, 1.3))},
+		{"fastest transport", "streaming ≥ 2× raw", named(fastest, atLeast(fastest, rate(suite.Stream, small), Baseline, 2))},
+		{"fastest transport", "CPU per call (client + server, 1×64) ≤ 0.75× raw", named(fastest, atMost(fastest, cpuPer1k(oneConn, small, "total"), Baseline, 0.75))},
 		{"event-driven mode", "≤ 4 KiB (RSS) per idle connection at the largest count", absAtMost(EpollPeer, idle(-1, "rss"), 4096, fmtKiB)},
 	}
 	for _, p := range peers {

@@ -734,16 +734,19 @@ func (r *runner) idlePoints(p peer.Info) ([]IdlePoint, error) {
 	return pts, srv.wait(time.Minute)
 }
 
-// ProfileConfig says where to write profiles of a throughput run.
+// ProfileConfig says where to write profiles of a throughput or stream
+// measurement.
 type ProfileConfig struct {
-	Dir   string
-	Peer  string
-	Shape Shape
-	Kind  string
+	Dir  string
+	Peer string
+	// Stream profiles the stream scenario instead of throughput.
+	Stream bool
+	Shape  Shape
+	Kind   string
 }
 
-// Profile runs one throughput measurement of a peer with CPU and
-// allocation profiles of both processes, written to dir as
+// profile runs one throughput (or stream) measurement of a peer with CPU
+// and allocation profiles of both processes, written to dir as
 // server.cpu.pprof, server.alloc.pprof, client.cpu.pprof and
 // client.alloc.pprof.
 func (r *runner) profile(pc ProfileConfig, p peer.Info) (*ctl.Result, procstat.CPU, error) {
@@ -752,16 +755,21 @@ func (r *runner) profile(pc ProfileConfig, p peer.Info) (*ctl.Result, procstat.C
 }
 
 func (r *runner) profileWindow(pc ProfileConfig, p peer.Info) (window, error) {
-	v := timed{name: pc.Shape.Scenario(), scenario: Throughput, shape: pc.Shape}
-	args := r.clientArgs(p, "", v.scenario, pc.Kind, 1)
-	args = append(args, "-conns", strconv.Itoa(pc.Shape.Conns), "-inflight", strconv.Itoa(pc.Shape.InFlight))
+	var args []string
+	if pc.Stream {
+		args = r.clientArgs(p, "", Stream, pc.Kind, 1)
+	} else {
+		args = r.clientArgs(p, "", Throughput, pc.Kind, 1)
+		args = append(args, "-conns", strconv.Itoa(pc.Shape.Conns), "-inflight", strconv.Itoa(pc.Shape.InFlight))
+	}
 	f := func(n string) string { return filepath.Join(pc.Dir, n) }
 	return r.measure(p, args,
 		[]string{"-cpuprofile", f("server.cpu.pprof"), "-memprofile", f("server.alloc.pprof")},
 		[]string{"-cpuprofile", f("client.cpu.pprof"), "-memprofile", f("client.alloc.pprof")})
 }
 
-// Profile builds the programs and profiles one peer under throughput.
+// Profile builds the programs and profiles one peer under throughput, or
+// streaming.
 func Profile(ctx context.Context, cfg Config, pc ProfileConfig) (*ctl.Result, procstat.CPU, error) {
 	if err := os.MkdirAll(pc.Dir, 0o755); err != nil {
 		return nil, procstat.CPU{}, err
