@@ -13,6 +13,10 @@ for t in gobwas epoll; do
   SWILL_TEST_TRANSPORT=$t go test -race -count=1 ./swill/ ./clientgo/
 done
 
+echo "== bench (smoke run of every peer and scenario with tiny counts)"
+go -C bench vet ./...
+go -C bench test -count=1 ./...
+
 echo "== clientts (Node and headless Chromium)"
 (cd clientts && npm ci --no-audit --no-fund && npm test)
 
