@@ -3,6 +3,7 @@ package clientgo
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,11 +32,12 @@ type conn struct {
 	mu    sync.Mutex
 	calls map[int64]*call
 	dead  bool
+	open  atomic.Int32 // len(calls), read by the writer without cn.mu
 
 	// The write path: frames are queued and a writer goroutine, started
 	// when the queue becomes non-empty, writes each as its own message and
-	// flushes when the queue is momentarily empty, so that a burst of
-	// frames shares one system call.
+	// flushes when the queue has stayed empty across a yield (see
+	// writeLoop), so that a burst of frames shares one system call.
 	wmu     sync.Mutex
 	queue   []*codec.Buffer
 	spare   []*codec.Buffer
@@ -77,6 +79,7 @@ func (cn *conn) register(c *call) bool {
 		return false
 	}
 	cn.calls[c.seq] = c
+	cn.open.Store(int32(len(cn.calls)))
 	return true
 }
 
@@ -84,6 +87,7 @@ func (cn *conn) remove(c *call) {
 	cn.mu.Lock()
 	if cn.calls[c.seq] == c {
 		delete(cn.calls, c.seq)
+		cn.open.Store(int32(len(cn.calls)))
 	}
 	cn.mu.Unlock()
 }
@@ -133,6 +137,7 @@ func (cn *conn) HandleClose(err error) {
 	cn.dead = true
 	calls := cn.calls
 	cn.calls = nil
+	cn.open.Store(0)
 	cn.mu.Unlock()
 
 	cn.wmu.Lock()
@@ -205,15 +210,54 @@ func (cn *conn) waitSpace(ctx context.Context) error {
 	}
 }
 
+// writeYields is how many times in a row the writer yields its processor,
+// with frames written but not flushed and the queue empty, before it
+// flushes.
+const writeYields = 2
+
+// flushBytes is how much the writer writes without flushing while frames
+// keep coming, so that the transport's buffer stays small.
+const flushBytes = 64 << 10
+
+// writeLoop writes the queued frames until the queue stays empty. With
+// more than one call open, a queue that has just run dry is usually about
+// to receive the next call's frame (its caller was woken by the reply
+// that the reader just delivered): the writer then yields its processor
+// so that those callers run, and flushes only when the queue is still
+// empty afterwards, or after writeYields yields. Every frame written thus
+// shares its system call with as many others as possible. With one call
+// open, nothing else is coming and the writer flushes at once, so a call
+// made on its own waits for no one.
 func (cn *conn) writeLoop() {
 	defer cn.wg.Done()
 	limit := cn.cl.cfg.sendQueue
+	unflushed := 0 // bytes written since the last flush
+	yields := 0
 	for {
 		cn.wmu.Lock()
-		if len(cn.queue) == 0 || cn.wclosed {
+		if cn.wclosed {
 			cn.stopWriting()
 			cn.wmu.Unlock()
 			return
+		}
+		if len(cn.queue) == 0 {
+			if unflushed == 0 {
+				cn.stopWriting()
+				cn.wmu.Unlock()
+				return
+			}
+			cn.wmu.Unlock()
+			if yields < writeYields && cn.open.Load() > 1 {
+				yields++
+				runtime.Gosched()
+				continue
+			}
+			unflushed, yields = 0, 0
+			if err := cn.tc.Flush(); err != nil {
+				cn.writeFailed(err)
+				return
+			}
+			continue
 		}
 		batch := cn.queue
 		cn.queue = cn.spare[:0]
@@ -230,6 +274,7 @@ func (cn *conn) writeLoop() {
 			codec.PutBuffer(b)
 			batch[i] = nil
 		}
+		unflushed += n
 
 		cn.wmu.Lock()
 		cn.queued -= n
@@ -238,24 +283,29 @@ func (cn *conn) writeLoop() {
 			cn.space = nil
 		}
 		cn.spare = batch[:0]
-		more := len(cn.queue) > 0
 		cn.wmu.Unlock()
-		if err == nil && !more {
+		if err == nil && unflushed >= flushBytes {
+			unflushed, yields = 0, 0
 			err = cn.tc.Flush()
 		}
 		if err != nil {
-			// The reader sees the connection end and fails the calls.
-			if !errors.Is(err, transport.ErrClosed) {
-				cn.cl.cfg.logger.Warn("clientgo: write failed, closing the connection", "err", err)
-			}
-			cn.wmu.Lock()
-			cn.stopWriting()
-			cn.wclosed = true
-			cn.wmu.Unlock()
-			cn.close(transport.StatusGoingAway, "write failed")
+			cn.writeFailed(err)
 			return
 		}
 	}
+}
+
+// writeFailed stops the writer after a failed write and closes the
+// connection; the reader then sees it end and fails the calls.
+func (cn *conn) writeFailed(err error) {
+	if !errors.Is(err, transport.ErrClosed) {
+		cn.cl.cfg.logger.Warn("clientgo: write failed, closing the connection", "err", err)
+	}
+	cn.wmu.Lock()
+	cn.stopWriting()
+	cn.wclosed = true
+	cn.wmu.Unlock()
+	cn.close(transport.StatusGoingAway, "write failed")
 }
 
 // stopWriting marks the writer stopped and wakes a waiting flush; cn.wmu
