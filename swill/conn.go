@@ -7,6 +7,7 @@ import (
 	"errors"
 	"math"
 	"net/http"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -36,7 +37,7 @@ type Conn struct {
 
 	callsMu sync.Mutex
 	calls   map[int64]*Call
-	active  int
+	active  atomic.Int32   // open calls; changed under callsMu, read anywhere
 	over    []*Call        // calls kept only to absorb the client's last frames, oldest first
 	wg      sync.WaitGroup // goroutines serving this connection
 
@@ -147,11 +148,7 @@ func (c *Conn) lastActivity() time.Time {
 	return time.Unix(0, max(c.lastRx.Load(), c.lastEnd.Load()))
 }
 
-func (c *Conn) activeCalls() int {
-	c.callsMu.Lock()
-	defer c.callsMu.Unlock()
-	return c.active
-}
+func (c *Conn) activeCalls() int { return int(c.active.Load()) }
 
 // goTracked runs f in a goroutine that HandleClose waits for. Nothing
 // starts once the connection is closed: HandleClose sets closed under wmu
@@ -324,12 +321,12 @@ func (c *Conn) open(f *codec.Request) *Call {
 		call.md = rpc.Metadata{}
 	}
 	c.callsMu.Lock()
-	if c.active >= c.srv.limits.MaxConcurrentCalls {
+	if int(c.active.Load()) >= c.srv.limits.MaxConcurrentCalls {
 		c.callsMu.Unlock()
 		c.sendError(f.Seq, rpc.Errorf(rpc.CodeTooManyRequests, "too many concurrent calls on this connection (limit %d)", c.srv.limits.MaxConcurrentCalls))
 		return nil
 	}
-	c.active++
+	c.active.Add(1)
 	call.next = c.calls[f.Seq]
 	c.calls[f.Seq] = call
 	c.callsMu.Unlock()
@@ -412,7 +409,7 @@ func (c *Conn) close(call *Call) {
 	c.lastEnd.Store(time.Now().UnixNano())
 	c.retire(call)
 	c.callsMu.Lock()
-	c.active--
+	c.active.Add(-1)
 	c.callsMu.Unlock()
 	if c.srv.closing.Load() {
 		c.srv.notifyCallDone()
@@ -684,11 +681,37 @@ func (c *Conn) waitSpace(ctx context.Context) error {
 	}
 }
 
+// Batching: when the queue runs dry while other calls are open, their
+// responses are likely a moment away (their handlers are running, or
+// runnable, on this very thread). The writer then yields before flushing,
+// up to maxYields times per flush and while the batch is smaller than
+// yieldBelow bytes, so that several frames leave in one system call. A
+// lone call is flushed at once: sequential calls pay no delay.
+const (
+	maxYields  = 2
+	yieldBelow = 32 << 10
+)
+
 func (c *Conn) writeLoop() {
 	defer c.wg.Done()
+	held, yields := 0, 0 // bytes written since the last flush; yields for them
 	for {
 		c.wmu.Lock()
 		if len(c.queue) == 0 {
+			if held > 0 {
+				c.wmu.Unlock()
+				if yields < maxYields && held < yieldBelow && c.active.Load() > 1 {
+					yields++
+					runtime.Gosched()
+					continue
+				}
+				held, yields = 0, 0
+				if err := c.tc.Flush(); err != nil {
+					c.writeFailed(err)
+					return
+				}
+				continue
+			}
 			c.writing = false
 			pending := c.closePending
 			c.closePending = false
@@ -714,6 +737,7 @@ func (c *Conn) writeLoop() {
 			codec.PutBuffer(b)
 			batch[i] = nil
 		}
+		held += n
 
 		c.wmu.Lock()
 		c.queued -= n
@@ -722,11 +746,7 @@ func (c *Conn) writeLoop() {
 			c.space = nil
 		}
 		c.spare = batch[:0]
-		more := len(c.queue) > 0
 		c.wmu.Unlock()
-		if err == nil && !more {
-			err = c.tc.Flush()
-		}
 		if err != nil {
 			c.writeFailed(err)
 			return
