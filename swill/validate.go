@@ -56,6 +56,8 @@ type RequestValidator struct {
 	messages map[string]MessageFunc
 	fallback MessageFunc
 
+	custom  bool     // rv.v came from WithValidate: its rules are unknown
+	plain   sync.Map // reflect.Type -> bool: nothing in it to check
 	structs sync.Map // reflect.Type -> bool: holds structs outside struct fields
 	methods sync.Map // reflect.Type -> bool: reaches a Validate method
 }
@@ -77,6 +79,7 @@ func WithValidate(v *validator.Validate) ValidatorOption {
 	return validatorOptionFunc(func(rv *RequestValidator) {
 		if v != nil {
 			rv.v = v
+			rv.custom = true
 		}
 	})
 }
@@ -117,7 +120,7 @@ func NewValidator(opts ...ValidatorOption) *RequestValidator {
 // [*rpc.Error] a Validate method returned.
 func (rv *RequestValidator) Validate(v any) error {
 	val := reflect.ValueOf(v)
-	if !val.IsValid() {
+	if !val.IsValid() || rv.isPlain(val.Type()) {
 		return nil
 	}
 	var vs Violations
@@ -192,6 +195,52 @@ func (rv *RequestValidator) checkTags(v reflect.Value, prefix []any, vs *Violati
 		}
 	}
 	return nil
+}
+
+// isPlain reports whether values of type t have nothing to check: no
+// validate tag in any struct reachable from t, no Validate method, and no
+// interface that could hold either. Most requests are plain, and skip
+// the validator's walk altogether. A validator given with WithValidate
+// may have struct-level rules or another tag name: its values are never
+// plain.
+func (rv *RequestValidator) isPlain(t reflect.Type) bool {
+	if rv.custom {
+		return false
+	}
+	if b, ok := rv.plain.Load(t); ok {
+		return b.(bool)
+	}
+	b := !hasTags(t, map[reflect.Type]bool{}) && !rv.reachesMethod(t)
+	rv.plain.Store(t, b)
+	return b
+}
+
+// hasTags reports whether a struct reachable from t has a validate tag,
+// or whether t reaches an interface, whose dynamic value could.
+func hasTags(t reflect.Type, seen map[reflect.Type]bool) bool {
+	if seen[t] {
+		return false
+	}
+	seen[t] = true
+	switch t.Kind() {
+	case reflect.Interface:
+		return true
+	case reflect.Pointer, reflect.Slice, reflect.Array:
+		return hasTags(t.Elem(), seen)
+	case reflect.Map:
+		return hasTags(t.Key(), seen) || hasTags(t.Elem(), seen)
+	case reflect.Struct:
+		if t == timeType {
+			return false
+		}
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			if f.Tag.Get("validate") != "" || hasTags(f.Type, seen) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // holdsStructs reports whether values of container type t hold structs

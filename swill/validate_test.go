@@ -482,6 +482,33 @@ func TestValidatorDirect(t *testing.T) {
 		var o *order
 		assert.NoError(t, rv.Validate(&o))
 	})
+	t.Run("tags reached through untagged fields", func(t *testing.T) {
+		type wrapper struct {
+			Note  string      `msgpack:"note"`
+			Items []lineItem  `msgpack:"items"`
+			Inner *lineItem   `msgpack:"inner"`
+			Any   any         `msgpack:"any"`
+			ByKey map[int]any `msgpack:"by_key"`
+		}
+		assert.NoError(t, rv.Validate(&wrapper{Note: "plain"}))
+		err := rv.Validate(&wrapper{Inner: &lineItem{Qty: 1}})
+		var vs swill.Violations
+		require.ErrorAs(t, err, &vs)
+		assert.Equal(t, []any{"inner", "sku"}, vs[0].Path)
+		err = rv.Validate(&wrapper{Any: &lineItem{SKU: "s"}})
+		require.ErrorAs(t, err, &vs)
+		assert.Equal(t, "gt", vs[0].Tag)
+	})
+	t.Run("struct without constraints", func(t *testing.T) {
+		type plain struct {
+			ID   int64    `msgpack:"id"`
+			Tags []string `msgpack:"tags"`
+			At   time.Time
+		}
+		assert.NoError(t, rv.Validate(&plain{}))
+		assert.NoError(t, rv.Validate(&[]plain{{}, {}}))
+		assert.NoError(t, rv.Validate(&map[string]plain{"a": {}}))
+	})
 	t.Run("recursive type", func(t *testing.T) {
 		type node struct {
 			Name     string  `msgpack:"name" validate:"required"`
@@ -681,6 +708,13 @@ func BenchmarkValidate(b *testing.B) {
 	}
 	bench("tuple", &[2]int{1, 2}, false)
 	bench("any", new(any), false)
+	type plain struct {
+		ID    int64    `msgpack:"id"`
+		Name  string   `msgpack:"name"`
+		Score float64  `msgpack:"score"`
+		Tags  []string `msgpack:"tags"`
+	}
+	bench("struct without constraints", &plain{ID: 1, Name: "n", Tags: []string{"a"}}, false)
 	bench("struct valid", &signup{Name: "Ada", Email: "ada@example.com", Age: 36}, false)
 	bench("struct invalid", &signup{Name: "A", Email: "ada@example.com", Age: 5}, true)
 	o := validOrder()
