@@ -552,11 +552,12 @@ func (c *Conn) onEndOfStream(f *codec.Request) {
 	}
 }
 
-// start runs the call's handler in a goroutine of its own.
+// start runs the call's handler in a goroutine of its own, a pooled
+// one.
 func (c *Conn) start(call *Call) {
 	call.started = true
 	c.wg.Add(1)
-	go c.run(call)
+	c.srv.workers.run(call)
 }
 
 func (c *Conn) run(call *Call) {

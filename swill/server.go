@@ -54,6 +54,7 @@ type Server struct {
 	baseCtx    context.Context
 	baseCancel context.CancelFunc
 	wg         sync.WaitGroup // every goroutine the server owns
+	workers    workerPool     // the goroutines calls run on
 }
 
 // NewServer returns a server configured by opts, with the built-in
@@ -66,6 +67,7 @@ func NewServer(opts ...Option) *Server {
 		conns:    map[*Conn]struct{}{},
 		callDone: make(chan struct{}, 1),
 	}
+	s.workers.wg, s.workers.idleTime = &s.wg, workerIdleTime
 	for _, o := range opts {
 		o.applyToServer(s)
 	}
@@ -275,6 +277,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for _, c := range conns {
 		c.closeWith(transport.StatusGoingAway, "server shutting down")
 	}
+	s.workers.stop()
 	s.wg.Wait()
 	return result
 }
