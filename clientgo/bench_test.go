@@ -32,15 +32,22 @@ func BenchmarkUnary(b *testing.B) {
 }
 
 // BenchmarkUnaryParallel measures unary round trips made concurrently
-// from GOMAXPROCS×8 goroutines sharing one connection.
+// from GOMAXPROCS×8 goroutines sharing one connection, and how many
+// frames the client writes per flush (one system call each).
 func BenchmarkUnaryParallel(b *testing.B) {
 	srv := swilltest.StartDemo(b)
 	ctx := context.Background()
-	c, err := clientgo.Dial(ctx, srv.URL)
+	w := &writeWatch{countOnly: true}
+	c, err := clientgo.Dial(ctx, srv.URL, clientgo.WithDialer(watchedDialer{w}))
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer c.Close()
+	defer func() {
+		if n := w.flushes.Load(); n > 0 {
+			b.ReportMetric(float64(w.frames.Load())/float64(n), "frames/flush")
+		}
+	}()
 	b.ReportAllocs()
 	b.SetParallelism(8)
 	b.ResetTimer()

@@ -206,14 +206,17 @@ func (c *call) buffered() (int, int) {
 	return len(c.items) - c.head, c.size
 }
 
-// end marks the call ended under c.mu. It reports false if it already
-// was.
+// endLocked marks the call ended under c.mu and removes it from the
+// connection's open calls, before its waiter is woken: a caller that makes
+// its next call at once finds this one gone. It reports false if the call
+// had already ended.
 func (c *call) endLocked(err error) bool {
 	if c.ended {
 		return false
 	}
 	c.ended = true
 	c.err = err
+	c.cn.remove(c)
 	close(c.done)
 	return true
 }
@@ -273,7 +276,6 @@ func (c *call) fail(err error) {
 
 // released finishes the bookkeeping of an ended call.
 func (c *call) released() {
-	c.cn.remove(c)
 	if c.stop != nil {
 		c.stop()
 	}

@@ -257,7 +257,7 @@ func (c *Client) start(ctx context.Context, name string, kind rpc.Kind, req any,
 			continue // the connection ended meanwhile; wait for the next
 		}
 		// If the connection ends from here on, the call fails with it.
-		cn.enqueue(b)
+		cn.write(b)
 		return cl, nil
 	}
 }

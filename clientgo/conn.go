@@ -187,6 +187,47 @@ func (cn *conn) enqueue(b *codec.Buffer) {
 	cn.wmu.Unlock()
 }
 
+// write hands a frame to the writer like enqueue, except that when no
+// writer is running and no other call is open, the calling goroutine
+// writes and flushes the frame itself: a call made on its own is spared a
+// goroutine hand-off on its way out. Frames queued meanwhile by others go
+// to a writer goroutine started then. With other calls open, the writer
+// goroutine batches the frame with theirs (see writeLoop). Only the
+// caller's goroutines may use it, holding no lock: the transport's reader
+// must never wait for the network's writes.
+func (cn *conn) write(b *codec.Buffer) {
+	cn.wmu.Lock()
+	if cn.wclosed || cn.writing || cn.open.Load() > 1 {
+		cn.wmu.Unlock()
+		cn.enqueue(b)
+		return
+	}
+	cn.writing = true
+	cn.wg.Add(1)
+	cn.wmu.Unlock()
+
+	err := cn.tc.WriteMessage(b.B)
+	codec.PutBuffer(b)
+	if err == nil {
+		err = cn.tc.Flush()
+	}
+	if err != nil {
+		cn.writeFailed(err)
+		cn.wg.Done()
+		return
+	}
+	cn.wmu.Lock()
+	if len(cn.queue) > 0 && !cn.wclosed {
+		// The writer goroutine takes over this writer's turn and count.
+		go cn.writeLoop()
+		cn.wmu.Unlock()
+		return
+	}
+	cn.stopWriting()
+	cn.wmu.Unlock()
+	cn.wg.Done()
+}
+
 // waitSpace blocks while more than the send queue limit is waiting to be
 // written.
 func (cn *conn) waitSpace(ctx context.Context) error {

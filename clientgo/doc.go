@@ -90,5 +90,10 @@
 // A connected client has one goroutine, the transport's reader; a writer
 // runs only while frames are waiting to go out, and a reconnection
 // goroutine only while the client is reconnecting. [Client.Close] waits
-// for all of them.
+// for all of them. While several calls are open, the writer gathers their
+// frames into as few system calls as it can; a call made while no other
+// is open writes its request from its own goroutine, which then does not
+// watch the call's context until the transport has taken the request
+// (at worst until the transport's write timeout, when the server has
+// stopped reading).
 package clientgo
