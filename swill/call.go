@@ -18,7 +18,7 @@ type Call struct {
 	conn   *Conn
 	h      *Handler
 	seq    int64
-	md     rpc.Metadata
+	md     rpc.Metadata // nil until needed when the request has none; see Metadata
 
 	// Owned by the connection's read path, under conn.callsMu.
 	started   bool
@@ -36,7 +36,7 @@ type Call struct {
 	res         any
 	hasRes      bool
 
-	first any        // the decoded request of a unary or server-stream call
+	first any        // the *Req of a unary or server-stream call, allocated with it
 	raw   []byte     // its raw payload, kept only for BeforeRequestData hooks
 	inq   *itemQueue // the client's stream, for client-stream and bidi calls
 }
@@ -51,8 +51,11 @@ type callContext struct {
 }
 
 func (c *callContext) Value(key any) any {
-	if key == (callKey{}) {
+	switch key {
+	case callKey{}:
 		return c.call
+	case connKey{}:
+		return c.call.conn
 	}
 	return c.Context.Value(key)
 }
@@ -83,7 +86,14 @@ func (c *Call) Conn() *Conn { return c.conn }
 // from the METADATA frame that opened it. It is never nil. Hooks at the
 // BeforeRequestMetadata stage may change it; handlers should treat it as
 // read-only.
-func (c *Call) Metadata() rpc.Metadata { return c.md }
+func (c *Call) Metadata() rpc.Metadata {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.md == nil {
+		c.md = rpc.Metadata{}
+	}
+	return c.md
+}
 
 // ErrHeaderSent is returned when leading metadata is set after it was
 // sent: it goes out at most once per call.

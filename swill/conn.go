@@ -39,6 +39,7 @@ type Conn struct {
 	calls   map[int64]*Call
 	active  atomic.Int32   // open calls; changed under callsMu, read anywhere
 	over    []*Call        // calls kept only to absorb the client's last frames, oldest first
+	doomed  bool           // every call is cancelled, those opened later at once
 	wg      sync.WaitGroup // goroutines serving this connection
 
 	// The write path: a queue drained by a writer goroutine that runs only
@@ -194,6 +195,7 @@ func (c *Conn) HandleClose(err error) {
 	c.wmu.Unlock()
 	c.cancel()
 	c.callsMu.Lock()
+	c.doomed = true
 	for seq, call := range c.calls {
 		for ; call != nil; call = call.next {
 			call.cancel()
@@ -316,32 +318,51 @@ func (c *Conn) open(f *codec.Request) *Call {
 		c.sendError(f.Seq, rpc.NewError(rpc.CodeUnavailable, "server shutting down"))
 		return nil
 	}
-	call := &Call{conn: c, h: h, seq: f.Seq, md: f.Metadata}
-	if call.md == nil {
-		call.md = rpc.Metadata{}
+	call := h.newCall()
+	call.conn, call.h, call.seq, call.md = c, h, f.Seq, f.Metadata
+	// The call's context has no parent: the connection cancels its calls
+	// itself (see cancelCalls), and a call costs the connection's context
+	// no registration.
+	var inner context.Context
+	if ms, ok := timeoutMillis(call.md[rpc.TimeoutKey]); ok {
+		inner, call.cancel = context.WithTimeout(context.Background(), time.Duration(ms)*time.Millisecond)
+	} else {
+		inner, call.cancel = context.WithCancel(context.Background())
 	}
+	call.cctx = callContext{Context: inner, call: call}
 	c.callsMu.Lock()
 	if int(c.active.Load()) >= c.srv.limits.MaxConcurrentCalls {
 		c.callsMu.Unlock()
+		call.cancel()
 		c.sendError(f.Seq, rpc.Errorf(rpc.CodeTooManyRequests, "too many concurrent calls on this connection (limit %d)", c.srv.limits.MaxConcurrentCalls))
 		return nil
 	}
 	c.active.Add(1)
 	call.next = c.calls[f.Seq]
 	c.calls[f.Seq] = call
+	doomed := c.doomed
 	c.callsMu.Unlock()
-
-	var inner context.Context
-	if ms, ok := timeoutMillis(call.md[rpc.TimeoutKey]); ok {
-		inner, call.cancel = context.WithTimeout(c.ctx, time.Duration(ms)*time.Millisecond)
-	} else {
-		inner, call.cancel = context.WithCancel(c.ctx)
+	if doomed {
+		call.cancel()
 	}
-	call.cctx = callContext{Context: inner, call: call}
 	if h.kind.RequestStreams() {
 		call.inq = newItemQueue()
 	}
 	return call
+}
+
+// cancelCalls cancels every open call of the connection, and every call
+// opened after it at once: the connection is closing, or the server
+// shutting down.
+func (c *Conn) cancelCalls() {
+	c.callsMu.Lock()
+	c.doomed = true
+	for _, call := range c.calls {
+		for ; call != nil; call = call.next {
+			call.cancel()
+		}
+	}
+	c.callsMu.Unlock()
 }
 
 func timeoutMillis(v any) (int64, bool) {
@@ -481,9 +502,16 @@ func (c *Conn) onMessage(f *codec.Request) {
 		call.fail(rpc.Errorf(rpc.CodeBadRequest, "%s call %q seq %d already has its request; a second MESSAGE is not allowed", call.h.kind, call.h.name, call.seq))
 		return
 	} else if f.Metadata != nil && !call.started {
-		call.md.Merge(f.Metadata)
+		call.md = call.md.Merge(f.Metadata)
 	}
-	v, err := call.h.decode(f.Data)
+	var v any
+	var err error
+	if call.h.kind.RequestStreams() {
+		v, err = call.h.decode(f.Data)
+	} else {
+		v = call.first
+		err = call.h.decodeInto(f.Data, v)
+	}
 	if err != nil {
 		e := decodeError(call.h, f.Data, err)
 		if call.started {
@@ -508,7 +536,7 @@ func (c *Conn) onMessage(f *codec.Request) {
 		}
 		return
 	}
-	call.first, call.raw = v, raw
+	call.raw = raw
 	c.start(call)
 }
 
@@ -579,8 +607,10 @@ func (c *Conn) run(call *Call) {
 		if err = s.hooks.beforeRequest(ctx, call); err != nil {
 			return
 		}
-		if err = s.hooks.beforeRequestMetadata(ctx, call, call.md); err != nil {
-			return
+		if s.hooks.hasRequestMetadata() {
+			if err = s.hooks.beforeRequestMetadata(ctx, call, call.Metadata()); err != nil {
+				return
+			}
 		}
 		switch call.h.kind {
 		case rpc.Unary:
@@ -746,7 +776,11 @@ func (c *Conn) writeLoop() {
 			close(c.space)
 			c.space = nil
 		}
-		c.spare = batch[:0]
+		if cap(c.queue) == 0 {
+			c.queue = batch[:0] // nothing was queued meanwhile: keep one slice
+		} else {
+			c.spare = batch[:0]
+		}
 		c.wmu.Unlock()
 		if err != nil {
 			c.writeFailed(err)

@@ -25,6 +25,11 @@ type Handler struct {
 
 	// decode decodes one request payload into a new *Req, boxed.
 	decode func(data []byte) (any, error)
+	// decodeInto decodes one request payload into req, a boxed *Req.
+	decodeInto func(data []byte, req any) error
+	// newCall returns a new call; for unary and server-stream calls its
+	// first field holds a *Req allocated with it.
+	newCall func() *Call
 	// unary serves a unary call; req is the *Req from decode.
 	unary UnaryFunc
 	// stream serves the three streaming kinds; see Call.
@@ -150,6 +155,12 @@ func BidiStream[Req, Res any](name string, fn func(ctx context.Context, in <-cha
 	return h
 }
 
+// callWithReq is a call and its request message in one allocation.
+type callWithReq[Req any] struct {
+	Call
+	req Req
+}
+
 func newHandler[Req, Res any](name string, kind rpc.Kind, nilFn bool, opts []HandlerOption) *Handler {
 	h := &Handler{
 		name:    name,
@@ -161,17 +172,32 @@ func newHandler[Req, Res any](name string, kind rpc.Kind, nilFn bool, opts []Han
 		o.applyToHandler(h)
 	}
 	checkRanges := hasNarrowInts(h.reqType)
-	h.decode = func(data []byte) (any, error) {
-		v := new(Req)
-		if err := codec.Unmarshal(data, v); err != nil {
-			return nil, err
+	h.decodeInto = func(data []byte, req any) error {
+		if err := codec.Unmarshal(data, req); err != nil {
+			return err
 		}
 		if checkRanges {
 			if m := rangeMismatch(h.reqType, data); m != "" {
-				return nil, errors.New(m)
+				return errors.New(m)
 			}
 		}
+		return nil
+	}
+	h.decode = func(data []byte) (any, error) {
+		v := new(Req)
+		if err := h.decodeInto(data, v); err != nil {
+			return nil, err
+		}
 		return v, nil
+	}
+	if kind.RequestStreams() {
+		h.newCall = func() *Call { return &Call{} }
+	} else {
+		h.newCall = func() *Call {
+			x := &callWithReq[Req]{}
+			x.first = &x.req
+			return &x.Call
+		}
 	}
 	var errs []error
 	if nilFn {

@@ -125,6 +125,8 @@ func (hs *hookSet) add(h Hooks) {
 
 func (hs *hookSet) hasRequestData() bool { return len(hs.beforeData) > 0 }
 
+func (hs *hookSet) hasRequestMetadata() bool { return len(hs.beforeReqMD) > 0 }
+
 func (hs *hookSet) beforeConnection(r *http.Request) error {
 	for _, f := range hs.beforeConn {
 		if err := f(r); err != nil {

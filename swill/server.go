@@ -275,6 +275,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 	for _, c := range conns {
+		c.cancelCalls()
 		c.closeWith(transport.StatusGoingAway, "server shutting down")
 	}
 	s.workers.stop()
