@@ -21,6 +21,10 @@ import (
 // encoders must be registered before: sortMapsOf runs at the top of every
 // encode and decode of this package. Maps reached only through interface
 // values are sorted when their own dynamic type comes through here.
+//
+// The pooled encoders and decoders remember the last type they saw, so a
+// stream of values of one type looks it up in walkedTypes only once per
+// pooled object.
 
 var walkedTypes sync.Map // reflect.Type -> struct{}: its maps are registered
 
@@ -37,8 +41,20 @@ var (
 
 // sortMapsOf makes sure every map type reachable from v's type encodes
 // with sorted keys.
-func sortMapsOf(v any) {
+func sortMapsOf(v any) { sortMaps(reflect.TypeOf(v)) }
+
+// sortMapsCached is sortMapsOf for a pooled encoder or decoder, which
+// keeps in *last the last type it made sure of.
+func sortMapsCached(v any, last *reflect.Type) {
 	t := reflect.TypeOf(v)
+	if t == *last {
+		return
+	}
+	sortMaps(t)
+	*last = t
+}
+
+func sortMaps(t reflect.Type) {
 	if t == nil {
 		return
 	}

@@ -100,3 +100,28 @@ func TestMapKeysSortedAfterDecode(t *testing.T) {
 		require.Equal(t, "81a16d83a16101a16202a16303", hexOf(got))
 	}
 }
+
+type firstOfTwo struct {
+	N int `msgpack:"n"`
+}
+
+type secondOfTwo struct {
+	M map[int16]string `msgpack:"m"`
+}
+
+// A pooled encoder that remembers the last type it prepared still sorts
+// the maps of the next, different, type.
+func TestMapKeysSortedAfterAnotherType(t *testing.T) {
+	enc := codec.GetEncoder()
+	defer codec.PutEncoder(enc)
+	var b codec.Buffer
+	require.NoError(t, enc.Value(&b, firstOfTwo{N: 1}))
+	b.Reset()
+	require.NoError(t, enc.Value(&b, secondOfTwo{M: map[int16]string{9: "c", -3: "a", 4: "b", 100: "d", 0: "e"}}))
+	var back struct {
+		M msgpack.RawMessage `msgpack:"m"`
+	}
+	require.NoError(t, codec.Unmarshal(b.B, &back))
+	// fixmap of 5: -3, 0, 4, 9, 100 in order.
+	assert.Equal(t, "85"+"fda161"+"00a165"+"04a162"+"09a163"+"64a164", hexOf(back.M))
+}

@@ -3,6 +3,7 @@ package codec
 import (
 	"bytes"
 	"fmt"
+	"reflect"
 	"sync"
 
 	"github.com/vmihailenco/msgpack/v5"
@@ -13,8 +14,9 @@ import (
 type RawMessage = msgpack.RawMessage
 
 type decoder struct {
-	r   bytes.Reader
-	dec *msgpack.Decoder
+	r    bytes.Reader
+	dec  *msgpack.Decoder
+	last reflect.Type // see sortMapsCached
 }
 
 var decoderPool = sync.Pool{New: func() any {
@@ -51,7 +53,7 @@ func Unmarshal(data []byte, v any) (err error) {
 		}
 	}()
 	// Decoding compiles the library's encoders of v's type too.
-	sortMapsOf(v)
+	sortMapsCached(v, &d.last)
 	d.r.Reset(data)
 	d.dec.Reset(&d.r)
 	configureDecoder(d.dec)

@@ -2,6 +2,7 @@ package codec
 
 import (
 	"math"
+	"reflect"
 	"sync"
 
 	"github.com/swillorg/swill-go/rpc"
@@ -12,8 +13,9 @@ import (
 // Encoder is not safe for concurrent use; take one per goroutine from
 // [GetEncoder].
 type Encoder struct {
-	w   *Buffer
-	enc *msgpack.Encoder
+	w    *Buffer
+	enc  *msgpack.Encoder
+	last reflect.Type // see sortMapsCached
 }
 
 var encoderPool = sync.Pool{New: func() any {
@@ -144,7 +146,7 @@ func (e *Encoder) Value(b *Buffer, v any) error {
 
 // encode writes v with the keys of its maps sorted.
 func (e *Encoder) encode(v any) error {
-	sortMapsOf(v)
+	sortMapsCached(v, &e.last)
 	return e.enc.Encode(v)
 }
 
