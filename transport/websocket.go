@@ -176,7 +176,9 @@ func findHijacker(w http.ResponseWriter) (http.Hijacker, bool) {
 }
 
 // batchConn holds writes in memory while a batch is open and sends them
-// with one write on flush.
+// with one write on flush, or as soon as it holds batchSize bytes, as a
+// bufio.Writer would. The buffer comes from a pool when a batch starts
+// writing and goes back on flush, so an idle connection holds none.
 type batchConn struct {
 	net.Conn
 	writeTimeout time.Duration
@@ -184,25 +186,57 @@ type batchConn struct {
 	mu      sync.Mutex
 	holding bool
 	closing bool
-	failed  bool // a write to the network failed: the peer is gone or not reading
-	buf     []byte
+	failed  bool    // a write to the network failed: the peer is gone or not reading
+	buf     *[]byte // the held bytes, while a batch holds any
 }
+
+// batchSize is the most a batch holds before it goes to the network.
+const batchSize = 64 << 10
+
+var batchPool = sync.Pool{New: func() any { b := make([]byte, 0, batchSize); return &b }}
 
 func (c *batchConn) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.holding {
-		c.buf = append(c.buf, p...)
-		return len(p), nil
+	if !c.holding {
+		// A write outside a batch (a ping, a pong, the close frame) goes
+		// straight out.
+		return c.send(p)
 	}
-	// A write outside a batch (a ping, a pong, the close frame) gets its
-	// own deadline: the one left by the last flush may be long past.
+	if c.buf == nil {
+		c.buf = batchPool.Get().(*[]byte)
+	}
+	if len(*c.buf)+len(p) > batchSize {
+		if err := c.sendHeld(); err != nil {
+			return 0, err
+		}
+		if len(p) >= batchSize {
+			return c.send(p)
+		}
+	}
+	*c.buf = append(*c.buf, p...)
+	return len(p), nil
+}
+
+// send writes p to the network with a fresh deadline: the one left by
+// the last write may be long past.
+func (c *batchConn) send(p []byte) (int, error) {
 	c.Conn.SetWriteDeadline(time.Now().Add(c.writeTimeout))
 	n, err := c.Conn.Write(p)
 	if err != nil {
 		c.failed = true
 	}
 	return n, err
+}
+
+// sendHeld writes the held bytes, keeping the buffer.
+func (c *batchConn) sendHeld() error {
+	if c.buf == nil || len(*c.buf) == 0 {
+		return nil
+	}
+	_, err := c.send(*c.buf)
+	*c.buf = (*c.buf)[:0]
+	return err
 }
 
 // hold opens a batch, unless the connection is closing.
@@ -212,24 +246,17 @@ func (c *batchConn) hold() {
 	c.mu.Unlock()
 }
 
-// flush ends the batch and writes what it held.
+// flush ends the batch, writes what it held and gives its buffer back.
 func (c *batchConn) flush() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.holding = false
-	if len(c.buf) == 0 {
+	if c.buf == nil {
 		return nil
 	}
-	c.Conn.SetWriteDeadline(time.Now().Add(c.writeTimeout))
-	_, err := c.Conn.Write(c.buf)
-	if err != nil {
-		c.failed = true
-	}
-	if cap(c.buf) > 64<<10 {
-		c.buf = nil
-	} else {
-		c.buf = c.buf[:0]
-	}
+	err := c.sendHeld()
+	batchPool.Put(c.buf)
+	c.buf = nil
 	return err
 }
 
@@ -240,9 +267,6 @@ func (c *batchConn) stopHolding() {
 	c.closing = true
 	c.mu.Unlock()
 	c.flush()
-	c.mu.Lock()
-	c.buf = nil
-	c.mu.Unlock()
 }
 
 func (c *batchConn) hasFailed() bool {

@@ -166,6 +166,35 @@ func TestWebSocketBatchesUntilFlush(t *testing.T) {
 	assert.Equal(t, "first", string(p.clientRec.next(t).data))
 }
 
+// A batch that outgrows 64 KiB goes out without waiting for Flush, in
+// order, so a long batch neither grows without bound nor stalls the peer.
+func TestWebSocketLargeBatchWritesThrough(t *testing.T) {
+	t.Parallel()
+	p := connect(t, transport.WebSocket{}, nil, nil)
+	msg := func(i int) []byte { return bytes.Repeat([]byte{byte(i)}, 4096+i) }
+	const n = 40 // about 160 KiB
+	for i := range n {
+		require.NoError(t, p.server.WriteMessage(msg(i)))
+	}
+	// At least the first 64 KiB arrive before any flush.
+	for i := range 10 {
+		assert.Equal(t, msg(i), p.clientRec.next(t).data)
+	}
+	require.NoError(t, p.server.Flush())
+	for i := 10; i < n; i++ {
+		assert.Equal(t, msg(i), p.clientRec.next(t).data)
+	}
+	// A message larger than the batch goes through whole.
+	big := bytes.Repeat([]byte("z"), 200<<10)
+	require.NoError(t, p.server.WriteMessage([]byte("before")))
+	require.NoError(t, p.server.WriteMessage(big))
+	require.NoError(t, p.server.WriteMessage([]byte("after")))
+	require.NoError(t, p.server.Flush())
+	assert.Equal(t, "before", string(p.clientRec.next(t).data))
+	assert.Equal(t, big, p.clientRec.next(t).data)
+	assert.Equal(t, "after", string(p.clientRec.next(t).data))
+}
+
 // Control frames written between batches (pings, pongs, the close frame)
 // must not inherit the deadline of a flush that is long past.
 func TestWebSocketControlFramesAfterIdle(t *testing.T) {
