@@ -250,20 +250,28 @@ func (c *Call) isFinished() bool {
 // fail ends the call now with an ERROR frame for err (unless it already
 // ended) and cancels its context. The handler's eventual return is then
 // ignored.
-func (c *Call) fail(err error) {
+func (c *Call) fail(err error) { c.failFrom(err, false) }
+
+// failFrom is fail; the goroutine of a call that is ending passes
+// mayWrite (see Conn.push).
+func (c *Call) failFrom(err error, mayWrite bool) {
 	if c.isFinished() {
 		c.cancel()
 		return
 	}
 	e := c.conn.srv.wireError(&c.cctx, c, err)
+	write := false
 	c.mu.Lock()
 	if !c.finished {
 		c.finished = true
 		c.conn.retire(c)
-		c.conn.sendError(c.seq, e)
+		write = c.conn.sendErrorFrom(c.seq, e, mayWrite)
 	}
 	c.mu.Unlock()
 	c.cancel()
+	if write {
+		c.conn.write(true)
+	}
 }
 
 // clientCancel handles CANCEL: nothing more goes out for the call.
@@ -279,7 +287,7 @@ func (c *Call) clientCancel() {
 }
 
 // finish sends the terminal frame for a handler that returned, unless the
-// call already ended.
+// call already ended. Only the call's goroutine calls it.
 func (c *Call) finish(ctx context.Context, res any, hasRes bool) {
 	leading, err := c.takeLeading()
 	if err == nil && hasRes {
@@ -295,7 +303,7 @@ func (c *Call) finish(ctx context.Context, res any, hasRes bool) {
 		}
 	}
 	if err != nil {
-		c.fail(err)
+		c.failFrom(err, true)
 		return
 	}
 	typ := codec.TypeMessage
@@ -310,7 +318,7 @@ func (c *Call) finish(ctx context.Context, res any, hasRes bool) {
 	if encErr != nil {
 		codec.PutBuffer(b)
 		c.conn.srv.logger.Error("swill: encoding a response", "rpc", c.h.name, "conn", c.conn.id, "err", encErr)
-		c.fail(rpc.Errorf(rpc.CodeInternal, "encoding the response: %w", encErr))
+		c.failFrom(rpc.Errorf(rpc.CodeInternal, "encoding the response: %w", encErr), true)
 		return
 	}
 	c.mu.Lock()
@@ -321,6 +329,9 @@ func (c *Call) finish(ctx context.Context, res any, hasRes bool) {
 	}
 	c.finished = true
 	c.conn.retire(c)
-	c.conn.enqueue(b)
+	write := c.conn.push(b, true)
 	c.mu.Unlock()
+	if write {
+		c.conn.write(true)
+	}
 }

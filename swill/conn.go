@@ -634,7 +634,7 @@ func (c *Conn) run(call *Call) {
 		}
 	}()
 	if err != nil {
-		call.fail(err)
+		call.failFrom(err, true)
 	} else {
 		call.finish(ctx, res, hasRes)
 	}
@@ -664,31 +664,47 @@ func (s *Server) admit(ctx context.Context, call *Call, raw []byte, v any, hooks
 }
 
 // sendError queues an ERROR frame.
-func (c *Conn) sendError(seq int64, e *rpc.Error) {
+func (c *Conn) sendError(seq int64, e *rpc.Error) { c.sendErrorFrom(seq, e, false) }
+
+// enqueue hands a frame to the writer, starting it if it is idle. Frames
+// for a closed connection are dropped.
+func (c *Conn) enqueue(b *codec.Buffer) { c.push(b, false) }
+
+// push queues a frame. Without a running writer, it starts one; or, with
+// mayWrite, it makes the caller the writer instead and returns true: the
+// caller must then call write(true), outside its own locks. Only the
+// goroutine of a call that is ending passes mayWrite: it may block on the
+// network, and writing the batch itself spares starting a goroutine. The
+// read path never does.
+func (c *Conn) push(b *codec.Buffer, mayWrite bool) bool {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.closed {
+		codec.PutBuffer(b)
+		return false
+	}
+	c.queue = append(c.queue, b)
+	c.queued += len(b.B)
+	if c.writing {
+		return false
+	}
+	c.writing = true
+	if mayWrite {
+		return true
+	}
+	c.wg.Add(1)
+	go c.writeLoop()
+	return false
+}
+
+// sendErrorFrom queues an ERROR frame like sendError; see push for
+// mayWrite.
+func (c *Conn) sendErrorFrom(seq int64, e *rpc.Error, mayWrite bool) bool {
 	b := codec.GetBuffer()
 	enc := codec.GetEncoder()
 	enc.Error(b, seq, e)
 	codec.PutEncoder(enc)
-	c.enqueue(b)
-}
-
-// enqueue hands a frame to the writer, starting it if it is idle. Frames
-// for a closed connection are dropped.
-func (c *Conn) enqueue(b *codec.Buffer) {
-	c.wmu.Lock()
-	if c.closed {
-		c.wmu.Unlock()
-		codec.PutBuffer(b)
-		return
-	}
-	c.queue = append(c.queue, b)
-	c.queued += len(b.B)
-	if !c.writing {
-		c.writing = true
-		c.wg.Add(1)
-		go c.writeLoop()
-	}
-	c.wmu.Unlock()
+	return c.push(b, mayWrite)
 }
 
 // waitSpace blocks while the outgoing queue is over its limit.
@@ -725,6 +741,16 @@ const (
 
 func (c *Conn) writeLoop() {
 	defer c.wg.Done()
+	c.write(false)
+}
+
+// write drains the queue, flushing whenever it runs dry, until it is
+// empty and flushed; then it sends the close frame if one is pending. It
+// runs on the writer goroutine, or, inline, on the goroutine of a call
+// for one batch (see push): once that is flushed, it stops, handing what
+// remains to a writer goroutine. Only one write runs at a time
+// (c.writing).
+func (c *Conn) write(inline bool) {
 	held, yields := 0, 0 // bytes written since the last flush; yields for them
 	for {
 		c.wmu.Lock()
@@ -736,11 +762,23 @@ func (c *Conn) writeLoop() {
 					runtime.Gosched()
 					continue
 				}
-				held, yields = 0, 0
 				if err := c.tc.Flush(); err != nil {
 					c.writeFailed(err)
 					return
 				}
+				if inline {
+					c.wmu.Lock()
+					if len(c.queue) > 0 || c.closePending {
+						c.wg.Add(1) // this goroutine is counted in wg: it may grow
+						go c.writeLoop()
+						c.wmu.Unlock()
+						return
+					}
+					c.writing = false
+					c.wmu.Unlock()
+					return
+				}
+				held, yields = 0, 0
 				continue
 			}
 			c.writing = false
