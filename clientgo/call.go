@@ -13,6 +13,13 @@ import (
 
 // call is the untyped state of one call: what the reader delivered and
 // how the call ended. The typed wrappers (Call, ServerStream, ...) decode.
+//
+// Unary calls are recycled (see getUnary): once Call has returned, the
+// same call may serve another call, on this connection or another. The
+// reader, which may still hold it from before, names the call it means by
+// connection and sequence number (see is), and a call recycled or serving
+// another call ignores it. Fields the reader reads without c.mu (kind,
+// signal, taken, stop) never change on a recycled call.
 type call struct {
 	ctx  context.Context
 	cn   *conn
@@ -20,7 +27,9 @@ type call struct {
 	name string
 	kind rpc.Kind
 
-	// done is closed when the call has ended, for whatever reason.
+	// done tells that the call has ended, for whatever reason: it is
+	// closed for streams; a unary call, whose only waiter is Call, gets
+	// one value instead, so that the channel can serve again.
 	done chan struct{}
 	// signal wakes a stream consumer (nil for single-response kinds).
 	signal chan struct{}
@@ -42,33 +51,82 @@ type call struct {
 	sendClosed bool // the client's stream is over (END_OF_STREAM sent)
 }
 
-// deliver applies one response frame. It runs on the transport's reader;
-// it blocks only while a stream's buffer is full (see push).
-func (c *call) deliver(f *codec.Response) {
+// unaryPool holds unary calls for reuse.
+var unaryPool = sync.Pool{New: func() any {
+	return &call{kind: rpc.Unary, done: make(chan struct{}, 1), ended: true}
+}}
+
+// getUnary returns a unary call, recycled when possible, for call seq on
+// cn.
+func getUnary(ctx context.Context, cn *conn, seq int64, name string) *call {
+	c := unaryPool.Get().(*call)
+	c.reuse(ctx, cn, seq, name)
+	return c
+}
+
+// reuse makes a recycled unary call call seq on cn.
+func (c *call) reuse(ctx context.Context, cn *conn, seq int64, name string) {
+	c.mu.Lock()
+	c.ctx, c.cn, c.seq, c.name = ctx, cn, seq, name
+	c.ended, c.err, c.sendClosed = false, nil, false
+	c.mu.Unlock()
+}
+
+// recycle makes an ended unary call available for reuse, once its caller
+// is done with it: its value on done has been received and its outcome
+// taken.
+func (c *call) recycle() {
+	c.clear()
+	unaryPool.Put(c)
+}
+
+// clear forgets the call a unary call served.
+func (c *call) clear() {
+	c.mu.Lock()
+	c.ctx, c.cn, c.seq, c.name = nil, nil, 0, ""
+	c.ended, c.err, c.result, c.leading, c.trailing = true, nil, nil, nil, nil
+	c.mu.Unlock()
+}
+
+// isLocked reports whether c is still call seq on cn: a recycled call
+// may have become another. c.mu is held.
+func (c *call) isLocked(cn *conn, seq int64) bool {
+	return c.cn == cn && c.seq == seq
+}
+
+// deliver applies one response frame of call f.Seq on cn. It runs on the
+// transport's reader; it blocks only while a stream's buffer is full (see
+// push).
+func (c *call) deliver(cn *conn, f *codec.Response) {
 	switch f.Type {
 	case codec.TypeMetadata:
 		c.mu.Lock()
-		c.leading = mergeMD(c.leading, f.Leading)
+		if c.isLocked(cn, f.Seq) && !c.ended {
+			c.leading = mergeMD(c.leading, f.Leading)
+		}
 		c.mu.Unlock()
 		c.wake()
 	case codec.TypeError:
 		e, err := codec.DecodeError(f.Data)
 		if err != nil {
-			c.cancel(&protocolError{reason: "undecodable ERROR payload: " + err.Error()})
+			c.cancelOn(cn, f.Seq, &protocolError{reason: "undecodable ERROR payload: " + err.Error()})
 			return
 		}
-		c.finish(e, f.Leading, f.Trailing, nil)
+		c.finish(cn, f.Seq, e, f.Leading, f.Trailing, nil)
 	case codec.TypeEndOfStream:
 		if !c.kind.ResponseStreams() {
-			c.cancel(&protocolError{reason: fmt.Sprintf("END_OF_STREAM without a result for %s call %q", c.kind, c.name)})
+			c.mu.Lock()
+			name := c.name
+			c.mu.Unlock()
+			c.cancelOn(cn, f.Seq, &protocolError{reason: fmt.Sprintf("END_OF_STREAM without a result for %s call %q", c.kind, name)})
 			return
 		}
-		c.finish(nil, f.Leading, f.Trailing, nil)
+		c.finish(cn, f.Seq, nil, f.Leading, f.Trailing, nil)
 	case codec.TypeMessage:
 		b := codec.GetBuffer()
 		b.B = append(b.B, f.Data...)
 		if !c.kind.ResponseStreams() {
-			c.finish(nil, f.Leading, f.Trailing, b)
+			c.finish(cn, f.Seq, nil, f.Leading, f.Trailing, b)
 			return
 		}
 		c.push(b, f.Leading)
@@ -206,26 +264,30 @@ func (c *call) buffered() (int, int) {
 	return len(c.items) - c.head, c.size
 }
 
-// endLocked marks the call ended under c.mu and removes it from the
-// connection's open calls, before its waiter is woken: a caller that makes
-// its next call at once finds this one gone. It reports false if the call
-// had already ended.
-func (c *call) endLocked(err error) bool {
-	if c.ended {
+// endLocked marks call seq on cn ended under c.mu and removes it from
+// the connection's open calls, before its waiter is woken: a caller that
+// makes its next call at once finds this one gone. It reports false if the
+// call had already ended (or c is no longer that call).
+func (c *call) endLocked(cn *conn, seq int64, err error) bool {
+	if c.ended || !c.isLocked(cn, seq) {
 		return false
 	}
 	c.ended = true
 	c.err = err
 	c.cn.remove(c)
-	close(c.done)
+	if c.kind == rpc.Unary {
+		c.done <- struct{}{}
+	} else {
+		close(c.done)
+	}
 	return true
 }
 
-// finish ends the call as the server ended it: with a result, an
+// finish ends call seq on cn as the server ended it: with a result, an
 // END_OF_STREAM or an ERROR.
-func (c *call) finish(err error, leading, trailing rpc.Metadata, result *codec.Buffer) {
+func (c *call) finish(cn *conn, seq int64, err error, leading, trailing rpc.Metadata, result *codec.Buffer) {
 	c.mu.Lock()
-	if !c.endLocked(err) {
+	if !c.endLocked(cn, seq, err) {
 		c.mu.Unlock()
 		if result != nil {
 			codec.PutBuffer(result)
@@ -247,10 +309,15 @@ func (c *call) finish(err error, leading, trailing rpc.Metadata, result *codec.B
 }
 
 // cancel ends the call on this side with err and tells the server. It
-// reports false when the call had already ended.
-func (c *call) cancel(err error) bool {
+// reports false when the call had already ended. Only the call's own
+// goroutines (its caller, its stream's methods and context) use it; the
+// reader uses cancelOn.
+func (c *call) cancel(err error) bool { return c.cancelOn(c.cn, c.seq, err) }
+
+// cancelOn is cancel for call seq on cn.
+func (c *call) cancelOn(cn *conn, seq int64, err error) bool {
 	c.mu.Lock()
-	if !c.endLocked(err) {
+	if !c.endLocked(cn, seq, err) {
 		c.mu.Unlock()
 		return false
 	}
@@ -262,10 +329,10 @@ func (c *call) cancel(err error) bool {
 	return true
 }
 
-// fail ends the call because its connection is gone.
-func (c *call) fail(err error) {
+// fail ends call seq on cn because the connection is gone.
+func (c *call) fail(cn *conn, seq int64, err error) {
 	c.mu.Lock()
-	if !c.endLocked(err) {
+	if !c.endLocked(cn, seq, err) {
 		c.mu.Unlock()
 		return
 	}
@@ -408,7 +475,10 @@ func Call[Req, Res any](ctx context.Context, c *Client, name string, req Req, op
 	select {
 	case <-cl.done:
 	case <-ctx.Done():
-		if cl.cancel(ctx.Err()) {
+		cancelled := cl.cancel(ctx.Err())
+		<-cl.done // the call has ended: by cancel, or meanwhile
+		if cancelled {
+			cl.recycle()
 			return res, ctx.Err()
 		}
 		// The call ended meanwhile: use its outcome.
@@ -421,8 +491,11 @@ func Call[Req, Res any](ctx context.Context, c *Client, name string, req Req, op
 		*cc.trailer = trailing
 	}
 	if err != nil {
-		return res, cl.userErr(err)
+		err = cl.userErr(err)
+		cl.recycle()
+		return res, err
 	}
+	cl.recycle()
 	err = codec.Unmarshal(b.B, &res)
 	codec.PutBuffer(b)
 	if err != nil {

@@ -203,6 +203,27 @@ func (c *Client) conn(ctx context.Context) (*conn, error) {
 	}
 }
 
+// timeoutMetadata is a call's metadata with its deadline added.
+type timeoutMetadata struct {
+	md rpc.Metadata
+	ms int64
+}
+
+// mdPool holds timeoutMetadata values for reuse.
+var mdPool = sync.Pool{New: func() any { return &timeoutMetadata{md: make(rpc.Metadata, 1)} }}
+
+func (tm *timeoutMetadata) release() {
+	if len(tm.md) > 16 {
+		return // a large map goes to the collector
+	}
+	clear(tm.md)
+	mdPool.Put(tm)
+}
+
+// noMetadata is the empty metadata of a stream's opening frame; it is
+// only read.
+var noMetadata = rpc.Metadata{}
+
 // start opens a call: it registers it on the live connection and queues
 // its first frame, which carries the request for unary and server-stream
 // calls, and only the request metadata for the others.
@@ -216,11 +237,16 @@ func (c *Client) start(ctx context.Context, name string, kind rpc.Kind, req any,
 			return nil, context.DeadlineExceeded
 		}
 		ms := int64(math.Ceil(float64(left) / float64(time.Millisecond)))
-		md = md.Clone()
-		if md == nil {
-			md = make(rpc.Metadata, 1)
+		// Metadata from the pool, only read by the encoder and cleared
+		// once the request is encoded.
+		tm := mdPool.Get().(*timeoutMetadata)
+		defer tm.release()
+		for k, v := range md {
+			tm.md[k] = v
 		}
-		md[rpc.TimeoutKey] = ms
+		tm.ms = ms
+		tm.md[rpc.TimeoutKey] = &tm.ms // encodes as the integer, and boxes without allocating
+		md = tm.md
 	}
 	typ := codec.TypeMessage
 	if kind.RequestStreams() {
@@ -229,7 +255,7 @@ func (c *Client) start(ctx context.Context, name string, kind rpc.Kind, req any,
 		// so that a stream with no message can still be ended.
 		typ, req = codec.TypeMetadata, nil
 		if md == nil {
-			md = rpc.Metadata{}
+			md = noMetadata
 		}
 	}
 	b := codec.GetBuffer()
@@ -248,12 +274,20 @@ func (c *Client) start(ctx context.Context, name string, kind rpc.Kind, req any,
 			codec.PutBuffer(b)
 			return nil, fmt.Errorf("clientgo: encoding the request for %q: %w", name, err)
 		}
-		cl := &call{ctx: ctx, cn: cn, seq: seq, name: name, kind: kind, done: make(chan struct{})}
-		if kind.ResponseStreams() {
-			cl.signal = make(chan struct{}, 1)
-			cl.taken = make(chan struct{}, 1)
+		var cl *call
+		if kind == rpc.Unary {
+			cl = getUnary(ctx, cn, seq, name)
+		} else {
+			cl = &call{ctx: ctx, cn: cn, seq: seq, name: name, kind: kind, done: make(chan struct{})}
+			if kind.ResponseStreams() {
+				cl.signal = make(chan struct{}, 1)
+				cl.taken = make(chan struct{}, 1)
+			}
 		}
 		if !cn.register(cl) {
+			if kind == rpc.Unary {
+				cl.recycle()
+			}
 			continue // the connection ended meanwhile; wait for the next
 		}
 		// If the connection ends from here on, the call fails with it.

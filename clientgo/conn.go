@@ -113,7 +113,7 @@ func (cn *conn) HandleMessage(typ transport.MessageType, data []byte) {
 		var fe *codec.FrameError
 		if errors.As(err, &fe) && fe.HasSeq {
 			if c := cn.find(fe.Seq); c != nil {
-				c.cancel(&protocolError{reason: err.Error()})
+				c.cancelOn(cn, fe.Seq, &protocolError{reason: err.Error()})
 				return
 			}
 		}
@@ -126,7 +126,7 @@ func (cn *conn) HandleMessage(typ transport.MessageType, data []byte) {
 		cn.cl.cfg.logger.Debug("clientgo: frame for no open call dropped", "seq", f.Seq, "type", f.Type)
 		return
 	}
-	c.deliver(&f)
+	c.deliver(cn, &f)
 }
 
 // HandleClose implements [transport.Handler]: every open call fails, the
@@ -161,8 +161,8 @@ func (cn *conn) HandleClose(err error) {
 	} else {
 		cause = lostError(err)
 	}
-	for _, c := range calls {
-		c.fail(cause)
+	for seq, c := range calls {
+		c.fail(cn, seq, cause)
 	}
 	close(cn.done)
 	cn.cl.lost(cn, err)

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/swillorg/swill-go/clientgo"
+	"github.com/swillorg/swill-go/rpc"
 	"github.com/swillorg/swill-go/transport"
 )
 
@@ -168,4 +169,52 @@ func TestSingleWriter(t *testing.T) {
 	assert.Zero(t, w.readerWrites.Load(), "writes made by the reader")
 	assert.NotZero(t, w.reader.Load())
 	t.Logf("%d frames in %d flushes", w.frames.Load(), w.flushes.Load())
+}
+
+// Unary calls are recycled once Call returns, while the reader may still
+// hold them: calls cancelled at random moments, racing their replies, on
+// two clients whose sequence numbers overlap, each get their own result
+// and metadata or their context's error, never another call's.
+func TestRecycledCallsNeverMix(t *testing.T) {
+	t.Parallel()
+	srv, _ := startServer(t)
+	clients := []*clientgo.Client{dial(t, srv.URL), dial(t, srv.URL)}
+	const goroutines, calls = 8, 1000
+	var completed, cancelled atomic.Int64
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := clients[g%len(clients)]
+			for i := range calls {
+				id := g*calls + i
+				ctx, cancel := context.WithCancel(context.Background())
+				if i%2 == 1 {
+					// Cancel around the moment the reply arrives.
+					time.AfterFunc(time.Duration(i%13)*40*time.Microsecond, cancel)
+				}
+				var header, trailer rpc.Metadata
+				got, err := clientgo.Call[int, int](ctx, c, "md_unary", id,
+					clientgo.WithMetadata(rpc.Metadata{"id": id}),
+					clientgo.WithHeader(&header), clientgo.WithTrailer(&trailer))
+				cancel()
+				if errors.Is(err, context.Canceled) {
+					cancelled.Add(1)
+					continue
+				}
+				if !assert.NoError(t, err) {
+					return
+				}
+				completed.Add(1)
+				assert.Equal(t, id, got)
+				assert.Equal(t, rpc.Metadata{"kind": "unary"}, header)
+				req, _ := trailer["request"].(map[string]any)
+				assert.EqualValues(t, id, req["id"], "trailer of call %d: %v", id, trailer)
+			}
+		}()
+	}
+	wg.Wait()
+	t.Logf("%d calls completed, %d cancelled", completed.Load(), cancelled.Load())
+	assert.NotZero(t, completed.Load())
 }
