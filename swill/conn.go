@@ -3,10 +3,12 @@ package swill
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"math"
 	"net/http"
+	"net/url"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -24,18 +26,27 @@ type Conn struct {
 	srv     *Server
 	tc      transport.Conn
 	id      string
-	req     *http.Request
-	ctx     context.Context // ends with the connection
-	cancel  context.CancelFunc
-	refused bool         // an AfterAccept hook refused the connection
-	ignore  bool         // read path only: drop every later frame (after a text frame)
-	lastRx  atomic.Int64 // unix nanoseconds of the last frame received
-	lastEnd atomic.Int64 // unix nanoseconds of the end of the last call
+	up      upgrade                      // the upgrade request, compactly
+	req     atomic.Pointer[http.Request] // built from up on demand; see Request
+	refused bool                         // an AfterAccept hook refused the connection
+	ignore  bool                         // read path only: drop every later frame (after a text frame)
+	lastRx  atomic.Int64                 // unix nanoseconds of the last frame received
+	lastEnd atomic.Int64                 // unix nanoseconds of the end of the last call
 
+	// valuesMu guards values, and the context and the request made on
+	// demand.
 	valuesMu sync.Mutex
 	values   map[any]any
+	ctx      context.Context // ends with the connection; see Context
+	cancel   context.CancelFunc
+	ended    bool               // HandleClose ran: a context made now is already over
+	ping     context.CancelFunc // cancels the keepalive ping in flight
 
+	// The open calls by seq, each a list of the calls with that seq
+	// (linked by next). The first seq goes in one, the others in calls,
+	// allocated only when a client has several calls open at once.
 	callsMu sync.Mutex
+	one     *Call
 	calls   map[int64]*Call
 	active  atomic.Int32   // open calls; changed under callsMu, read anywhere
 	over    []*Call        // calls kept only to absorb the client's last frames, oldest first
@@ -59,14 +70,86 @@ type Conn struct {
 }
 
 func newConn(s *Server, tc transport.Conn, r *http.Request) *Conn {
-	c := &Conn{srv: s, tc: tc, id: newID(), req: r, calls: map[int64]*Call{}}
-	if r != nil {
-		c.req = r.Clone(context.Background())
-		c.req.Body = http.NoBody
-	}
-	c.ctx, c.cancel = context.WithCancel(connContext{Context: s.baseCtx, conn: c})
+	c := &Conn{srv: s, tc: tc, id: newID()}
+	c.up.keep(r)
 	c.lastRx.Store(time.Now().UnixNano())
 	return c
+}
+
+// upgrade is what a connection keeps of its upgrade request until
+// [Conn.Request] is called: most connections never ask for the
+// *http.Request, whose clone costs an idle connection more than its
+// transport. The body, the form and the context are not kept.
+type upgrade struct {
+	ok                     bool
+	protoMajor, protoMinor uint8
+	method, proto          string
+	host, remoteAddr       string
+	requestURI             string
+	url                    *url.URL
+	header                 []string // name, value, name, value...
+	tls                    *tls.ConnectionState
+}
+
+func (u *upgrade) keep(r *http.Request) {
+	if r == nil {
+		return
+	}
+	*u = upgrade{
+		ok:         true,
+		protoMajor: uint8(r.ProtoMajor),
+		protoMinor: uint8(r.ProtoMinor),
+		method:     r.Method,
+		proto:      r.Proto,
+		host:       r.Host,
+		remoteAddr: r.RemoteAddr,
+		requestURI: r.RequestURI,
+		tls:        r.TLS,
+	}
+	if r.URL != nil {
+		u2 := *r.URL
+		if r.URL.User != nil {
+			u2.User = new(url.Userinfo)
+			*u2.User = *r.URL.User
+		}
+		u.url = &u2
+	}
+	n := 0
+	for _, vs := range r.Header {
+		n += len(vs)
+	}
+	if n > 0 {
+		u.header = make([]string, 0, 2*n)
+		for k, vs := range r.Header {
+			for _, v := range vs {
+				u.header = append(u.header, k, v)
+			}
+		}
+	}
+}
+
+// request builds the *http.Request u describes.
+func (u *upgrade) request() *http.Request {
+	r := &http.Request{
+		Method:     u.method,
+		URL:        u.url,
+		Proto:      u.proto,
+		ProtoMajor: int(u.protoMajor),
+		ProtoMinor: int(u.protoMinor),
+		Header:     make(http.Header, len(u.header)/2),
+		Body:       http.NoBody,
+		Host:       u.host,
+		RemoteAddr: u.remoteAddr,
+		RequestURI: u.requestURI,
+		TLS:        u.tls,
+	}
+	if r.URL == nil {
+		r.URL = &url.URL{}
+	}
+	for i := 0; i < len(u.header); i += 2 {
+		r.Header[u.header[i]] = append(r.Header[u.header[i]], u.header[i+1])
+	}
+	return r
 }
 
 type connKey struct{}
@@ -102,21 +185,41 @@ func (c *Conn) ID() string { return c.id }
 // Request returns the HTTP upgrade request the connection started with:
 // headers, cookies, URL and query, remote address. Its body is empty. It
 // is nil for connections given to [Server.ServeConn] without one.
-func (c *Conn) Request() *http.Request { return c.req }
+func (c *Conn) Request() *http.Request {
+	if r := c.req.Load(); r != nil || !c.up.ok {
+		return r
+	}
+	c.valuesMu.Lock()
+	defer c.valuesMu.Unlock()
+	if r := c.req.Load(); r != nil {
+		return r
+	}
+	r := c.up.request()
+	c.up.header = nil // r.Header holds it now
+	c.req.Store(r)
+	return r
+}
 
 // RemoteAddr returns the peer's network address as the HTTP server saw it.
-func (c *Conn) RemoteAddr() string {
-	if c.req == nil {
-		return ""
-	}
-	return c.req.RemoteAddr
-}
+func (c *Conn) RemoteAddr() string { return c.up.remoteAddr }
 
 // Subprotocol returns the negotiated subprotocol, swill.v1 or swill/1.
 func (c *Conn) Subprotocol() string { return c.tc.Subprotocol() }
 
 // Context returns a context that ends when the connection closes.
-func (c *Conn) Context() context.Context { return c.ctx }
+func (c *Conn) Context() context.Context {
+	c.valuesMu.Lock()
+	defer c.valuesMu.Unlock()
+	if c.ctx == nil {
+		// Made on demand: an idle connection holds no context. Calls do
+		// not derive theirs from it (see open).
+		c.ctx, c.cancel = context.WithCancel(connContext{Context: c.srv.baseCtx, conn: c})
+		if c.ended {
+			c.cancel()
+		}
+	}
+	return c.ctx
+}
 
 // Set stores a per-connection value under key, as context.WithValue
 // would, for hooks and handlers of later calls to read with [Conn.Value].
@@ -193,21 +296,24 @@ func (c *Conn) HandleClose(err error) {
 	c.wmu.Lock()
 	c.closed = true
 	c.wmu.Unlock()
-	c.cancel()
+	c.valuesMu.Lock()
+	c.ended = true
+	for _, cancel := range []context.CancelFunc{c.cancel, c.ping} {
+		if cancel != nil {
+			cancel()
+		}
+	}
+	c.valuesMu.Unlock()
 	c.callsMu.Lock()
 	c.doomed = true
-	for seq, call := range c.calls {
-		for ; call != nil; call = call.next {
-			call.cancel()
-		}
-		delete(c.calls, seq)
-	}
+	c.eachCall(func(call *Call) { call.cancel() })
+	c.one, c.calls = nil, nil
 	c.over = nil
 	c.callsMu.Unlock()
 	c.wg.Wait()
 	c.dropQueue()
-	if !c.refused {
-		c.srv.hooks.afterConnection(c.ctx, c, err)
+	if !c.refused && c.srv.hooks.hasAfterConnection() {
+		c.srv.hooks.afterConnection(c.Context(), c, err)
 	}
 	c.srv.removeConn(c)
 }
@@ -278,7 +384,7 @@ func (c *Conn) malformed(err error) {
 func (c *Conn) find(seq int64, name []byte) (call *Call, over bool) {
 	c.callsMu.Lock()
 	defer c.callsMu.Unlock()
-	for call := c.calls[seq]; call != nil; call = call.next {
+	for call := c.head(seq); call != nil; call = call.next {
 		if call.h.name == string(name) {
 			return call, call.over
 		}
@@ -338,8 +444,8 @@ func (c *Conn) open(f *codec.Request) *Call {
 		return nil
 	}
 	c.active.Add(1)
-	call.next = c.calls[f.Seq]
-	c.calls[f.Seq] = call
+	call.next = c.head(f.Seq)
+	c.setHead(f.Seq, call)
 	doomed := c.doomed
 	c.callsMu.Unlock()
 	if doomed {
@@ -357,12 +463,47 @@ func (c *Conn) open(f *codec.Request) *Call {
 func (c *Conn) cancelCalls() {
 	c.callsMu.Lock()
 	c.doomed = true
+	c.eachCall(func(call *Call) { call.cancel() })
+	c.callsMu.Unlock()
+}
+
+// head returns the first open call with seq, or nil; the caller holds
+// callsMu.
+func (c *Conn) head(seq int64) *Call {
+	if c.one != nil && c.one.seq == seq {
+		return c.one
+	}
+	return c.calls[seq]
+}
+
+// setHead makes call (nil: none) the first open call with seq; the
+// caller holds callsMu.
+func (c *Conn) setHead(seq int64, call *Call) {
+	switch {
+	case c.one != nil && c.one.seq == seq:
+		c.one = call
+	case call == nil:
+		delete(c.calls, seq)
+	case c.one == nil && c.calls[seq] == nil:
+		c.one = call
+	default:
+		if c.calls == nil {
+			c.calls = map[int64]*Call{}
+		}
+		c.calls[seq] = call
+	}
+}
+
+// eachCall calls f for every open call; the caller holds callsMu.
+func (c *Conn) eachCall(f func(*Call)) {
+	for call := c.one; call != nil; call = call.next {
+		f(call)
+	}
 	for _, call := range c.calls {
 		for ; call != nil; call = call.next {
-			call.cancel()
+			f(call)
 		}
 	}
-	c.callsMu.Unlock()
 }
 
 func timeoutMillis(v any) (int64, bool) {
@@ -472,13 +613,9 @@ func (c *Conn) retire(call *Call) {
 
 // unlink removes call from the table; the caller holds callsMu.
 func (c *Conn) unlink(call *Call) {
-	p := c.calls[call.seq]
+	p := c.head(call.seq)
 	if p == call {
-		if call.next == nil {
-			delete(c.calls, call.seq)
-		} else {
-			c.calls[call.seq] = call.next
-		}
+		c.setHead(call.seq, call.next)
 	} else {
 		for ; p != nil; p = p.next {
 			if p.next == call {
@@ -854,5 +991,29 @@ func (c *Conn) dropQueue() {
 	c.wmu.Unlock()
 	for _, b := range batch {
 		codec.PutBuffer(b)
+	}
+}
+
+// keepalive pings the peer and closes the connection when the pong does
+// not come in time. Its context is not the connection's, which an idle
+// connection does not hold (see Context): HandleClose cancels it.
+func (c *Conn) keepalive() {
+	ctx, cancel := context.WithTimeout(context.Background(), c.srv.limits.PingTimeout)
+	defer cancel()
+	c.valuesMu.Lock()
+	if c.ended {
+		c.valuesMu.Unlock()
+		return
+	}
+	c.ping = cancel
+	c.valuesMu.Unlock()
+	err := c.tc.Ping(ctx)
+	c.valuesMu.Lock()
+	c.ping = nil
+	ended := c.ended
+	c.valuesMu.Unlock()
+	if err != nil && !ended {
+		c.srv.logger.Info("swill: keepalive failed, closing", "conn", c.id, "err", err)
+		c.closeWith(transport.StatusGoingAway, "keepalive timeout")
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -550,4 +552,40 @@ func hexString(b []byte) string {
 		out = append(out, digits[x>>4], digits[x&15])
 	}
 	return string(out)
+}
+
+// Conn.Request describes the upgrade request: method, URL, every header
+// value, host and remote address, with an empty body; the same request
+// every time it is asked for.
+func TestConnRequest(t *testing.T) {
+	t.Parallel()
+	got := make(chan *http.Request, 2)
+	srv := startServer(t, withDemo(swill.Unary("req", func(ctx context.Context, _ any) (string, error) {
+		conn := swill.ConnFromContext(ctx)
+		r := conn.Request()
+		got <- r
+		got <- conn.Request()
+		return conn.RemoteAddr(), nil
+	})))
+	c := dialWireWith(t, srv.URL, dialOptions{
+		header: http.Header{"X-Multi": {"a", "b"}, "Authorization": {"Bearer t"}},
+		query:  "?room=7&x=%2F",
+	})
+	c.msg(1, "req", nil)
+	remote, _ := c.recv().value(t).(string)
+	r := <-got
+	assert.Same(t, r, <-got)
+	assert.Equal(t, http.MethodGet, r.Method)
+	assert.Equal(t, "/ws", r.URL.Path)
+	assert.Equal(t, "room=7&x=%2F", r.URL.RawQuery)
+	assert.Equal(t, "/ws?room=7&x=%2F", r.RequestURI)
+	assert.Equal(t, []string{"a", "b"}, r.Header["X-Multi"])
+	assert.Equal(t, "Bearer t", r.Header.Get("Authorization"))
+	assert.Equal(t, "websocket", strings.ToLower(r.Header.Get("Upgrade")))
+	assert.Equal(t, strings.TrimPrefix(srv.HTTP.URL, "http://"), r.Host)
+	assert.True(t, r.ProtoAtLeast(1, 1))
+	assert.Equal(t, "HTTP/1.1", r.Proto)
+	assert.Equal(t, http.NoBody, r.Body)
+	assert.Equal(t, r.RemoteAddr, remote)
+	assert.Contains(t, remote, "127.0.0.1:")
 }

@@ -127,6 +127,10 @@ func (hs *hookSet) hasRequestData() bool { return len(hs.beforeData) > 0 }
 
 func (hs *hookSet) hasRequestMetadata() bool { return len(hs.beforeReqMD) > 0 }
 
+func (hs *hookSet) hasAfterAccept() bool { return len(hs.afterAcc) > 0 }
+
+func (hs *hookSet) hasAfterConnection() bool { return len(hs.afterConn) > 0 }
+
 func (hs *hookSet) beforeConnection(r *http.Request) error {
 	for _, f := range hs.beforeConn {
 		if err := f(r); err != nil {

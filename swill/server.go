@@ -204,12 +204,14 @@ func (s *Server) ServeConn(tc transport.Conn, r *http.Request) {
 		go s.keepalive(s.janitor)
 	}
 	s.mu.Unlock()
-	if err := s.hooks.afterAccept(c.ctx, c); err != nil {
-		s.logger.Info("swill: connection refused by hook", "conn", c.id, "err", err)
-		c.refused = true
-		tc.Start(c)
-		c.closeWith(transport.StatusPolicyViolation, closeReason(err))
-		return
+	if s.hooks.hasAfterAccept() {
+		if err := s.hooks.afterAccept(c.Context(), c); err != nil {
+			s.logger.Info("swill: connection refused by hook", "conn", c.id, "err", err)
+			c.refused = true
+			tc.Start(c)
+			c.closeWith(transport.StatusPolicyViolation, closeReason(err))
+			return
+		}
 	}
 	tc.Start(c)
 }
@@ -332,14 +334,7 @@ func (s *Server) keepalive(stop chan struct{}) {
 			if now.Sub(c.lastActivity()) < s.limits.PingInterval {
 				continue // traffic proves the peer is alive
 			}
-			c.goTracked(func() {
-				ctx, cancel := context.WithTimeout(c.ctx, s.limits.PingTimeout)
-				defer cancel()
-				if err := c.tc.Ping(ctx); err != nil && c.ctx.Err() == nil {
-					s.logger.Info("swill: keepalive failed, closing", "conn", c.id, "err", err)
-					c.closeWith(transport.StatusGoingAway, "keepalive timeout")
-				}
-			})
+			c.goTracked(c.keepalive)
 		}
 	}
 }
