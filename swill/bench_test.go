@@ -57,6 +57,23 @@ func BenchmarkServerUnary(b *testing.B) {
 	}
 }
 
+// BenchmarkServerUnaryIntercepted is BenchmarkServerUnary with one
+// interceptor around the handler.
+func BenchmarkServerUnaryIntercepted(b *testing.B) {
+	pass := swill.InterceptorFunc(func(ctx context.Context, call *swill.Call, next func(context.Context) error) error {
+		return next(ctx)
+	})
+	_, fc := benchServer(b, swill.WithInterceptors(pass))
+	frame := addFrame()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		setSeq(frame, i)
+		fc.deliver(frame)
+		<-fc.written
+	}
+}
+
 // BenchmarkServerUnaryPipelined keeps 64 calls in flight on the
 // connection, as a busy client does.
 func BenchmarkServerUnaryPipelined(b *testing.B) {

@@ -16,6 +16,7 @@ type Call struct {
 	cctx   callContext
 	cancel context.CancelFunc
 	conn   *Conn
+	route  *route
 	h      *Handler
 	seq    int64
 	md     rpc.Metadata // nil until needed when the request has none; see Metadata

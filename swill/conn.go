@@ -415,8 +415,8 @@ func (c *Conn) bury(call *Call) {
 
 // open registers a new call, or answers 404, 429 or 503 and returns nil.
 func (c *Conn) open(f *codec.Request) *Call {
-	h := c.srv.lookup(f.RPC)
-	if h == nil {
+	r := c.srv.lookup(f.RPC)
+	if r == nil {
 		c.sendError(f.Seq, rpc.Errorf(rpc.CodeNotFound, "no handler named %q", f.RPC))
 		return nil
 	}
@@ -424,8 +424,9 @@ func (c *Conn) open(f *codec.Request) *Call {
 		c.sendError(f.Seq, rpc.NewError(rpc.CodeUnavailable, "server shutting down"))
 		return nil
 	}
+	h := r.h
 	call := h.newCall()
-	call.conn, call.h, call.seq, call.md = c, h, f.Seq, f.Metadata
+	call.conn, call.route, call.h, call.seq, call.md = c, r, h, f.Seq, f.Metadata
 	// The call's context has no parent: the connection cancels its calls
 	// itself (see cancelCalls), and a call costs the connection's context
 	// no registration.
@@ -754,15 +755,15 @@ func (c *Conn) run(call *Call) {
 			if err = s.admit(ctx, call, call.raw, call.first, &s.hooks); err != nil {
 				return
 			}
-			res, err = s.unaryChain(call.h)(ctx, call.first)
+			res, err = call.route.unary(ctx, call.first)
 			hasRes = true
 		case rpc.ServerStream:
 			if err = s.admit(ctx, call, call.raw, call.first, &s.hooks); err != nil {
 				return
 			}
-			err = s.streamChain(call.h)(ctx)
+			err = call.route.stream(ctx)
 		default:
-			err = s.streamChain(call.h)(ctx)
+			err = call.route.stream(ctx)
 			if call.h.kind == rpc.ClientStream {
 				call.mu.Lock()
 				res, hasRes = call.res, call.hasRes
@@ -792,7 +793,7 @@ func (s *Server) admit(ctx context.Context, call *Call, raw []byte, v any, hooks
 	if err := hooks.beforeRequestMessage(ctx, call, v); err != nil {
 		return err
 	}
-	if s.validator != nil {
+	if call.route.validate {
 		if err := s.validator.Validate(v); err != nil {
 			return asValidationError(err)
 		}

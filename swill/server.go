@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -41,7 +42,7 @@ type Server struct {
 	version         string
 
 	regMu    sync.RWMutex
-	handlers map[string]*Handler
+	handlers map[string]*route
 	order    []*Handler
 
 	mu       sync.Mutex
@@ -63,7 +64,7 @@ func NewServer(opts ...Option) *Server {
 	s := &Server{
 		logger:   slog.New(slog.DiscardHandler),
 		acceptor: transport.WebSocket{},
-		handlers: map[string]*Handler{},
+		handlers: map[string]*route{},
 		conns:    map[*Conn]struct{}{},
 		callDone: make(chan struct{}, 1),
 	}
@@ -82,7 +83,7 @@ func NewServer(opts ...Option) *Server {
 	s.baseCtx, s.baseCancel = context.WithCancel(context.Background())
 	if !s.noIntrospection {
 		for _, h := range builtinHandlers(s) {
-			s.handlers[h.name] = h
+			s.handlers[h.name] = s.newRoute(h)
 		}
 	}
 	return s
@@ -116,7 +117,7 @@ func (s *Server) Register(hs ...*Handler) error {
 		return errors.Join(errs...)
 	}
 	for _, h := range hs {
-		s.handlers[h.name] = h
+		s.handlers[h.name] = s.newRoute(h)
 		s.order = append(s.order, h)
 	}
 	return nil
@@ -130,11 +131,34 @@ func (s *Server) Handlers() []*Handler {
 	return append([]*Handler(nil), s.order...)
 }
 
-func (s *Server) lookup(name []byte) *Handler {
+func (s *Server) lookup(name []byte) *route {
 	s.regMu.RLock()
-	h := s.handlers[string(name)]
+	r := s.handlers[string(name)]
 	s.regMu.RUnlock()
-	return h
+	return r
+}
+
+// route is a handler as this server runs it, with what can be decided
+// once instead of on every call.
+type route struct {
+	h        *Handler
+	unary    UnaryFunc  // h.unary inside the interceptors
+	stream   StreamFunc // h.stream inside the interceptors
+	validate bool       // the validator may have something to check in a request
+}
+
+func (s *Server) newRoute(h *Handler) *route {
+	r := &route{h: h, validate: s.validator != nil}
+	if rv, ok := s.validator.(*RequestValidator); ok {
+		r.validate = !rv.isPlain(reflect.PointerTo(h.reqType))
+	}
+	if h.unary != nil {
+		r.unary = s.unaryChain(h)
+	}
+	if h.stream != nil {
+		r.stream = s.streamChain(h)
+	}
+	return r
 }
 
 // Version returns the service version given with [WithVersion].
