@@ -37,6 +37,9 @@ type call struct {
 	taken chan struct{}
 	// stop releases the context.AfterFunc of a stream.
 	stop func() bool
+	// timer bounds the reader's wait for a stream's consumer; only the
+	// reader uses it.
+	timer *time.Timer
 
 	mu         sync.Mutex
 	ended      bool
@@ -44,8 +47,9 @@ type call struct {
 	result     *codec.Buffer
 	items      []*codec.Buffer
 	head       int
-	size       int           // payload bytes in items
-	waited     time.Duration // reader's wait on a full buffer since the consumer last caught up
+	size       int    // payload bytes in items
+	takes      uint64 // items the consumer has taken
+	paused     bool   // the reader waits for room in items
 	leading    rpc.Metadata
 	trailing   rpc.Metadata
 	sendClosed bool // the client's stream is over (END_OF_STREAM sent)
@@ -133,75 +137,91 @@ func (c *call) deliver(cn *conn, f *codec.Response) {
 	}
 }
 
-// push buffers one stream item. When the buffer is full, the reader
-// waits for the consumer to take an item, which holds back the whole
-// connection and, through TCP, the server. A consumer that keeps the
-// reader waiting longer in total than the slow-consumer timeout, without
-// catching up (emptying half its buffer) in between, gets its stream
-// cancelled instead.
+// push buffers one stream item for the consumer. While the buffer is
+// full the reader waits for the consumer to take an item, which pauses
+// the whole connection and, through TCP, the server: a fast stream thus
+// runs at the pace of its consumer, and memory stays bounded. Only a
+// consumer that takes nothing for the slow-consumer timeout while the
+// reader waits gets its stream cancelled; one that keeps taking items,
+// however slowly, never does.
 func (c *call) push(b *codec.Buffer, leading rpc.Metadata) {
 	cfg := c.cn.cl.cfg
-	var timer *time.Timer
 	c.mu.Lock()
-	for {
-		if c.ended {
-			c.mu.Unlock()
-			codec.PutBuffer(b)
-			stopTimer(timer)
+	for !c.ended && !c.roomLocked(cfg, len(b.B)) {
+		if cfg.slowConsumer < 0 {
+			c.slowConsumerLocked(b)
 			return
 		}
-		n := len(c.items) - c.head
-		if n < cfg.streamItems && (n == 0 || c.size+len(b.B) <= cfg.streamBytes) {
-			if n <= cfg.streamItems/2 && c.size <= cfg.streamBytes/2 {
-				c.waited = 0 // the consumer has caught up
-			}
-			break
-		}
-		left := cfg.slowConsumer - c.waited
-		if left <= 0 {
-			size := c.size
-			c.mu.Unlock()
-			codec.PutBuffer(b)
-			stopTimer(timer)
-			c.cancel(fmt.Errorf("%w (%d messages, %d bytes waiting)", ErrSlowConsumer, n, size))
-			return
-		}
+		takes := c.takes
+		c.paused = true
 		c.mu.Unlock()
-		if timer == nil {
-			timer = time.NewTimer(left)
-		} else {
-			timer.Reset(left)
-		}
-		start := time.Now()
-		closing := false
-		select {
-		case <-c.taken:
-		case <-c.done:
-		case <-timer.C:
-		case <-c.cn.closing:
-			closing = true
-		}
+		fired, closing := c.waitTaken(cfg.slowConsumer)
 		if closing {
 			// The client is closing: the call fails with the connection.
 			codec.PutBuffer(b)
-			stopTimer(timer)
 			return
 		}
 		c.mu.Lock()
-		c.waited += time.Since(start)
+		c.paused = false
+		if fired && c.takes == takes && !c.ended && !c.roomLocked(cfg, len(b.B)) {
+			c.slowConsumerLocked(b)
+			return
+		}
+	}
+	if c.ended {
+		c.mu.Unlock()
+		codec.PutBuffer(b)
+		return
 	}
 	c.leading = mergeMD(c.leading, leading)
+	if c.head > 0 && len(c.items) == cap(c.items) {
+		// Move the waiting items to the front rather than grow: the
+		// consumer may never empty the buffer of a long stream.
+		n := copy(c.items, c.items[c.head:])
+		clear(c.items[n:])
+		c.items, c.head = c.items[:n], 0
+	}
 	c.items = append(c.items, b)
 	c.size += len(b.B)
 	c.mu.Unlock()
-	stopTimer(timer)
 	c.wake()
 }
 
-func stopTimer(t *time.Timer) {
-	if t != nil {
-		t.Stop()
+// roomLocked reports whether an item of size bytes fits in the buffer. An
+// empty buffer takes any item, however large.
+func (c *call) roomLocked(cfg *config, size int) bool {
+	n := len(c.items) - c.head
+	return n == 0 || (n < cfg.streamItems && c.size+size <= cfg.streamBytes)
+}
+
+// waitTaken waits, on the reader, until the consumer takes an item, the
+// call ends, the client closes the connection (closing) or d passes
+// (fired).
+func (c *call) waitTaken(d time.Duration) (fired, closing bool) {
+	if c.timer == nil {
+		c.timer = time.NewTimer(d)
+	} else {
+		c.timer.Reset(d)
 	}
+	select {
+	case <-c.taken:
+	case <-c.done:
+	case <-c.timer.C:
+		return true, false
+	case <-c.cn.closing:
+		closing = true
+	}
+	c.timer.Stop()
+	return false, closing
+}
+
+// slowConsumerLocked drops b and cancels the stream with ErrSlowConsumer;
+// it releases c.mu.
+func (c *call) slowConsumerLocked(b *codec.Buffer) {
+	n, size := len(c.items)-c.head, c.size
+	c.mu.Unlock()
+	codec.PutBuffer(b)
+	c.cancel(fmt.Errorf("%w (%d messages, %d bytes waiting)", ErrSlowConsumer, n, size))
 }
 
 // mergeMD returns a merged with b, without changing a: callers may hold
@@ -239,11 +259,16 @@ func (c *call) next() (*codec.Buffer, error) {
 			if c.head == len(c.items) {
 				c.items, c.head = c.items[:0], 0
 			}
-			c.mu.Unlock()
-			select {
-			case c.taken <- struct{}{}:
-			default:
+			c.takes++
+			if c.paused {
+				// The reader waits for room: there is some now.
+				c.paused = false
+				select {
+				case c.taken <- struct{}{}:
+				default:
+				}
 			}
+			c.mu.Unlock()
 			return b, nil
 		}
 		if c.ended {

@@ -72,15 +72,18 @@
 // sends. When a stream's buffer is full, the client stops reading the
 // connection until that consumer takes a message: through TCP the server
 // is slowed to the consumer's pace, and a fast stream reaches a consumer
-// that keeps up, however long it is. Meanwhile every other call on the
-// connection waits too, so a consumer that stops receiving is not allowed
-// to hold the connection for long: once a stream has kept the reader
-// waiting for a second in total without catching up (emptying half its
-// buffer), it is cancelled on the server and ends with [ErrSlowConsumer]
-// ([WithSlowConsumerTimeout]; a negative timeout cancels at once instead
-// of waiting). A consumer that calls the server between two receives
-// while its stream is full therefore gets ErrSlowConsumer rather than a
-// deadlock; use a second [Client] for such calls, or a larger buffer.
+// that keeps taking messages whole, however long it is. Meanwhile every
+// other call on the connection waits too, so a consumer that stops
+// receiving may not hold the connection for long: once the consumer of a
+// full stream has taken nothing for a second ([WithSlowConsumerTimeout];
+// a negative timeout cancels at once instead of waiting), the stream is
+// cancelled on the server and ends with [ErrSlowConsumer]. Every message
+// taken restarts the count, so a consumer that keeps taking messages,
+// however slowly, is never cut off; but a slow one sets the pace of the
+// whole connection while its buffer is full. A consumer that calls the
+// server between two receives while its stream is full gets
+// ErrSlowConsumer rather than a deadlock; use a second [Client] for such
+// calls or for slow streams, or a larger buffer.
 //
 // In the other direction, Send on a stream waits while more than 1 MiB is
 // queued for the network.

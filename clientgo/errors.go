@@ -22,11 +22,11 @@ var (
 	ErrConnectionLost = errors.New("clientgo: connection lost")
 
 	// ErrSlowConsumer ends a stream whose buffer was full and whose
-	// consumer did not catch up within the slow-consumer timeout (see
+	// consumer took nothing for the slow-consumer timeout (see
 	// [WithStreamBuffer] and [WithSlowConsumerTimeout]). The client
 	// cancels such a stream on the server; the other calls on the
 	// connection go on.
-	ErrSlowConsumer = errors.New("clientgo: stream consumer too slow, buffer full")
+	ErrSlowConsumer = errors.New("clientgo: stream consumer stalled, buffer full")
 )
 
 // errStreamClosed is what Recv and Send return after the caller closed the

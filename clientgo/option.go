@@ -25,8 +25,9 @@ const (
 	// DefaultStreamBytes is how many payload bytes a response stream holds
 	// for its consumer ([WithStreamBuffer]).
 	DefaultStreamBytes = 8 << 20
-	// DefaultSlowConsumerTimeout is how long a stream whose buffer is full
-	// may hold back the connection ([WithSlowConsumerTimeout]).
+	// DefaultSlowConsumerTimeout is how long the consumer of a stream whose
+	// buffer is full may take nothing before the stream is cancelled
+	// ([WithSlowConsumerTimeout]).
 	DefaultSlowConsumerTimeout = time.Second
 	// DefaultSendQueueBytes bounds the frames waiting to be written to the
 	// connection; past it, Send on a stream waits.
@@ -228,14 +229,14 @@ func WithStreamBuffer(items, bytes int) Option {
 	})
 }
 
-// WithSlowConsumerTimeout sets how long, in total, a response stream whose
-// buffer is full may hold back the connection before it is cancelled with
-// [ErrSlowConsumer]. While a stream's buffer is full the client reads
+// WithSlowConsumerTimeout sets how long the consumer of a response stream
+// whose buffer is full may take nothing before the stream is cancelled
+// with [ErrSlowConsumer]. While a stream's buffer is full the client reads
 // nothing more from the connection, so the server is slowed down (through
 // TCP) to the pace of that stream's consumer, and every other call on the
-// connection waits too. The total restarts whenever the consumer catches
-// up (empties half its buffer), so a consumer that keeps pace on average
-// is never cancelled, while one that stops receiving is cut off after d.
+// connection waits too. Every item the consumer takes restarts the count,
+// so a consumer that keeps taking items, however slowly, is never
+// cancelled, while one that stops receiving is cut off after d.
 // Default [DefaultSlowConsumerTimeout]; a negative d never holds the
 // connection back: a full buffer cancels its stream at once.
 func WithSlowConsumerTimeout(d time.Duration) Option {

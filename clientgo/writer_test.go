@@ -179,7 +179,7 @@ func TestRecycledCallsNeverMix(t *testing.T) {
 	t.Parallel()
 	srv, _ := startServer(t)
 	clients := []*clientgo.Client{dial(t, srv.URL), dial(t, srv.URL)}
-	const goroutines, calls = 8, 1000
+	const goroutines, calls = 8, 300
 	var completed, cancelled atomic.Int64
 	var wg sync.WaitGroup
 	for g := range goroutines {
