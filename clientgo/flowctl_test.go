@@ -43,7 +43,10 @@ func (s *fakeServer) sendItems(seq int64, n int) {
 // reader waits for it again and again, and though it pauses now and then
 // for less than the timeout: for much longer than the timeout in all.
 func TestBusyConsumerNeverCutOff(t *testing.T) {
-	const timeout = 100 * time.Millisecond
+	// The pauses stay well below the timeout, so that a scheduling
+	// hiccup under the race detector on a loaded machine does not look
+	// like a stalled consumer.
+	const timeout = 400 * time.Millisecond
 	c, s := startFake(t, WithSlowConsumerTimeout(timeout)) // the default buffer
 	st, err := CallServerStream[int, int](context.Background(), c, "items", 0)
 	require.NoError(t, err)
@@ -60,7 +63,7 @@ func TestBusyConsumerNeverCutOff(t *testing.T) {
 		for start := time.Now(); time.Since(start) < 20*time.Microsecond; {
 		}
 		if want%10_000 == 0 {
-			time.Sleep(timeout * 6 / 10)
+			time.Sleep(timeout / 5)
 		}
 	}
 	assert.Equal(t, n, want)
