@@ -4,10 +4,13 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
+	"encoding/binary"
 	"errors"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,10 +28,12 @@ const (
 // use.
 //
 // Writes are batched underneath the WebSocket library: the net.Conn it
-// writes to holds bytes from [Conn.WriteMessage] until [Conn.Flush], then
-// sends them with one write. Control frames (pong, close) written outside a
-// batch go straight to the network. Messages are read into pooled buffers,
-// so an idle connection holds no read buffer of its own.
+// writes to holds bytes from [Conn.WriteMessage] until [Conn.Flush] (or
+// until it holds 64 KiB), then sends them with one write. Messages are
+// framed straight into that batch; the library writes only the control
+// frames (ping, pong, close), which go straight to the network outside a
+// batch. Messages are read into pooled buffers, so an idle connection
+// holds no read buffer of its own.
 type WebSocket struct {
 	// WriteTimeout bounds each flush to the network; a peer that does not
 	// read for this long gets its connection closed. Zero means 10s.
@@ -95,6 +100,7 @@ func (t WebSocket) Dial(ctx context.Context, url string, opts *DialOptions) (Con
 	base.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
 	base.DisableKeepAlives = true
 	var bc *batchConn
+	tlsURL := strings.HasPrefix(url, "wss:") || strings.HasPrefix(url, "https:")
 	dial := base.DialContext
 	if dial == nil {
 		dial = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
@@ -104,7 +110,7 @@ func (t WebSocket) Dial(ctx context.Context, url string, opts *DialOptions) (Con
 		if err != nil {
 			return nil, err
 		}
-		bc = &batchConn{Conn: nc, writeTimeout: t.writeTimeout()}
+		bc = &batchConn{Conn: nc, writeTimeout: t.writeTimeout(), client: true}
 		return bc, nil
 	}
 	base.DialTLSContext = nil
@@ -125,6 +131,11 @@ func (t WebSocket) Dial(ctx context.Context, url string, opts *DialOptions) (Con
 		c.CloseNow()
 		return nil, errors.New("transport: the dial did not go through the batching connection")
 	}
+	// Over TLS (wss, or a proxy reached over TLS), the connection carries
+	// TLS records: messages must go through the library, and TLS, first.
+	bc.mu.Lock()
+	bc.frames = !tlsURL && !bc.tlsFirst
+	bc.mu.Unlock()
 	limit := opts.ReadLimit
 	if limit <= 0 {
 		limit = DefaultDialReadLimit
@@ -157,7 +168,7 @@ func (h *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 			return nil, nil, err
 		}
 	}
-	h.bc = &batchConn{Conn: nc, writeTimeout: h.writeTimeout}
+	h.bc = &batchConn{Conn: nc, writeTimeout: h.writeTimeout, frames: true}
 	return h.bc, bufio.NewReadWriter(brw.Reader, bufio.NewWriterSize(h.bc, 4096)), nil
 }
 
@@ -179,15 +190,24 @@ func findHijacker(w http.ResponseWriter) (http.Hijacker, bool) {
 // with one write on flush, or as soon as it holds batchSize bytes, as a
 // bufio.Writer would. The buffer comes from a pool when a batch starts
 // writing and goes back on flush, so an idle connection holds none.
+//
+// When it lies right under the WebSocket library (no TLS in between),
+// messages are framed straight into its batch (writeMessage); otherwise
+// the library frames them and they reach the batch through Write.
 type batchConn struct {
 	net.Conn
 	writeTimeout time.Duration
+	frames       bool // it carries the WebSocket frames themselves
+	client       bool // frames written by this end are masked
+	written      bool // something was written
+	tlsFirst     bool // the first write was a TLS record: TLS runs over this connection
 
-	mu      sync.Mutex
-	holding bool
-	closing bool
-	failed  bool    // a write to the network failed: the peer is gone or not reading
-	buf     *[]byte // the held bytes, while a batch holds any
+	mu           sync.Mutex
+	holding      bool
+	closing      bool
+	closeWritten bool    // the library wrote a close frame: no message may follow
+	failed       bool    // a write to the network failed: the peer is gone or not reading
+	buf          *[]byte // the held bytes, while a batch holds any
 }
 
 // batchSize is the most a batch holds before it goes to the network.
@@ -195,9 +215,20 @@ const batchSize = 64 << 10
 
 var batchPool = sync.Pool{New: func() any { b := make([]byte, 0, batchSize); return &b }}
 
+// Write is the library's: the upgrade, then, when the batchConn carries
+// frames, one whole control frame per call (the library flushes its
+// buffer at the end of every frame, and frames no message).
 func (c *batchConn) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.frames && len(p) > 0 && p[0]&0x0f == 0x8 {
+		c.closeWritten = true
+	}
+	if !c.written && len(p) > 0 {
+		// An HTTP request starts with a method, a TLS client hello
+		// with a handshake record (0x16).
+		c.written, c.tlsFirst = true, p[0] == 0x16
+	}
 	if !c.holding {
 		// A write outside a batch (a ping, a pong, the close frame) goes
 		// straight out.
@@ -216,6 +247,102 @@ func (c *batchConn) Write(p []byte) (int, error) {
 	}
 	*c.buf = append(*c.buf, p...)
 	return len(p), nil
+}
+
+// hold opens a batch for the library's writes, unless the connection is
+// closing.
+func (c *batchConn) hold() {
+	c.mu.Lock()
+	c.holding = !c.closing
+	c.mu.Unlock()
+}
+
+// writeMessage frames p as one binary message into the batch, which it
+// opens, masking it when this end is the client. c.frames must be set.
+func (c *batchConn) writeMessage(p []byte) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closing || c.closeWritten {
+		return ErrClosed
+	}
+	if c.failed {
+		return errors.New("transport: an earlier write failed")
+	}
+	c.holding = true
+	if c.buf == nil {
+		c.buf = batchPool.Get().(*[]byte)
+	}
+	size := maxHeaderSize + len(p)
+	if len(*c.buf)+size > batchSize {
+		if err := c.sendHeld(); err != nil {
+			return err
+		}
+	}
+	b := *c.buf
+	var key uint32
+	if c.client {
+		key = rand.Uint32()
+	}
+	b = appendHeader(b, len(p), c.client, key)
+	if !c.client && size > batchSize {
+		// A large message goes out at once, without a copy.
+		*c.buf = b
+		err := c.sendHeld()
+		if err == nil {
+			_, err = c.send(p)
+		}
+		return err
+	}
+	start := len(b)
+	b = append(b, p...)
+	if c.client {
+		maskBytes(b[start:], key)
+	}
+	*c.buf = b
+	if len(b) > batchSize {
+		return c.sendHeld()
+	}
+	return nil
+}
+
+// maxHeaderSize is the longest frame header: 2 bytes, a 64-bit length
+// and a masking key.
+const maxHeaderSize = 14
+
+// appendHeader appends the header of a final binary frame with a payload
+// of length bytes, masked with key when masked.
+func appendHeader(b []byte, length int, masked bool, key uint32) []byte {
+	var m byte
+	if masked {
+		m = 0x80
+	}
+	switch {
+	case length <= 125:
+		b = append(b, 0x82, m|byte(length))
+	case length <= 0xffff:
+		b = append(b, 0x82, m|126)
+		b = binary.BigEndian.AppendUint16(b, uint16(length))
+	default:
+		b = append(b, 0x82, m|127)
+		b = binary.BigEndian.AppendUint64(b, uint64(length))
+	}
+	if masked {
+		b = binary.LittleEndian.AppendUint32(b, key)
+	}
+	return b
+}
+
+// maskBytes masks b in place with key, whose first byte (in little-endian
+// order) applies to b[0].
+func maskBytes(b []byte, key uint32) {
+	k64 := uint64(key) | uint64(key)<<32
+	for len(b) >= 8 {
+		binary.LittleEndian.PutUint64(b, binary.LittleEndian.Uint64(b)^k64)
+		b = b[8:]
+	}
+	for i := range b {
+		b[i] ^= byte(key >> (8 * (i % 4)))
+	}
 }
 
 // send writes p to the network with a fresh deadline: the one left by
@@ -239,13 +366,6 @@ func (c *batchConn) sendHeld() error {
 	return err
 }
 
-// hold opens a batch, unless the connection is closing.
-func (c *batchConn) hold() {
-	c.mu.Lock()
-	c.holding = !c.closing
-	c.mu.Unlock()
-}
-
 // flush ends the batch, writes what it held and gives its buffer back.
 func (c *batchConn) flush() error {
 	c.mu.Lock()
@@ -255,7 +375,9 @@ func (c *batchConn) flush() error {
 		return nil
 	}
 	err := c.sendHeld()
-	batchPool.Put(c.buf)
+	if cap(*c.buf) <= batchSize { // a client's large message grew it
+		batchPool.Put(c.buf)
+	}
 	c.buf = nil
 	return err
 }
@@ -345,6 +467,14 @@ func (w *wsConn) closeErr(err error) error {
 }
 
 func (w *wsConn) WriteMessage(p []byte) error {
+	select {
+	case <-w.closed:
+		return ErrClosed
+	default:
+	}
+	if w.bc.frames {
+		return w.bc.writeMessage(p)
+	}
 	w.bc.hold()
 	err := w.c.Write(context.Background(), websocket.MessageBinary, p)
 	if err != nil {

@@ -92,9 +92,15 @@ type pair struct {
 // server and dials it with do. Both ends are closed when the test ends.
 func connect(tb testing.TB, t transport.WebSocket, ao *transport.AcceptOptions, do *transport.DialOptions) *pair {
 	tb.Helper()
+	return connectWith(tb, false, t, ao, do)
+}
+
+// connectWith is connect, over TLS (wss) when secure.
+func connectWith(tb testing.TB, secure bool, t transport.WebSocket, ao *transport.AcceptOptions, do *transport.DialOptions) *pair {
+	tb.Helper()
 	p := &pair{serverRec: newRecorder(), clientRec: newRecorder()}
 	accepted := make(chan transport.Conn, 1)
-	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	hs := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := t.Accept(w, r, ao)
 		if err != nil {
 			accepted <- nil
@@ -103,6 +109,15 @@ func connect(tb testing.TB, t transport.WebSocket, ao *transport.AcceptOptions, 
 		p.request = r
 		accepted <- c
 	}))
+	if secure {
+		hs.StartTLS()
+		if do == nil {
+			do = &transport.DialOptions{}
+		}
+		do.HTTPClient = hs.Client()
+	} else {
+		hs.Start()
+	}
 	tb.Cleanup(hs.Close)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -128,6 +143,36 @@ func send(tb testing.TB, c transport.Conn, msgs ...string) {
 		require.NoError(tb, c.WriteMessage([]byte(m)))
 	}
 	require.NoError(tb, c.Flush())
+}
+
+// Messages of every size travel both ways over TLS too, where the
+// client's frames must go through TLS.
+func TestWebSocketOverTLS(t *testing.T) {
+	t.Parallel()
+	p := connectWith(t, true, transport.WebSocket{}, nil, nil)
+	big := bytes.Repeat([]byte("0123456789abcdef"), 10<<10) // 160 KiB
+	for _, c := range []transport.Conn{p.client, p.server} {
+		require.NoError(t, c.WriteMessage([]byte("small")))
+		require.NoError(t, c.WriteMessage(big))
+		require.NoError(t, c.Flush())
+	}
+	for _, r := range []*recorder{p.serverRec, p.clientRec} {
+		assert.Equal(t, "small", string(r.next(t).data))
+		assert.Equal(t, big, r.next(t).data)
+	}
+}
+
+// Once the peer has closed the connection (and the library has answered
+// its close frame), a message is refused rather than sent after the
+// close frame.
+func TestWebSocketNoMessageAfterPeerClose(t *testing.T) {
+	t.Parallel()
+	p := connect(t, transport.WebSocket{}, nil, nil)
+	require.NoError(t, p.client.Close(transport.StatusNormalClosure, "bye"))
+	p.serverRec.waitClosed(t)
+	assert.ErrorIs(t, p.server.WriteMessage([]byte("late")), transport.ErrClosed)
+	p.clientRec.waitClosed(t)
+	p.clientRec.quiet(t, 50*time.Millisecond)
 }
 
 func TestWebSocketMessagesBothWays(t *testing.T) {
