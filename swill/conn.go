@@ -183,8 +183,11 @@ func newID() string {
 func (c *Conn) ID() string { return c.id }
 
 // Request returns the HTTP upgrade request the connection started with:
-// headers, cookies, URL and query, remote address. Its body is empty. It
-// is nil for connections given to [Server.ServeConn] without one.
+// method, headers, cookies, URL and query, host, remote address and TLS
+// state; its body is empty, and its context, form and the rest are not
+// kept. It is made the first time it is asked for, and every call returns
+// that one. It is nil for connections given to [Server.ServeConn] without
+// one.
 func (c *Conn) Request() *http.Request {
 	if r := c.req.Load(); r != nil || !c.up.ok {
 		return r
