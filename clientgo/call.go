@@ -211,7 +211,15 @@ func (c *call) waitTaken(d time.Duration) (fired, closing bool) {
 	case <-c.cn.closing:
 		closing = true
 	}
-	c.timer.Stop()
+	if !c.timer.Stop() {
+		// Programs built for Go before 1.23 keep the old timers, whose
+		// channel may hold a value after Stop: it must not end the next
+		// wait at once.
+		select {
+		case <-c.timer.C:
+		default:
+		}
+	}
 	return false, closing
 }
 
