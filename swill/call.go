@@ -37,6 +37,12 @@ type Call struct {
 	res         any
 	hasRes      bool
 
+	// Inline calls (see inline.go): inline and since are set before the
+	// call runs; released is guarded by conn.inlineMu.
+	inline   bool
+	since    int64 // unix nanoseconds: when the request was read
+	released bool  // the reader went on without this call
+
 	first any        // the *Req of a unary or server-stream call, allocated with it
 	raw   []byte     // its raw payload, kept only for BeforeRequestData hooks
 	inq   *itemQueue // the client's stream, for client-stream and bidi calls
@@ -266,7 +272,7 @@ func (c *Call) failFrom(err error, mayWrite bool) {
 	if !c.finished {
 		c.finished = true
 		c.conn.retire(c)
-		write = c.conn.sendErrorFrom(c.seq, e, mayWrite)
+		write = c.conn.pushEnd(c, errorFrame(c.seq, e), mayWrite)
 	}
 	c.mu.Unlock()
 	c.cancel()
@@ -330,7 +336,7 @@ func (c *Call) finish(ctx context.Context, res any, hasRes bool) {
 	}
 	c.finished = true
 	c.conn.retire(c)
-	write := c.conn.push(b, true)
+	write := c.conn.pushEnd(c, b, true)
 	c.mu.Unlock()
 	if write {
 		c.conn.write(true)

@@ -33,6 +33,14 @@ type Conn struct {
 	lastRx  atomic.Int64                 // unix nanoseconds of the last frame received
 	lastEnd atomic.Int64                 // unix nanoseconds of the end of the last call
 
+	// Inline calls (see inline.go): rel is the transport when it can hand
+	// its reading over and the server runs calls inline; inline is the
+	// call running on the reader's goroutine, if any.
+	rel      transport.Releaser
+	inlineMu sync.Mutex // serializes the end of an inline call with its release
+	inline   atomic.Pointer[Call]
+	watched  atomic.Bool // on the watchdog's list
+
 	// valuesMu guards values, and the context and the request made on
 	// demand.
 	valuesMu sync.Mutex
@@ -64,6 +72,8 @@ type Conn struct {
 	closed  bool          // no frame is accepted any more
 	space   chan struct{} // closed when the queue drops below the limit
 
+	held bool // frames wait in queue for HandleIdle; see pushHeld
+
 	closePending bool // the writer sends a close frame once drained
 	closeCode    transport.StatusCode
 	closeReason  string
@@ -73,6 +83,9 @@ func newConn(s *Server, tc transport.Conn, r *http.Request) *Conn {
 	c := &Conn{srv: s, tc: tc, id: newID()}
 	c.up.keep(r)
 	c.lastRx.Store(time.Now().UnixNano())
+	if rel, ok := tc.(transport.Releaser); ok && s.watchdog.budget > 0 {
+		c.rel = rel
+	}
 	return c
 }
 
@@ -322,7 +335,8 @@ func (c *Conn) HandleClose(err error) {
 }
 
 // HandleMessage implements [transport.Handler]: it reads one frame and
-// dispatches it without ever blocking on a handler.
+// dispatches it. Calls run on workers, or, on a transport that can
+// release its reader, unary calls run here (see inline.go).
 func (c *Conn) HandleMessage(typ transport.MessageType, data []byte) {
 	c.lastRx.Store(time.Now().UnixNano())
 	if c.refused || c.ignore {
@@ -722,10 +736,14 @@ func (c *Conn) onEndOfStream(f *codec.Request) {
 }
 
 // start runs the call's handler in a goroutine of its own, a pooled
-// one.
+// one, or inline.
 func (c *Conn) start(call *Call) {
 	call.started = true
 	c.wg.Add(1)
+	if c.rel != nil && call.h.kind == rpc.Unary {
+		c.runInline(call)
+		return
+	}
 	c.srv.workers.run(call)
 }
 
@@ -804,8 +822,14 @@ func (s *Server) admit(ctx context.Context, call *Call, raw []byte, v any, hooks
 	return nil
 }
 
-// sendError queues an ERROR frame.
-func (c *Conn) sendError(seq int64, e *rpc.Error) { c.sendErrorFrom(seq, e, false) }
+// sendError queues an ERROR frame from the read path.
+func (c *Conn) sendError(seq int64, e *rpc.Error) {
+	if c.rel != nil {
+		c.pushHeld(errorFrame(seq, e))
+		return
+	}
+	c.sendErrorFrom(seq, e, false)
+}
 
 // enqueue hands a frame to the writer, starting it if it is idle. Frames
 // for a closed connection are dropped.
@@ -838,14 +862,44 @@ func (c *Conn) push(b *codec.Buffer, mayWrite bool) bool {
 	return false
 }
 
-// sendErrorFrom queues an ERROR frame like sendError; see push for
-// mayWrite.
+// pushEnd queues the terminal frame of call, like push; from the
+// goroutine of an inline call, the frame waits for HandleIdle.
+func (c *Conn) pushEnd(call *Call, b *codec.Buffer, mayWrite bool) bool {
+	if mayWrite && c.holds(call) {
+		c.pushHeld(b)
+		return false
+	}
+	return c.push(b, mayWrite)
+}
+
+// pushHeld queues a frame from the reader's goroutine of a transport that
+// calls HandleIdle: unless a writer runs, the frame waits for it.
+func (c *Conn) pushHeld(b *codec.Buffer) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.closed {
+		codec.PutBuffer(b)
+		return
+	}
+	c.queue = append(c.queue, b)
+	c.queued += len(b.B)
+	if !c.writing {
+		c.held = true
+	}
+}
+
+// sendErrorFrom queues an ERROR frame; see push for mayWrite.
 func (c *Conn) sendErrorFrom(seq int64, e *rpc.Error, mayWrite bool) bool {
+	return c.push(errorFrame(seq, e), mayWrite)
+}
+
+// errorFrame encodes an ERROR frame.
+func errorFrame(seq int64, e *rpc.Error) *codec.Buffer {
 	b := codec.GetBuffer()
 	enc := codec.GetEncoder()
 	enc.Error(b, seq, e)
 	codec.PutEncoder(enc)
-	return c.push(b, mayWrite)
+	return b
 }
 
 // waitSpace blocks while the outgoing queue is over its limit.

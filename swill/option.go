@@ -119,6 +119,21 @@ func (l Limits) withDefaults() Limits {
 	return l
 }
 
+// WithInlineBudget sets how long a unary call may hold the goroutine that
+// read its request. On a transport that can hand its reading over to a
+// new goroutine ([transport.Releaser]: the default one and gobwasws), a
+// unary call runs where its request was read, and the responses to a
+// burst of requests leave with one write: that spares waking two
+// goroutines on the path of every call. When a call runs for longer than
+// budget, the connection is read by a new goroutine while the call
+// finishes, so the connection's other calls, and the CANCEL of this one,
+// wait at most about one and a half budgets. Default 1ms; zero or
+// negative runs every call on a worker goroutine, as on other
+// transports.
+func WithInlineBudget(budget time.Duration) Option {
+	return optionFunc(func(s *Server) { s.watchdog.budget = max(budget, 0) })
+}
+
 // WithLimits sets the per-connection limits; zero fields keep their
 // defaults.
 func WithLimits(l Limits) Option {

@@ -56,6 +56,7 @@ type Server struct {
 	baseCancel context.CancelFunc
 	wg         sync.WaitGroup // every goroutine the server owns
 	workers    workerPool     // the goroutines calls run on
+	watchdog   watchdog       // releases the readers of long inline calls
 }
 
 // NewServer returns a server configured by opts, with the built-in
@@ -69,6 +70,7 @@ func NewServer(opts ...Option) *Server {
 		callDone: make(chan struct{}, 1),
 	}
 	s.workers.wg, s.workers.idleTime = &s.wg, workerIdleTime
+	s.watchdog.budget = defaultInlineBudget
 	for _, o := range opts {
 		o.applyToServer(s)
 	}
@@ -305,6 +307,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		c.closeWith(transport.StatusGoingAway, "server shutting down")
 	}
 	s.workers.stop()
+	s.watchdog.stop()
 	s.wg.Wait()
 	return result
 }

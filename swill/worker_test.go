@@ -32,7 +32,7 @@ func workers() int {
 // reuses them for later calls, and lets them end once idle.
 func TestWorkersEndWhenIdle(t *testing.T) {
 	const concurrent = 8
-	srv := swilltest.NewServer(swill.WithWorkerIdleTime(300 * time.Millisecond))
+	srv := swilltest.NewServer(swill.WithWorkerIdleTime(300*time.Millisecond), swill.WithInlineBudget(0)) // every call on a worker
 	var running sync.WaitGroup
 	release := make(chan struct{})
 	require.NoError(t, srv.Register(swill.Unary("hold", func(ctx context.Context, n int) (int, error) {

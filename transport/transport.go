@@ -71,6 +71,34 @@ type Handler interface {
 	HandleClose(err error)
 }
 
+// IdleHandler is a [Handler] that wants to know when its connection has
+// nothing more to deliver for now. A Conn that implements [Releaser] calls
+// HandleIdle, on the goroutine that calls HandleMessage, every time it has
+// delivered everything it has received and is about to wait for more from
+// the network, including in the middle of a message. A handler uses it to
+// flush, with one write, what it produced for a batch of messages.
+type IdleHandler interface {
+	Handler
+	HandleIdle()
+}
+
+// Releaser is a [Conn] whose reading can move to a new goroutine while a
+// HandleMessage call goes on, so that a handler may do work in
+// HandleMessage that usually returns at once but sometimes blocks.
+//
+// ReleaseReader may be called from any goroutine, only while a
+// HandleMessage call of the connection is running, and at most once per
+// such call. The transport then goes on reading on a new goroutine, and
+// delivers later messages, later HandleIdle calls and HandleClose from
+// there, while the released HandleMessage call is still running: from
+// then on, HandleMessage may run concurrently with itself. The data of
+// the released call stays valid until it returns; its goroutine then
+// leaves the connection alone.
+type Releaser interface {
+	Conn
+	ReleaseReader()
+}
+
 // Conn is one established connection.
 //
 // Start is called once. WriteMessage and Flush are called by a single

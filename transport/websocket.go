@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -169,7 +170,14 @@ func (h *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		}
 	}
 	h.bc = &batchConn{Conn: nc, writeTimeout: h.writeTimeout, frames: true}
-	return h.bc, bufio.NewReadWriter(brw.Reader, bufio.NewWriterSize(h.bc, 4096)), nil
+	// The library reads through the batchConn, which tells the handler
+	// when it is about to wait (see IdleHandler), after whatever the
+	// client sent right after its request.
+	if n := brw.Reader.Buffered(); n > 0 {
+		b, _ := brw.Reader.Peek(n)
+		h.bc.pre = append([]byte(nil), b...)
+	}
+	return h.bc, bufio.NewReadWriter(bufio.NewReaderSize(h.bc, 4096), bufio.NewWriterSize(h.bc, 4096)), nil
 }
 
 // findHijacker follows Unwrap methods, as http.ResponseController does.
@@ -201,6 +209,10 @@ type batchConn struct {
 	client       bool // frames written by this end are masked
 	written      bool // something was written
 	tlsFirst     bool // the first write was a TLS record: TLS runs over this connection
+
+	// The read side, used by the library's reader only.
+	pre  []byte                      // bytes read before the upgrade completed, returned first
+	idle atomic.Pointer[IdleHandler] // told before every read of the network
 
 	mu           sync.Mutex
 	holding      bool
@@ -247,6 +259,20 @@ func (c *batchConn) Write(p []byte) (int, error) {
 	}
 	*c.buf = append(*c.buf, p...)
 	return len(p), nil
+}
+
+// Read is the library's. It returns the bytes read before the upgrade,
+// then reads the network, telling the handler first that it may wait.
+func (c *batchConn) Read(p []byte) (int, error) {
+	if len(c.pre) > 0 {
+		n := copy(p, c.pre)
+		c.pre = c.pre[n:]
+		return n, nil
+	}
+	if h := c.idle.Load(); h != nil {
+		(*h).HandleIdle()
+	}
+	return c.Conn.Read(p)
 }
 
 // hold opens a batch for the library's writes, unless the connection is
@@ -398,8 +424,10 @@ func (c *batchConn) hasFailed() bool {
 }
 
 type wsConn struct {
-	c  *websocket.Conn
-	bc *batchConn
+	c   *websocket.Conn
+	bc  *batchConn
+	h   Handler
+	gen atomic.Uint64 // the generation of the reader in charge; see ReleaseReader
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -411,9 +439,25 @@ func newWSConn(c *websocket.Conn, bc *batchConn) *wsConn {
 
 var readBufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
-func (w *wsConn) Start(h Handler) { go w.readLoop(h) }
+var _ Releaser = (*wsConn)(nil)
 
-func (w *wsConn) readLoop(h Handler) {
+// Start implements [Conn].
+func (w *wsConn) Start(h Handler) {
+	w.h = h
+	if ih, ok := h.(IdleHandler); ok {
+		w.bc.idle.Store(&ih)
+	}
+	go w.readLoop(w.gen.Load())
+}
+
+// ReleaseReader implements [Releaser]. The released reader has read its
+// message to the end: the new one starts at the next.
+func (w *wsConn) ReleaseReader() { go w.readLoop(w.gen.Add(1)) }
+
+// readLoop delivers messages until the connection ends, or until
+// ReleaseReader makes gen stale.
+func (w *wsConn) readLoop(gen uint64) {
+	h := w.h
 	for {
 		typ, r, err := w.c.Reader(context.Background())
 		if err != nil {
@@ -432,6 +476,9 @@ func (w *wsConn) readLoop(h Handler) {
 		if cap(buf) <= 64<<10 {
 			*bp = buf[:0]
 			readBufPool.Put(bp)
+		}
+		if w.gen.Load() != gen {
+			return
 		}
 	}
 }

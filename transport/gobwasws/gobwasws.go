@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gobwas/ws"
@@ -53,14 +55,9 @@ func (t Transport) Accept(w http.ResponseWriter, r *http.Request, opts *transpor
 	if limit <= 0 {
 		limit = transport.DefaultAcceptReadLimit
 	}
-	switch {
-	case br == nil:
-		br = bufio.NewReaderSize(nc, readBufferSize)
-	case br.Size() < readBufferSize:
-		// Keep whatever the client sent right after its request.
-		br = bufio.NewReaderSize(io.MultiReader(br, nc), readBufferSize)
-	}
-	c := &conn{br: br}
+	// Keep whatever the client sent right after its request, then read
+	// the socket directly.
+	c := &conn{br: wsconn.NewReader(wsconn.Buffered(br), nc, readBufferSize)}
 	c.Conn = wsconn.New(nc, wsconn.Options{
 		Subprotocol:  sub,
 		ReadLimit:    limit,
@@ -95,14 +92,15 @@ func (t Transport) Dial(ctx context.Context, url string, opts *transport.DialOpt
 	if err != nil {
 		return nil, fmt.Errorf("transport: dial %s: %w", url, err)
 	}
-	if br == nil {
-		br = bufio.NewReaderSize(nc, readBufferSize)
+	rd := wsconn.NewReader(wsconn.Buffered(br), nc, readBufferSize)
+	if br != nil {
+		ws.PutReader(br)
 	}
 	limit := opts.ReadLimit
 	if limit <= 0 {
 		limit = transport.DefaultDialReadLimit
 	}
-	c := &conn{br: br}
+	c := &conn{br: rd}
 	c.Conn = wsconn.New(nc, wsconn.Options{
 		Client:       true,
 		Subprotocol:  hs.Protocol,
@@ -114,27 +112,81 @@ func (t Transport) Dial(ctx context.Context, url string, opts *transport.DialOpt
 }
 
 // conn reads with one goroutine, started by Start, that lives as long as
-// the connection.
+// the connection, or until ReleaseReader hands the reading to a new one.
 type conn struct {
 	*wsconn.Conn
-	br *bufio.Reader
+	br *bufio.Reader // the first reader's
+
+	h    transport.Handler
+	idle transport.IdleHandler // h, when it wants HandleIdle
+
+	// The reader in charge; ReleaseReader replaces it.
+	rd atomic.Pointer[reader]
 }
+
+// reader is one reading goroutine's state.
+type reader struct {
+	br *bufio.Reader
+	// held is how many bytes at the front of br's buffer belong to the
+	// message being delivered. Written by the reader before it calls
+	// HandleMessage, read by ReleaseReader during that call.
+	held int
+}
+
+var _ transport.Releaser = (*conn)(nil)
 
 // Start implements [transport.Conn].
 func (c *conn) Start(h transport.Handler) {
-	go func() {
-		err := c.read(h)
-		h.HandleClose(c.Finish(err))
-	}()
+	c.h = h
+	c.idle, _ = h.(transport.IdleHandler)
+	rd := &reader{br: c.br}
+	c.br = nil
+	c.rd.Store(rd)
+	go c.run(rd)
+}
+
+// run reads until the connection ends, or until the reader is released.
+func (c *conn) run(rd *reader) {
+	err := c.read(rd)
+	if err == errReleased {
+		return
+	}
+	c.h.HandleClose(c.Finish(err))
+}
+
+// errReleased ends a reader whose connection has a new one.
+var errReleased = errors.New("gobwasws: reader released")
+
+// ReleaseReader implements [transport.Releaser]: a new reader takes over
+// with the bytes the current one holds past the message being delivered.
+func (c *conn) ReleaseReader() {
+	old := c.rd.Load()
+	var rest []byte
+	if b := wsconn.Buffered(old.br); len(b) > old.held {
+		rest = b[old.held:]
+	}
+	rd := &reader{br: wsconn.NewReader(rest, c.NetConn(), readBufferSize)}
+	c.rd.Store(rd)
+	go c.run(rd)
 }
 
 // payloadPool holds buffers for messages larger than the read buffer.
 var payloadPool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
 
-// read delivers frames until the connection ends and returns why.
-func (c *conn) read(h transport.Handler) error {
-	br := c.br
+// need calls HandleIdle when br holds fewer than n bytes: reading them may
+// wait for the network.
+func (c *conn) need(br *bufio.Reader, n int) {
+	if c.idle != nil && br.Buffered() < n {
+		c.idle.HandleIdle()
+	}
+}
+
+// read delivers frames until the connection ends and returns why, or
+// errReleased once another reader has taken over.
+func (c *conn) read(rd *reader) error {
+	br := rd.br
 	for {
+		c.need(br, 2)
 		b, err := br.Peek(2)
 		if err != nil {
 			return wsconn.ReadError(err)
@@ -149,6 +201,7 @@ func (c *conn) read(h transport.Handler) error {
 		if b[1]&0x80 != 0 {
 			n += 4
 		}
+		c.need(br, n)
 		if b, err = br.Peek(n); err != nil {
 			return wsconn.ReadError(err)
 		}
@@ -158,6 +211,7 @@ func (c *conn) read(h transport.Handler) error {
 		}
 		br.Discard(n)
 		if c.Header(hdr) == wsconn.Skip {
+			c.need(br, int(min(hdr.Length, 1<<30)))
 			if err := discard(br, hdr.Length); err != nil {
 				return wsconn.ReadError(err)
 			}
@@ -166,6 +220,7 @@ func (c *conn) read(h transport.Handler) error {
 		size := int(hdr.Length)
 		if size <= br.Size() {
 			// The payload is read in place, without a copy.
+			c.need(br, size)
 			p, err := br.Peek(size)
 			if err != nil {
 				return wsconn.ReadError(err)
@@ -173,7 +228,12 @@ func (c *conn) read(h transport.Handler) error {
 			if hdr.Masked {
 				ws.Cipher(p, hdr.Mask, 0)
 			}
-			err = c.Frame(hdr, p, h)
+			rd.held = size
+			err = c.Frame(hdr, p, c.h)
+			if c.rd.Load() != rd {
+				return errReleased
+			}
+			rd.held = 0
 			br.Discard(size)
 			if err != nil {
 				return err
@@ -185,6 +245,7 @@ func (c *conn) read(h transport.Handler) error {
 			*bp = make([]byte, size)
 		}
 		p := (*bp)[:size]
+		c.need(br, size)
 		if _, err := io.ReadFull(br, p); err != nil {
 			payloadPool.Put(bp)
 			return wsconn.ReadError(err)
@@ -192,9 +253,12 @@ func (c *conn) read(h transport.Handler) error {
 		if hdr.Masked {
 			ws.Cipher(p, hdr.Mask, 0)
 		}
-		err = c.Frame(hdr, p, h)
+		err = c.Frame(hdr, p, c.h)
 		if cap(p) <= 64<<10 {
 			payloadPool.Put(bp)
+		}
+		if c.rd.Load() != rd {
+			return errReleased
 		}
 		if err != nil {
 			return err

@@ -441,11 +441,15 @@ func (c *Conn) Frame(h ws.Header, p []byte, hd transport.Handler) error {
 		if !h.Fin {
 			return nil
 		}
-		msg := *c.frag
+		// The message leaves the connection before it is delivered: a
+		// reader released during HandleMessage (see transport.Releaser)
+		// must not reuse its buffer.
+		frag := c.frag
+		c.frag = nil
 		if !c.closeSent.Load() {
-			hd.HandleMessage(transport.MessageType(c.fragOp), msg)
+			hd.HandleMessage(transport.MessageType(c.fragOp), *frag)
 		}
-		c.dropFrag()
+		putFrag(frag)
 	case ws.OpPing:
 		if !c.opts.AsyncPong {
 			c.writeControl(ws.OpPong, p)
@@ -492,11 +496,15 @@ func (c *Conn) dropFrag() {
 	if c.frag == nil {
 		return
 	}
-	if cap(*c.frag) <= 64<<10 {
-		*c.frag = (*c.frag)[:0]
-		fragPool.Put(c.frag)
-	}
+	putFrag(c.frag)
 	c.frag = nil
+}
+
+func putFrag(frag *[]byte) {
+	if cap(*frag) <= 64<<10 {
+		*frag = (*frag)[:0]
+		fragPool.Put(frag)
+	}
 }
 
 // peerClose answers the peer's close frame, if this side has not sent one,
