@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/gobwas/ws"
@@ -168,7 +169,7 @@ func newPoller(workers int) (*poller, error) {
 	p := &poller{epfd: epfd, evfd: evfd, work: make(chan *conn, 1024), conns: map[uint64]*conn{}}
 	p.wg.Add(workers)
 	for i := 0; i < workers; i++ {
-		go p.worker()
+		go p.worker(nil)
 	}
 	go p.loop()
 	return p, nil
@@ -255,11 +256,19 @@ func (p *poller) schedule(c *conn) {
 	p.work <- c
 }
 
-func (p *poller) worker() {
+// worker serves connections until the poller stops, starting with first
+// when it is not nil, or until a connection it serves is released (see
+// conn.ReleaseReader), which starts another worker in its place.
+func (p *poller) worker(first *conn) {
 	defer p.wg.Done()
 	w := newWorker(p.epfd)
+	if first != nil && !first.process(w) {
+		return
+	}
 	for c := range p.work {
-		c.process(w)
+		if !c.process(w) {
+			return
+		}
 	}
 }
 
@@ -314,12 +323,21 @@ type conn struct {
 	in       []byte // unparsed bytes: the start of an incomplete frame
 	unparsed bool   // in holds bytes not parsed yet
 	skip     int64  // payload bytes still to discard
+	rest     []byte // during HandleMessage: the bytes read past its message
+
+	idle transport.IdleHandler // h, when it wants HandleIdle
+	// gen counts ReleaseReader calls: a worker whose HandleMessage call
+	// was released finds it changed, and leaves the connection alone.
+	gen atomic.Uint64
 }
+
+var _ transport.Releaser = (*conn)(nil)
 
 // Start implements [transport.Conn]: the connection joins the poller.
 func (c *conn) Start(h transport.Handler) {
 	c.mu.Lock()
 	c.h, c.started = h, true
+	c.idle, _ = h.(transport.IdleHandler)
 	dead := c.dead
 	unparsed := c.unparsed // read before a worker may own the connection
 	c.mu.Unlock()
@@ -381,15 +399,22 @@ func (c *conn) arm(op int) error {
 }
 
 // process runs turns until the connection has nothing more to read, then
-// re-arms it.
-func (c *conn) process(w *worker) {
+// re-arms it. It returns false when a HandleMessage call of the worker
+// was released: another worker serves the connection, and this one ends.
+func (c *conn) process(w *worker) bool {
 	for {
-		if !c.turn(w) {
-			return
+		switch c.turn(w) {
+		case turnReleased:
+			return false
+		case turnFinished:
+			return true
+		}
+		if c.idle != nil {
+			c.idle.HandleIdle()
 		}
 		if err := c.rearm(w); err != nil {
 			c.finish(err)
-			return
+			return true
 		}
 		c.mu.Lock()
 		if c.again {
@@ -399,9 +424,32 @@ func (c *conn) process(w *worker) {
 		}
 		c.running = false
 		c.mu.Unlock()
-		return
+		return true
 	}
 }
+
+// ReleaseReader implements [transport.Releaser]. The connection, with the
+// bytes read past the message being delivered, goes to a new worker,
+// which replaces the released one in the pool.
+func (c *conn) ReleaseReader() {
+	// The old c.in may hold the message being delivered: it is left to
+	// the released call, not reused.
+	c.in, c.unparsed = nil, len(c.rest) > 0
+	if c.unparsed {
+		c.in = append(c.newIn(max(frameSize(c.rest), len(c.rest))), c.rest...)
+	}
+	c.rest = nil
+	c.gen.Add(1)
+	c.p.wg.Add(1)
+	go c.p.worker(c)
+}
+
+// What a turn ended with.
+const (
+	turnDrained  = iota // the socket has nothing more for now
+	turnFinished        // the connection has ended
+	turnReleased        // a HandleMessage call was released: hands off
+)
 
 // rearm is arm(EPOLL_CTL_MOD) without allocating.
 func (c *conn) rearm(w *worker) error {
@@ -418,13 +466,13 @@ func (c *conn) rearm(w *worker) error {
 }
 
 // turn reads and delivers what the socket holds, up to maxReadsPerTurn
-// reads. It returns false once the connection has finished.
-func (c *conn) turn(w *worker) bool {
+// reads.
+func (c *conn) turn(w *worker) int {
 	buf := w.buf
 	if c.unparsed {
 		c.unparsed = false
-		if !c.consume(c.in) {
-			return false
+		if r := c.consume(c.in); r != turnDrained {
+			return r
 		}
 	}
 	for i := 0; i < maxReadsPerTurn; i++ {
@@ -435,14 +483,14 @@ func (c *conn) turn(w *worker) bool {
 		}
 		n, err := c.read(w, dst)
 		if err == unix.EAGAIN {
-			return true
+			return turnDrained
 		}
 		if err != nil || n == 0 {
 			if err == nil {
 				err = io.EOF
 			}
 			c.finish(wsconn.ReadError(err))
-			return false
+			return turnFinished
 		}
 		var data []byte
 		if len(c.in) > 0 {
@@ -451,26 +499,28 @@ func (c *conn) turn(w *worker) bool {
 		} else {
 			data = buf[:n]
 		}
-		if !c.consume(data) {
-			return false
+		if r := c.consume(data); r != turnDrained {
+			return r
 		}
 		if n < len(dst) {
 			// A short read drained the socket, most likely; if not, the
 			// level-triggered re-arm reports it again.
-			return true
+			return turnDrained
 		}
 	}
-	return true
+	return turnDrained
 }
 
 // consume parses and delivers the frames in data and keeps the bytes of
-// an incomplete one in c.in. It returns false once the connection has
-// finished.
-func (c *conn) consume(data []byte) bool {
+// an incomplete one in c.in.
+func (c *conn) consume(data []byte) int {
 	used, err := c.parse(data)
+	if err == errReleased {
+		return turnReleased
+	}
 	if err != nil {
 		c.finish(err)
-		return false
+		return turnFinished
 	}
 	rest := data[used:]
 	switch {
@@ -482,11 +532,16 @@ func (c *conn) consume(data []byte) bool {
 	default:
 		c.in = append(c.newIn(frameSize(rest)), rest...)
 	}
-	return true
+	return turnDrained
 }
 
+// errReleased ends the turn of a worker whose HandleMessage call was
+// released.
+var errReleased = errors.New("epoll: reader released")
+
 // parse delivers every complete frame at the start of data and returns
-// how many bytes it used.
+// how many bytes it used, or errReleased when a HandleMessage call was
+// released: the connection is then another worker's.
 func (c *conn) parse(data []byte) (int, error) {
 	off := 0
 	for off < len(data) {
@@ -517,7 +572,14 @@ func (c *conn) parse(data []byte) (int, error) {
 			ws.Cipher(p, h.Mask, 0)
 		}
 		off = end
-		if err := c.Frame(h, p, c.h); err != nil {
+		gen := c.gen.Load()
+		c.rest = data[end:]
+		err = c.Frame(h, p, c.h)
+		if c.gen.Load() != gen {
+			return off, errReleased
+		}
+		c.rest = nil
+		if err != nil {
 			return off, err
 		}
 	}
