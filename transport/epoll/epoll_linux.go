@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -139,6 +140,8 @@ func (a *Acceptor) unregisterLocked(c *conn) {
 // workers. An eventfd, registered with id 0, wakes it to stop.
 type poller struct {
 	epfd, evfd int
+	ef         *os.File        // epfd, registered with the runtime's poller
+	erc        syscall.RawConn // ef's
 	work       chan *conn
 	wg         sync.WaitGroup // the workers
 
@@ -166,7 +169,24 @@ func newPoller(workers int) (*poller, error) {
 		unix.Close(epfd)
 		return nil, fmt.Errorf("epoll: epoll_ctl: %w", err)
 	}
-	p := &poller{epfd: epfd, evfd: evfd, work: make(chan *conn, 1024), conns: map[uint64]*conn{}}
+	// The poller waits for the epoll instance through the Go runtime's
+	// own poller, as for any socket: an epoll descriptor is readable while
+	// it has events. A blocking epoll_wait would take its thread out of
+	// the scheduler, and waking it, then getting a P back, costs more
+	// than the rest of a call.
+	if err := unix.SetNonblock(epfd, true); err != nil {
+		unix.Close(evfd)
+		unix.Close(epfd)
+		return nil, fmt.Errorf("epoll: %w", err)
+	}
+	ef := os.NewFile(uintptr(epfd), "epoll")
+	erc, err := ef.SyscallConn()
+	if err != nil {
+		ef.Close()
+		unix.Close(evfd)
+		return nil, fmt.Errorf("epoll: %w", err)
+	}
+	p := &poller{epfd: epfd, evfd: evfd, ef: ef, erc: erc, work: make(chan *conn, 1024), conns: map[uint64]*conn{}}
 	p.wg.Add(workers)
 	for i := 0; i < workers; i++ {
 		go p.worker(nil)
@@ -185,12 +205,23 @@ func (p *poller) stop() {
 // It then waits for the workers and releases the descriptors.
 func (p *poller) loop() {
 	events := make([]unix.EpollEvent, 128)
-	for stopped := false; !stopped; {
-		n, err := unix.EpollWait(p.epfd, events, -1)
-		if err != nil {
-			if err == unix.EINTR {
-				continue
+	var (
+		n   int
+		err error
+	)
+	wait := func(fd uintptr) bool {
+		for {
+			n, err = unix.EpollWait(int(fd), events, 0)
+			if err != unix.EINTR {
+				return n != 0 || err != nil
 			}
+		}
+	}
+	for stopped := false; !stopped; {
+		if rerr := p.erc.Read(wait); rerr != nil && err == nil {
+			err = rerr
+		}
+		if err != nil {
 			// Not expected with a valid descriptor; fail every
 			// connection rather than spin.
 			p.failAll(fmt.Errorf("epoll: epoll_wait: %w", err))
@@ -213,7 +244,7 @@ func (p *poller) loop() {
 	close(p.work)
 	p.wg.Wait()
 	unix.Close(p.evfd)
-	unix.Close(p.epfd)
+	p.ef.Close()
 }
 
 func (p *poller) failAll(err error) {
