@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// Calls run on pooled goroutines. A goroutine started per call begins
+// Calls that do not run inline (see inline.go) run on pooled goroutines. A goroutine started per call begins
 // with a small stack and grows it, copying, on every call through the
 // decoder, the handler and the encoder; a worker that has served a call
 // keeps its grown stack for the next one. Workers are created on demand,

@@ -61,9 +61,9 @@ var ErrClosed = errors.New("transport: connection closed")
 // Handler receives what a [Conn] reads.
 type Handler interface {
 	// HandleMessage is called for every message, in order and never
-	// concurrently with itself. data is valid only until it returns.
-	// It must not block for long: the connection reads nothing else
-	// meanwhile.
+	// concurrently with itself, unless a [Releaser] released the call.
+	// data is valid only until it returns. It must not block for long:
+	// the connection reads nothing else meanwhile.
 	HandleMessage(typ MessageType, data []byte)
 	// HandleClose is called exactly once, after the last HandleMessage,
 	// when the connection has ended; err says why (a [*CloseError] for a

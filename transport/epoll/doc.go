@@ -6,7 +6,8 @@
 // 15-25 KiB per connection that does nothing. An [Acceptor] parks none.
 // It registers each upgraded socket with an epoll instance (through
 // golang.org/x/sys/unix); one poller goroutine waits for sockets to become
-// readable and hands each ready connection to a small pool of workers.
+// readable, through the Go runtime's poller rather than a blocking
+// epoll_wait, and hands each ready connection to a small pool of workers.
 // A worker reads what the socket holds into its own buffer, parses the
 // WebSocket frames in it and calls [transport.Handler.HandleMessage] for
 // each message, in order, never for one connection on two workers at
@@ -22,8 +23,11 @@
 // handshake are shared with package gobwasws.
 //
 // The poller and its workers run while the Acceptor has connections, and
-// end with the last one. Handlers must not block in HandleMessage: a
-// worker serves many connections. HandleClose is called from a goroutine
+// end with the last one. Handlers must not block in HandleMessage for
+// long: a worker serves many connections. A connection implements
+// [transport.Releaser]: a handler that may block (the swill server's
+// inline calls) has ReleaseReader called, and a new worker takes the
+// connection, and the released worker's place in the pool. HandleClose is called from a goroutine
 // of its own, since a server may wait there for its calls to end.
 //
 // Use it on the server only, with the default or the gobwasws dialer on
