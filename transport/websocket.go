@@ -557,6 +557,10 @@ func (w *wsConn) Close(code StatusCode, reason string) error {
 	if !first {
 		return nil
 	}
+	// The close handshake reads the connection on this goroutine: the
+	// handler's HandleIdle belongs to the reader, and is not called any
+	// more.
+	w.bc.idle.Store(nil)
 	w.bc.stopHolding()
 	if w.bc.hasFailed() {
 		// The close handshake would wait up to five seconds for a peer

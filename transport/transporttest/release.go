@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -740,14 +739,6 @@ func testIdle(t *testing.T, f Factory) {
 	t.Run("CloseInsideMessage", func(t *testing.T) { testIdleCloseDuringMessage(t, f, true) })
 }
 
-// envCloseIdle, set to 1, enables the Idle/CloseDuringMessage and
-// Idle/CloseInsideMessage subtests for every transport. They are off by
-// default because the default transport fails them for now: the close
-// handshake its Close runs (github.com/coder/websocket's
-// waitCloseHandshake) reads the connection through the reader that calls
-// HandleIdle, on the goroutine that called Close.
-const envCloseIdle = "SWILL_TRANSPORTTEST_CLOSE_IDLE"
-
 // testIdleAfterMessages checks that HandleIdle follows a message, and a
 // batch of messages, once they are delivered.
 func testIdleAfterMessages(t *testing.T, f Factory) {
@@ -799,9 +790,6 @@ func testIdleMidMessage(t *testing.T, f Factory) {
 // neither it nor the close handshake may call HandleIdle during that
 // call. Close must return while the call blocks.
 func testIdleCloseDuringMessage(t *testing.T, f Factory, inside bool) {
-	if os.Getenv(envCloseIdle) != "1" {
-		t.Skipf("known failure of the default transport (HandleIdle from Close's close handshake); set %s=1 to run", envCloseIdle)
-	}
 	fx := startRelease(t, f)
 	c, s := fx.pair(t)
 	block := bin(payload(701, 300))

@@ -31,10 +31,7 @@ var serverProtocols = []string{preferred, legacy}
 // subtest per behaviour. Subtests run one after another: each checks
 // that it leaves no goroutine behind. Release and Idle check the optional
 // [transport.Releaser] and [transport.IdleHandler] contracts, and skip
-// when the acceptor's connections are not Releasers; Idle's subtests that
-// close a connection during HandleMessage run only when the environment
-// sets SWILL_TRANSPORTTEST_CLOSE_IDLE=1, as the default transport fails
-// them for now.
+// when the acceptor's connections are not Releasers.
 func Run(t *testing.T, f Factory) {
 	tests := []struct {
 		name string
