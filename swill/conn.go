@@ -37,6 +37,7 @@ type Conn struct {
 	// its reading over and the server runs calls inline; inline is the
 	// call running on the reader's goroutine, if any.
 	rel      transport.Releaser
+	shared   bool       // the transport's readers serve other connections too: they never write
 	inlineMu sync.Mutex // serializes the end of an inline call with its release
 	inline   atomic.Pointer[Call]
 	watched  atomic.Bool // on the watchdog's list
@@ -86,6 +87,7 @@ func newConn(s *Server, tc transport.Conn, r *http.Request) *Conn {
 	if rel, ok := tc.(transport.Releaser); ok && s.watchdog.budget > 0 {
 		c.rel = rel
 	}
+	_, c.shared = tc.(transport.SharedReader)
 	return c
 }
 

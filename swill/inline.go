@@ -198,7 +198,9 @@ func (c *Conn) holds(call *Call) bool {
 }
 
 // HandleIdle implements [transport.IdleHandler]: the frames held for the
-// transport's next wait go out now.
+// transport's next wait go out now, written by the reader itself, or, when
+// the reader serves other connections too ([transport.SharedReader]), by a
+// writer goroutine: a peer that does not read could block the write.
 func (c *Conn) HandleIdle() {
 	c.wmu.Lock()
 	if !c.held {
@@ -211,6 +213,12 @@ func (c *Conn) HandleIdle() {
 		return
 	}
 	c.writing = true
+	if c.shared {
+		c.wg.Add(1)
+		c.wmu.Unlock()
+		go c.writeLoop()
+		return
+	}
 	c.wmu.Unlock()
 	c.write(true)
 }

@@ -99,6 +99,15 @@ type Releaser interface {
 	ReleaseReader()
 }
 
+// SharedReader is a [Conn] whose reading goroutines also serve other
+// connections, as transport/epoll's workers do. Its handler must not wait
+// for the network in HandleMessage or HandleIdle, not even to write to
+// its own connection: a peer that stops reading would hold up the others.
+type SharedReader interface {
+	Conn
+	SharedReader()
+}
+
 // Conn is one established connection.
 //
 // Start is called once. WriteMessage and Flush are called by a single

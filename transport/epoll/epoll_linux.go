@@ -362,7 +362,14 @@ type conn struct {
 	gen atomic.Uint64
 }
 
-var _ transport.Releaser = (*conn)(nil)
+var (
+	_ transport.Releaser     = (*conn)(nil)
+	_ transport.SharedReader = (*conn)(nil)
+)
+
+// SharedReader implements [transport.SharedReader]: a worker serves many
+// connections.
+func (*conn) SharedReader() {}
 
 // Start implements [transport.Conn]: the connection joins the poller.
 func (c *conn) Start(h transport.Handler) {
