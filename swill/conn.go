@@ -37,8 +37,9 @@ type Conn struct {
 	// its reading over and the server runs calls inline; inline is the
 	// call running on the reader's goroutine, if any.
 	rel      transport.Releaser
-	shared   bool       // the transport's readers serve other connections too: they never write
-	inlineMu sync.Mutex // serializes the end of an inline call with its release
+	shared   transport.SharedReader // the transport, when its readers serve other connections too
+	tryBufs  [][]byte               // HandleIdle's, for shared.TryWriteMessages; used by the writer only
+	inlineMu sync.Mutex             // serializes the end of an inline call with its release
 	inline   atomic.Pointer[Call]
 	watched  atomic.Bool // on the watchdog's list
 
@@ -87,7 +88,7 @@ func newConn(s *Server, tc transport.Conn, r *http.Request) *Conn {
 	if rel, ok := tc.(transport.Releaser); ok && s.watchdog.budget > 0 {
 		c.rel = rel
 	}
-	_, c.shared = tc.(transport.SharedReader)
+	c.shared, _ = tc.(transport.SharedReader)
 	return c
 }
 

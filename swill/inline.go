@@ -4,6 +4,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/swillorg/swill-go/codec"
 	"github.com/swillorg/swill-go/transport"
 )
 
@@ -198,9 +199,11 @@ func (c *Conn) holds(call *Call) bool {
 }
 
 // HandleIdle implements [transport.IdleHandler]: the frames held for the
-// transport's next wait go out now, written by the reader itself, or, when
-// the reader serves other connections too ([transport.SharedReader]), by a
-// writer goroutine: a peer that does not read could block the write.
+// transport's next wait go out now, written by the reader itself. When
+// the reader serves other connections too ([transport.SharedReader]), it
+// must not wait for a peer that does not read: it writes only what the
+// transport takes without waiting, and leaves the rest to a writer
+// goroutine.
 func (c *Conn) HandleIdle() {
 	c.wmu.Lock()
 	if !c.held {
@@ -213,14 +216,66 @@ func (c *Conn) HandleIdle() {
 		return
 	}
 	c.writing = true
-	if c.shared {
+	if c.shared == nil {
+		c.wmu.Unlock()
+		c.write(true)
+		return
+	}
+	batch := c.queue
+	c.queue = c.spare[:0]
+	c.spare = nil
+	c.wmu.Unlock()
+	c.tryWrite(batch)
+}
+
+// tryWrite writes batch through the shared reader's TryWriteMessages, as
+// the writer (c.writing is set), and hands what remains to a writer
+// goroutine.
+func (c *Conn) tryWrite(batch []*codec.Buffer) {
+	ps := c.tryBufs[:0]
+	n := 0
+	for _, b := range batch {
+		ps = append(ps, b.B)
+		n += len(b.B)
+	}
+	ok, err := c.shared.TryWriteMessages(ps)
+	clear(ps)
+	c.tryBufs = ps[:0]
+	c.wmu.Lock()
+	if !ok {
+		// Another write holds the transport: the writer goroutine waits
+		// for it, with the batch back in front.
+		c.queue = append(batch, c.queue...)
 		c.wg.Add(1)
 		c.wmu.Unlock()
 		go c.writeLoop()
 		return
 	}
+	for i, b := range batch {
+		codec.PutBuffer(b)
+		batch[i] = nil
+	}
+	c.queued -= n
+	if c.space != nil && c.queued < c.srv.limits.MaxQueueBytes {
+		close(c.space)
+		c.space = nil
+	}
+	if c.spare == nil {
+		c.spare = batch[:0]
+	}
+	if err != nil {
+		c.wmu.Unlock()
+		c.writeFailed(err)
+		return
+	}
+	if len(c.queue) > 0 || c.closePending {
+		c.wg.Add(1)
+		c.wmu.Unlock()
+		go c.writeLoop()
+		return
+	}
+	c.writing = false
 	c.wmu.Unlock()
-	c.write(true)
 }
 
 var _ transport.IdleHandler = (*Conn)(nil)

@@ -103,9 +103,16 @@ type Releaser interface {
 // connections, as transport/epoll's workers do. Its handler must not wait
 // for the network in HandleMessage or HandleIdle, not even to write to
 // its own connection: a peer that stops reading would hold up the others.
+// TryWriteMessages writes from there without waiting.
 type SharedReader interface {
 	Conn
-	SharedReader()
+	// TryWriteMessages sends each of ps as one binary message, as
+	// WriteMessage then Flush would, if it can start at once: it reports
+	// false, having done nothing, when another write is under way. It
+	// never waits for the network: what the socket does not take at once
+	// is written by a goroutine of the transport's, and later writes wait
+	// for it. ps may be reused once it returns.
+	TryWriteMessages(ps [][]byte) (bool, error)
 }
 
 // Conn is one established connection.

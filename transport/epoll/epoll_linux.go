@@ -367,9 +367,11 @@ var (
 	_ transport.SharedReader = (*conn)(nil)
 )
 
-// SharedReader implements [transport.SharedReader]: a worker serves many
-// connections.
-func (*conn) SharedReader() {}
+// TryWriteMessages implements [transport.SharedReader]: a worker serves
+// many connections, and writes without waiting for a peer.
+func (c *conn) TryWriteMessages(ps [][]byte) (bool, error) {
+	return c.Conn.TryWriteMessages(ps)
+}
 
 // Start implements [transport.Conn]: the connection joins the poller.
 func (c *conn) Start(h transport.Handler) {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -200,6 +201,71 @@ func (c *Conn) writeFrameLocked(op ws.OpCode, p []byte) error {
 	}
 	return nil
 }
+
+// TryWriteMessages sends each of ps as one binary message and flushes,
+// without waiting for the peer: it reports false, having done nothing,
+// when another write holds the connection or has a batch open. It gives
+// the socket at most tryWriteWait to take the bytes; what it does not
+// take by then is written by a goroutine of its own, which holds the
+// connection's writes until it is done, so that every later write waits
+// behind it. It implements [transport.SharedReader.TryWriteMessages] for
+// servers whose readers must not wait for a peer.
+func (c *Conn) TryWriteMessages(ps [][]byte) (bool, error) {
+	if !c.wmu.TryLock() {
+		return false, nil
+	}
+	if c.werr != nil {
+		c.wmu.Unlock()
+		return true, c.werr
+	}
+	if c.closeSent.Load() {
+		c.wmu.Unlock()
+		return true, transport.ErrClosed
+	}
+	if c.bw != nil {
+		// A batch is open: its writer goes on.
+		c.wmu.Unlock()
+		return false, nil
+	}
+	bp := tryPool.Get().(*[]byte)
+	b := (*bp)[:0]
+	for _, p := range ps {
+		b = AppendHeader(b, ws.OpBinary, len(p), nil)
+		b = append(b, p...)
+	}
+	c.nc.SetWriteDeadline(time.Now().Add(tryWriteWait))
+	n, err := c.nc.Write(b)
+	if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+		*bp = b[:0]
+		tryPool.Put(bp)
+		err = c.failLocked(err)
+		c.wmu.Unlock()
+		return true, err
+	}
+	if n >= len(b) {
+		*bp = b[:0]
+		tryPool.Put(bp)
+		c.wmu.Unlock()
+		return true, nil
+	}
+	go func() {
+		if _, err := c.dw.Write(b[n:]); err != nil {
+			c.failLocked(err)
+		}
+		if cap(b) <= 64<<10 {
+			*bp = b[:0]
+			tryPool.Put(bp)
+		}
+		c.wmu.Unlock()
+	}()
+	return true, nil
+}
+
+// tryWriteWait is how long TryWriteMessages lets a full socket take its
+// bytes before a goroutine takes over.
+const tryWriteWait = 50 * time.Microsecond
+
+var tryPool = sync.Pool{New: func() any { b := make([]byte, 0, writeBufferSize); return &b }}
 
 func (c *Conn) flushLocked() error {
 	if c.werr != nil {
