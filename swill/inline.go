@@ -27,22 +27,20 @@ import (
 const defaultInlineBudget = time.Millisecond
 
 // idleTicks is how many ticks the watchdog keeps ticking with nothing to
-// watch before it sleeps until a call runs inline again.
+// watch before it ends; the next inline call starts it again.
 const idleTicks = 200
 
 // watchdog releases the readers of inline calls that run for too long.
-// It ticks every half budget while calls run inline, and sleeps after
-// idleTicks ticks without one.
+// Its goroutine ticks every half budget while calls run inline, and ends
+// after idleTicks ticks without one, so that an idle server holds none.
 type watchdog struct {
 	budget time.Duration
 
 	mu      sync.Mutex
 	conns   []*Conn // connections that may have a call running inline
-	started bool
-	parked  bool          // the goroutine waits on wake
-	stopped bool          // the server is shutting down
-	wake    chan struct{} // one token: something to watch
-	done    chan struct{} // closed to stop the goroutine
+	running bool    // the goroutine runs
+	stopped bool    // the server is shutting down
+	done    chan struct{}
 }
 
 // watch makes sure the watchdog looks at c, whose reader has just set
@@ -63,29 +61,22 @@ func (s *Server) watch(c *Conn) {
 	}
 	c.watched.Store(true)
 	w.conns = append(w.conns, c)
-	switch {
-	case !w.started:
-		w.started = true
-		w.wake = make(chan struct{}, 1)
-		w.done = make(chan struct{})
-		s.wg.Add(1)
-		go s.watchLoop(w.wake, w.done)
-	case w.parked:
-		w.parked = false
-		select {
-		case w.wake <- struct{}{}:
-		default:
+	if !w.running {
+		w.running = true
+		if w.done == nil {
+			w.done = make(chan struct{})
 		}
+		s.wg.Add(1)
+		go s.watchLoop(w.done)
 	}
 }
 
-func (s *Server) watchLoop(wake, done <-chan struct{}) {
+func (s *Server) watchLoop(done <-chan struct{}) {
 	defer s.wg.Done()
 	w := &s.watchdog
 	tick := time.NewTicker(w.budget / 2)
 	defer tick.Stop()
-	quiet := 0
-	for {
+	for quiet := 0; ; {
 		select {
 		case <-tick.C:
 		case <-done:
@@ -99,20 +90,12 @@ func (s *Server) watchLoop(wake, done <-chan struct{}) {
 			continue
 		}
 		w.mu.Lock()
-		w.parked = len(w.conns) == 0
-		parked := w.parked
-		w.mu.Unlock()
-		if !parked {
-			continue
-		}
-		tick.Stop()
-		select {
-		case <-wake:
-		case <-done:
+		if len(w.conns) == 0 {
+			w.running = false
+			w.mu.Unlock()
 			return
 		}
-		quiet = 0
-		tick.Reset(w.budget / 2)
+		w.mu.Unlock()
 	}
 }
 
@@ -145,7 +128,7 @@ func (w *watchdog) scan(now int64) bool {
 func (w *watchdog) stop() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if !w.stopped && w.started {
+	if !w.stopped && w.done != nil {
 		close(w.done)
 	}
 	w.stopped = true
