@@ -7,3 +7,10 @@ import "time"
 func WithWorkerIdleTime(d time.Duration) Option {
 	return optionFunc(func(s *Server) { s.workers.idleTime = d })
 }
+
+// WatchdogRunning reports whether the server's watchdog goroutine runs.
+func WatchdogRunning(s *Server) bool {
+	s.watchdog.mu.Lock()
+	defer s.watchdog.mu.Unlock()
+	return s.watchdog.running
+}

@@ -115,3 +115,23 @@ func TestInlineBudgetHoldsTheReader(t *testing.T) {
 	assert.Equal(t, resultFrame(t, 1, codec.TypeMessage, 1), hex.EncodeToString(c.Recv(5*time.Second)))
 	assert.Equal(t, resultFrame(t, 2, codec.TypeMessage, 2), hex.EncodeToString(c.Recv(5*time.Second)))
 }
+
+// The watchdog runs while calls run inline, and ends after a quiet
+// spell; the next inline call starts it again.
+func TestInlineWatchdogEndsWhenQuiet(t *testing.T) {
+	t.Parallel()
+	srv := swilltest.NewServer(swill.WithInlineBudget(time.Millisecond))
+	watched := make(chan bool, 1)
+	require.NoError(t, srv.Register(swill.Unary("watched", func(ctx context.Context, n int) (int, error) {
+		watched <- swill.WatchdogRunning(srv)
+		return n, nil
+	})))
+	c := swilltest.Dial(t, swilltest.Start(t, srv).URL)
+	for round := range 2 {
+		c.Send(requestFrame(t, int64(round+1), "watched", codec.TypeMessage, round))
+		c.Recv(5 * time.Second)
+		assert.True(t, <-watched, "round %d: the watchdog runs during an inline call", round)
+		require.Eventually(t, func() bool { return !swill.WatchdogRunning(srv) }, 5*time.Second, 10*time.Millisecond,
+			"round %d: the watchdog ends once no call runs inline", round)
+	}
+}
