@@ -16,6 +16,7 @@ type Encoder struct {
 	w    *Buffer
 	enc  *msgpack.Encoder
 	last reflect.Type // see sortMapsCached
+	plan *plan        // last's, or nil
 }
 
 var encoderPool = sync.Pool{New: func() any {
@@ -146,7 +147,16 @@ func (e *Encoder) Value(b *Buffer, v any) error {
 
 // encode writes v with the keys of its maps sorted.
 func (e *Encoder) encode(v any) error {
-	sortMapsCached(v, &e.last)
+	if t := reflect.TypeOf(v); t != e.last {
+		sortMaps(t)
+		e.last, e.plan = t, nil
+		if t != nil {
+			e.plan = planOf(t)
+		}
+	}
+	if encodePlanned(e.w, v, e.plan) {
+		return nil
+	}
 	return e.enc.Encode(v)
 }
 

@@ -1,0 +1,223 @@
+package codec
+
+import (
+	"bytes"
+	"encoding/hex"
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+type planInner struct {
+	A int8    `msgpack:"a,omitempty"`
+	B float32 `json:"b"`
+	C string  `msgpack:",omitempty"`
+}
+
+type planAll struct {
+	Bool     bool
+	Int      int      `msgpack:"int"`
+	Int8     int8     `msgpack:"i8"`
+	Int16    int16    `json:"i16"`
+	Int32    int32    `json:"i32,omitempty"`
+	Int64    int64    `msgpack:"i64,omitempty"`
+	Uint     uint     `msgpack:"u"`
+	Uint8    uint8    `msgpack:"u8,omitempty"`
+	Uint16   uint16   `msgpack:"u16"`
+	Uint32   uint32   `msgpack:"u32"`
+	Uint64   uint64   `msgpack:"u64,omitempty"`
+	F32      float32  `msgpack:"f32,omitempty"`
+	F64      float64  `msgpack:"f64"`
+	Str      string   `msgpack:"str,omitempty"`
+	Bytes    []byte   `msgpack:"bytes,omitempty"`
+	NilBytes []byte   `msgpack:"nilbytes"`
+	Strs     []string `msgpack:"strs"`
+	Inner    planInner
+	Omitted  planInner `msgpack:"omitted,omitempty"`
+	Skipped  int       `msgpack:"-"`
+	hidden   int
+	Anon     struct {
+		X uint16 `json:"x"`
+	} `msgpack:"anon"`
+	LongName_____________________________________ string
+}
+
+// The plan writes exactly the library's bytes, for random values of a
+// type using every kind it accepts, as a value and through a pointer.
+func TestPlanMatchesLibrary(t *testing.T) {
+	p := planOf(reflect.TypeFor[planAll]())
+	require.NotNil(t, p, "planAll has a plan")
+	require.NotNil(t, planOf(reflect.TypeFor[*planAll]()), "so does *planAll")
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range 3000 {
+		v := randomPlanAll(r)
+		want, err := Marshal(v)
+		require.NoError(t, err)
+		got := p.encode(nil, reflect.ValueOf(v))
+		if !bytes.Equal(got, want) {
+			t.Fatalf("value %d: %+v\nplan    %s\nlibrary %s", i, v, hex.EncodeToString(got), hex.EncodeToString(want))
+		}
+		var b Buffer
+		enc := GetEncoder()
+		enc.use(&b)
+		require.NoError(t, enc.encode(&v))
+		PutEncoder(enc)
+		require.Equal(t, want, b.B, "through a pointer")
+	}
+	assert.False(t, p.failed.Load())
+}
+
+func randomPlanAll(r *rand.Rand) planAll {
+	pick := func(vals ...int64) int64 { return vals[r.IntN(len(vals))] }
+	ints := []int64{0, 1, -1, 31, -32, -33, 127, 128, -128, -129, 255, 256, 32767, -32768, 65535, 65536, math.MaxInt32, math.MinInt32, math.MaxInt64, math.MinInt64}
+	// Sizes cross every length boundary of the formats; the largest
+	// (str32, bin32, array32) come rarely.
+	big := func(small ...int64) int64 {
+		if r.IntN(100) == 0 {
+			return 70000
+		}
+		return pick(small...)
+	}
+	str := func() string {
+		return strings.Repeat("é", int(big(0, 1, 15, 16, 31, 32, 200)))
+	}
+	var v planAll
+	v.Bool = r.IntN(2) == 0
+	v.Int = int(pick(ints...))
+	v.Int8 = int8(pick(ints...))
+	v.Int16 = int16(pick(ints...))
+	v.Int32 = int32(pick(ints...))
+	v.Int64 = pick(ints...)
+	v.Uint = uint(pick(ints...))
+	v.Uint8 = uint8(pick(ints...))
+	v.Uint16 = uint16(pick(ints...))
+	v.Uint32 = uint32(pick(ints...))
+	v.Uint64 = uint64(pick(ints...))
+	v.F32 = float32(r.NormFloat64()) * []float32{0, 1, 1e30}[r.IntN(3)]
+	v.F64 = r.NormFloat64() * []float64{0, 1, 1e300}[r.IntN(3)]
+	if r.IntN(10) == 0 {
+		v.F64 = math.Copysign(0, -1)
+	}
+	v.Str = str()
+	if r.IntN(3) > 0 {
+		v.Bytes = make([]byte, big(0, 1, 255, 256, 65535, 65536))
+	}
+	if r.IntN(2) == 0 {
+		v.NilBytes = []byte{}
+	}
+	if r.IntN(3) > 0 {
+		for range big(0, 1, 15, 16) {
+			v.Strs = append(v.Strs, str()[:0]+"s")
+		}
+		if v.Strs == nil {
+			v.Strs = []string{}
+		}
+	}
+	v.Inner = planInner{A: int8(pick(ints...)), B: float32(r.Float64()), C: str()}
+	if r.IntN(2) == 0 {
+		v.Omitted = planInner{A: int8(pick(0, 1)), C: str()[:0]}
+	}
+	v.Skipped, v.hidden = 7, 8
+	v.Anon.X = uint16(pick(ints...))
+	v.LongName_____________________________________ = str()
+	return v
+}
+
+type withMap struct{ M map[string]int }
+type withTime struct{ T time.Time }
+type withPtr struct{ P *int }
+type withAny struct{ A any }
+type withIntSlice struct{ S []int }
+type named int
+type withNamed struct{ N named }
+type withEmbedded struct{ planInner }
+type withIntern struct {
+	S string `msgpack:"s,intern"`
+}
+type withAsArray struct {
+	_msgpack struct{} `msgpack:",as_array"`
+	A        int
+}
+type custom struct{ A int }
+
+func (c custom) EncodeMsgpack(e *msgpack.Encoder) error { return e.EncodeInt(int64(c.A) + 1) }
+
+type withCustom struct{ C custom }
+type recursive struct{ Next []recursive }
+
+// Types outside what a plan accepts keep the library's path.
+func TestPlanRefuses(t *testing.T) {
+	for _, v := range []any{
+		0, "s", []byte(nil), map[string]int{}, time.Time{}, custom{},
+		withMap{}, withTime{}, withPtr{}, withAny{}, withIntSlice{}, withNamed{},
+		withEmbedded{}, withIntern{}, withAsArray{}, withCustom{}, recursive{},
+	} {
+		assert.Nil(t, planOf(reflect.TypeOf(v)), "%T", v)
+	}
+	// And they still encode as the library does.
+	for _, v := range []any{withCustom{C: custom{A: 1}}, withAsArray{A: 3}} {
+		want, err := msgpack.Marshal(v)
+		require.NoError(t, err)
+		var b Buffer
+		enc := GetEncoder()
+		enc.use(&b)
+		require.NoError(t, enc.encode(v))
+		PutEncoder(enc)
+		assert.Equal(t, want, b.B, "%T", v)
+	}
+}
+
+// A plan that ever disagrees with the library is dropped, and the value
+// is encoded by the library.
+func TestPlanRetiredOnMismatch(t *testing.T) {
+	type small struct{ A int }
+	p := planOf(reflect.TypeFor[small]())
+	require.NotNil(t, p)
+	p.fields[0].name = string(appendStr(nil, "B")) // a plan gone wrong
+	var b Buffer
+	assert.False(t, encodePlanned(&b, small{A: 1}, p))
+	assert.Empty(t, b.B)
+	assert.True(t, p.failed.Load())
+	assert.False(t, encodePlanned(&b, small{A: 1}, p), "never used again")
+}
+
+func BenchmarkEncodePlanned(b *testing.B) {
+	type payload struct {
+		ID    int64    `msgpack:"id"`
+		Name  string   `msgpack:"name"`
+		Score float64  `msgpack:"score"`
+		Tags  []string `msgpack:"tags"`
+		Data  []byte   `msgpack:"data,omitempty"`
+	}
+	v := payload{ID: 42, Name: "swill", Score: 0.5, Tags: []string{"a", "b"}}
+	for _, planned := range []bool{true, false} {
+		name := "library"
+		if planned {
+			name = "plan"
+		}
+		b.Run(name, func(b *testing.B) {
+			enc := GetEncoder()
+			defer PutEncoder(enc)
+			var buf Buffer
+			enc.use(&buf)
+			b.ReportAllocs()
+			for b.Loop() {
+				buf.B = buf.B[:0]
+				if planned {
+					if err := enc.encode(v); err != nil {
+						b.Fatal(err)
+					}
+				} else if err := enc.enc.Encode(v); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
