@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/vmihailenco/msgpack/v5"
 )
 
 // Encoding plans. Most payloads are structs of a few plain fields, and
@@ -32,12 +34,16 @@ type plan struct {
 	fields []planField
 	omit   bool // some field has omitempty
 
-	checked atomic.Int32 // values checked against the library so far
-	failed  atomic.Bool  // the library disagreed: the plan is not used
+	checked atomic.Int32 // values encoded both ways so far
+	failed  atomic.Bool  // the library disagreed: the plan no longer encodes
+
+	decodeChecked atomic.Int32 // values decoded both ways so far
+	decodeFailed  atomic.Bool  // the library disagreed: the plan no longer decodes
 }
 
 type planField struct {
 	name  string // the wire name, already encoded as a MsgPack string
+	plain string // the wire name
 	index int
 	omit  bool // omitempty
 	kind  fieldKind
@@ -83,13 +89,22 @@ func planOf(t reflect.Type) *plan {
 	return p
 }
 
-var zeroerType = reflect.TypeFor[interface{ IsZero() bool }]()
+var (
+	zeroerType          = reflect.TypeFor[interface{ IsZero() bool }]()
+	customDecoderType   = reflect.TypeFor[msgpack.CustomDecoder]()
+	unmarshalerType     = reflect.TypeFor[msgpack.Unmarshaler]()
+	binaryUnmarshalType = reflect.TypeFor[interface{ UnmarshalBinary([]byte) error }]()
+	textUnmarshalType   = reflect.TypeFor[interface{ UnmarshalText([]byte) error }]()
+)
 
-// plain reports whether the library encodes t, and *t, without a method
-// of their own.
+// plain reports whether the library encodes and decodes t, and *t,
+// without a method of their own.
 func plain(t reflect.Type) bool {
 	for _, u := range []reflect.Type{t, reflect.PointerTo(t)} {
-		for _, i := range []reflect.Type{customEncoderType, marshalerType, binaryMarshalerType, textMarshalerType, zeroerType} {
+		for _, i := range []reflect.Type{
+			customEncoderType, marshalerType, binaryMarshalerType, textMarshalerType, zeroerType,
+			customDecoderType, unmarshalerType, binaryUnmarshalType, textUnmarshalType,
+		} {
 			if u.Implements(i) {
 				return false
 			}
@@ -133,7 +148,7 @@ func buildPlan(t reflect.Type, seen map[reflect.Type]bool) *plan {
 		if name == "" {
 			name = sf.Name
 		}
-		f.name = string(appendStr(nil, name))
+		f.name, f.plain = string(appendStr(nil, name)), name
 		switch ft := sf.Type; {
 		case ft == bytesType:
 			f.kind = kindBytes

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -219,5 +220,175 @@ func BenchmarkEncodePlanned(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// planDecodeAgrees decodes data into a T with p alone and with the
+// library alone: wherever the plan accepts data, the library must accept
+// it too and give the same value.
+func planDecodeAgrees[T any](t *testing.T, p *plan, data []byte) {
+	t.Helper()
+	var got, want T
+	r := planReader{b: data}
+	accepted := p.decode(&r, reflect.ValueOf(&got).Elem()) && r.i == len(data)
+	err := unmarshalLibrary(data, &want)
+	if !accepted {
+		return
+	}
+	if err != nil {
+		t.Fatalf("% x: the plan accepts what the library refuses (%v): %+v", data, err, got)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("% x:\nplan    %+v\nlibrary %+v", data, got, want)
+	}
+}
+
+// The plan decodes what the library encodes into the same values.
+func TestPlanDecodesLibraryOutput(t *testing.T) {
+	p := planOf(reflect.TypeFor[*planAll]())
+	require.NotNil(t, p)
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 3000 {
+		v := randomPlanAll(r)
+		data, err := Marshal(v)
+		require.NoError(t, err)
+		var got planAll
+		rr := planReader{b: data}
+		require.True(t, p.decode(&rr, reflect.ValueOf(&got).Elem()), "the plan takes the library's bytes")
+		require.Equal(t, len(data), rr.i)
+		planDecodeAgrees[planAll](t, p, data)
+		var viaUnmarshal, viaLibrary planAll
+		require.NoError(t, Unmarshal(data, &viaUnmarshal))
+		require.NoError(t, unmarshalLibrary(data, &viaLibrary))
+		require.True(t, reflect.DeepEqual(viaLibrary, viaUnmarshal), "%+v\n%+v", viaLibrary, viaUnmarshal)
+	}
+	assert.False(t, p.decodeFailed.Load())
+}
+
+// On inputs off the plan's path, Unmarshal gives the library's answer.
+func TestPlanDecodeDefersToLibrary(t *testing.T) {
+	type small struct {
+		I  int8     `msgpack:"i"`
+		U  uint16   `msgpack:"u"`
+		F  float32  `msgpack:"f"`
+		D  float64  `msgpack:"d"`
+		S  string   `msgpack:"s"`
+		B  []byte   `msgpack:"b"`
+		SS []string `msgpack:"ss"`
+		N  planInner
+	}
+	p := planOf(reflect.TypeFor[*small]())
+	require.NotNil(t, p)
+	enc := func(v any) []byte {
+		b, err := msgpack.Marshal(v)
+		require.NoError(t, err)
+		return b
+	}
+	inputs := [][]byte{
+		enc(map[string]any{"i": 300}),              // out of range
+		enc(map[string]any{"i": -5, "u": -1}),      // negative into uint
+		enc(map[string]any{"f": 1.5, "d": 2}),      // float64 into float32, int into float64
+		enc(map[string]any{"s": []byte("bin")}),    // bin into string
+		enc(map[string]any{"b": "str"}),            // str into []byte
+		enc(map[string]any{"ss": []any{"a", 1}}),   // not a string
+		enc(map[string]any{"s": nil, "b": nil}),    // nils
+		enc(map[string]any{"x": map[string]any{}}), // unknown field
+		enc(map[string]any{"n": nil}),              // nil struct
+		enc(map[string]any{"n": map[string]any{"a": 1, "b": 1.5}}),
+		enc([]any{1, 2}),                                     // an array
+		enc(nil),                                             // nil
+		enc("string"),                                        // not a map
+		{0x81, 0xa1, 'i'},                                    // truncated
+		{0x81, 0xa1, 'i', 0x01, 0x00},                        // trailing
+		{0xdf, 0xff, 0xff, 0xff, 0xff},                       // a map longer than its frame
+		{0x81, 0xa2, 's', 's', 0xdd, 0xff, 0xff, 0xff, 0xff}, // an array longer than its frame
+		{0x82, 0xa1, 'i', 0x01, 0xa1, 'i', 0x02},             // a key twice
+	}
+	for _, data := range inputs {
+		planDecodeAgrees[small](t, p, data)
+		var got, want small
+		gotErr := Unmarshal(data, &got)
+		wantErr := unmarshalLibrary(data, &want)
+		assert.Equal(t, wantErr, gotErr, "% x", data)
+		assert.Equal(t, want, got, "% x", data)
+	}
+	assert.False(t, p.decodeFailed.Load())
+}
+
+// A value that already holds data is merged into by the library.
+func TestPlanDecodeLeavesMergesToLibrary(t *testing.T) {
+	v := planInner{A: 5, C: "kept"}
+	require.NoError(t, Unmarshal([]byte{0x81, 0xa1, 'b', 0xca, 0x3f, 0x80, 0, 0}, &v))
+	assert.Equal(t, planInner{A: 5, B: 1, C: "kept"}, v)
+}
+
+func FuzzPlanDecode(f *testing.F) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for range 20 {
+		b, err := Marshal(randomPlanAll(r))
+		if err != nil {
+			f.Fatal(err)
+		}
+		if len(b) < 4096 {
+			f.Add(b)
+		}
+	}
+	p := planOf(reflect.TypeFor[*planAll]())
+	f.Fuzz(func(t *testing.T, data []byte) {
+		planDecodeAgrees[planAll](t, p, data)
+	})
+}
+
+func BenchmarkDecodePlanned(b *testing.B) {
+	type payload struct {
+		ID    int64    `msgpack:"id"`
+		Name  string   `msgpack:"name"`
+		Score float64  `msgpack:"score"`
+		Tags  []string `msgpack:"tags"`
+		Data  []byte   `msgpack:"data,omitempty"`
+	}
+	data, err := Marshal(payload{ID: 42, Name: "swill", Score: 0.5, Tags: []string{"a", "b"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("plan", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var v payload
+			if err := Unmarshal(data, &v); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("library", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var v payload
+			if err := unmarshalLibrary(data, &v); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// A length that claims more than the data holds is an error, found
+// before the library allocates what it claims.
+func TestUnmarshalRefusesLengthsBeyondTheData(t *testing.T) {
+	for _, data := range [][]byte{
+		[]byte("\x81\xa5bytes\xc6\xf0\x00\x00\x00"),
+		[]byte("\x81\xa4strs\xdd\xf0\x00\x00\x00"),
+		[]byte("\x81\xa3str\xdb\xf0\x00\x00\x00"),
+		[]byte("\x81\xa1x\xc9\xf0\x00\x00\x00\x01"),
+		[]byte("\xdd\xf0\x00\x00\x00"),
+		[]byte("\xdf\xf0\x00\x00\x00"),
+	} {
+		var a, b runtime.MemStats
+		runtime.ReadMemStats(&a)
+		var v planAll
+		assert.ErrorContains(t, Unmarshal(data, &v), "unexpected end of input", "% x", data)
+		var x any
+		assert.ErrorContains(t, Unmarshal(data, &x), "unexpected end of input", "% x", data)
+		runtime.ReadMemStats(&b)
+		assert.Less(t, b.TotalAlloc-a.TotalAlloc, uint64(1<<20), "% x: allocated what the length claims", data)
 	}
 }

@@ -17,6 +17,7 @@ type decoder struct {
 	r    bytes.Reader
 	dec  *msgpack.Decoder
 	last reflect.Type // see sortMapsCached
+	plan *plan        // last's, or nil
 }
 
 var decoderPool = sync.Pool{New: func() any {
@@ -44,6 +45,39 @@ func configureDecoder(dec *msgpack.Decoder) {
 // panic.
 func Unmarshal(data []byte, v any) (err error) {
 	d := decoderPool.Get().(*decoder)
+	p := d.prepare(v)
+	decoderPool.Put(d)
+	if decodePlanned(data, v, p) {
+		return nil
+	}
+	return unmarshalLibrary(data, v)
+}
+
+// prepare makes sure of the map encoders of v's type (decoding compiles
+// the library's encoders of that type too), and returns its plan, caching
+// both for the type decoded last.
+func (d *decoder) prepare(v any) *plan {
+	if t := reflect.TypeOf(v); t != d.last {
+		sortMaps(t)
+		d.last, d.plan = t, nil
+		if t != nil {
+			d.plan = planOf(t)
+		}
+	}
+	return d.plan
+}
+
+// unmarshalLibrary is Unmarshal through the library alone. The data is
+// checked first as frames are (see skip): the library allocates what a
+// length claims before reading it, and a few bytes claiming four
+// gigabytes would take the process down.
+func unmarshalLibrary(data []byte, v any) (err error) {
+	if end, err := skip(data, 0); err != nil {
+		return fmt.Errorf("msgpack: %w", err)
+	} else if end != len(data) {
+		return errTrailing
+	}
+	d := decoderPool.Get().(*decoder)
 	defer func() {
 		// The decoder is third-party code run on untrusted input: a panic
 		// in it must not take the process down. The decoder is dropped,
@@ -52,8 +86,7 @@ func Unmarshal(data []byte, v any) (err error) {
 			err = fmt.Errorf("msgpack: cannot decode into %T: %v", v, p)
 		}
 	}()
-	// Decoding compiles the library's encoders of v's type too.
-	sortMapsCached(v, &d.last)
+	d.prepare(v)
 	d.r.Reset(data)
 	d.dec.Reset(&d.r)
 	configureDecoder(d.dec)
