@@ -74,6 +74,7 @@ func (a *Acceptor) Accept(w http.ResponseWriter, r *http.Request, opts *transpor
 		limit = transport.DefaultAcceptReadLimit
 	}
 	c := &conn{a: a, rc: rc}
+	c.tw.fn = c.tw.write
 	c.Conn = wsconn.New(nc, wsconn.Options{
 		Subprotocol:  sub,
 		ReadLimit:    limit,
@@ -357,6 +358,7 @@ type conn struct {
 	rest     []byte // during HandleMessage: the bytes read past its message
 
 	idle transport.IdleHandler // h, when it wants HandleIdle
+	tw   tryWriter             // used under the write lock
 	// gen counts ReleaseReader calls: a worker whose HandleMessage call
 	// was released finds it changed, and leaves the connection alone.
 	gen atomic.Uint64
@@ -370,7 +372,41 @@ var (
 // TryWriteMessages implements [transport.SharedReader]: a worker serves
 // many connections, and writes without waiting for a peer.
 func (c *conn) TryWriteMessages(ps [][]byte) (bool, error) {
-	return c.Conn.TryWriteMessages(ps)
+	return c.Conn.TryWriteMessages(ps, c.tryWrite)
+}
+
+// tryWrite makes one non-blocking write of b to the socket; the
+// connection's write lock is held. It goes through package syscall, whose
+// Write tells the race detector of the data it hands over.
+func (c *conn) tryWrite(b []byte) (int, error) {
+	c.tw.b, c.tw.n, c.tw.err = b, 0, nil
+	if err := c.rc.Write(c.tw.fn); err != nil {
+		return 0, err
+	}
+	n, err := c.tw.n, c.tw.err
+	c.tw.b = nil
+	if err == syscall.EAGAIN {
+		return 0, nil
+	}
+	return max(n, 0), err
+}
+
+// tryWriter holds tryWrite's arguments, results and function, made once
+// so that writing allocates nothing.
+type tryWriter struct {
+	b   []byte
+	n   int
+	err error
+	fn  func(fd uintptr) bool
+}
+
+func (t *tryWriter) write(fd uintptr) bool {
+	for {
+		t.n, t.err = syscall.Write(int(fd), t.b)
+		if t.err != syscall.EINTR {
+			return true
+		}
+	}
 }
 
 // Start implements [transport.Conn]: the connection joins the poller.

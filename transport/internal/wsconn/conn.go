@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -204,13 +203,14 @@ func (c *Conn) writeFrameLocked(op ws.OpCode, p []byte) error {
 
 // TryWriteMessages sends each of ps as one binary message and flushes,
 // without waiting for the peer: it reports false, having done nothing,
-// when another write holds the connection or has a batch open. It gives
-// the socket at most tryWriteWait to take the bytes; what it does not
-// take by then is written by a goroutine of its own, which holds the
+// when another write holds the connection or has a batch open. write
+// makes one attempt to write b to the socket without blocking and returns
+// how much it took (a full socket is not an error); what the socket does
+// not take is written by a goroutine of its own, which holds the
 // connection's writes until it is done, so that every later write waits
 // behind it. It implements [transport.SharedReader.TryWriteMessages] for
 // servers whose readers must not wait for a peer.
-func (c *Conn) TryWriteMessages(ps [][]byte) (bool, error) {
+func (c *Conn) TryWriteMessages(ps [][]byte, write func(b []byte) (int, error)) (bool, error) {
 	if !c.wmu.TryLock() {
 		return false, nil
 	}
@@ -233,9 +233,8 @@ func (c *Conn) TryWriteMessages(ps [][]byte) (bool, error) {
 		b = AppendHeader(b, ws.OpBinary, len(p), nil)
 		b = append(b, p...)
 	}
-	c.nc.SetWriteDeadline(time.Now().Add(tryWriteWait))
-	n, err := c.nc.Write(b)
-	if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+	n, err := write(b)
+	if err != nil {
 		*bp = b[:0]
 		tryPool.Put(bp)
 		err = c.failLocked(err)
@@ -260,10 +259,6 @@ func (c *Conn) TryWriteMessages(ps [][]byte) (bool, error) {
 	}()
 	return true, nil
 }
-
-// tryWriteWait is how long TryWriteMessages lets a full socket take its
-// bytes before a goroutine takes over.
-const tryWriteWait = 50 * time.Microsecond
 
 var tryPool = sync.Pool{New: func() any { b := make([]byte, 0, writeBufferSize); return &b }}
 
