@@ -137,19 +137,30 @@ func (a *Acceptor) unregisterLocked(c *conn) {
 	}
 }
 
-// poller owns an epoll instance, the goroutine waiting on it and the
-// workers. An eventfd, registered with id 0, wakes it to stop.
+// poller owns an epoll instance and the workers. The worker holding the
+// poller's token waits on the instance, and serves the connections it
+// finds ready itself, so that a ready connection is read on the goroutine
+// that was woken for it, with no hand-off. When it finds several, it
+// passes the token on at once, and another worker waits while it serves
+// them; when it finds one, it keeps the token, and no other worker is
+// woken. A worker released while serving (see conn.ReleaseReader) has its
+// token passed on by the release. An eventfd, registered with id 0 and
+// never drained, stops every worker in turn.
 type poller struct {
 	epfd, evfd int
 	ef         *os.File        // epfd, registered with the runtime's poller
 	erc        syscall.RawConn // ef's
-	work       chan *conn
-	wg         sync.WaitGroup // the workers
+	token      chan struct{}   // holds the token while no worker does
+	wg         sync.WaitGroup  // the workers, and connections scheduled outside them
 
 	mu     sync.Mutex
 	conns  map[uint64]*conn
 	nextID uint64
 }
+
+// eventsPerWait bounds the connections one worker takes from one wait:
+// those it serves one after another while other workers wait.
+const eventsPerWait = 16
 
 func newPoller(workers int) (*poller, error) {
 	if workers <= 0 {
@@ -170,7 +181,7 @@ func newPoller(workers int) (*poller, error) {
 		unix.Close(epfd)
 		return nil, fmt.Errorf("epoll: epoll_ctl: %w", err)
 	}
-	// The poller waits for the epoll instance through the Go runtime's
+	// The workers wait for the epoll instance through the Go runtime's
 	// own poller, as for any socket: an epoll descriptor is readable while
 	// it has events. A blocking epoll_wait would take its thread out of
 	// the scheduler, and waking it, then getting a P back, costs more
@@ -187,12 +198,18 @@ func newPoller(workers int) (*poller, error) {
 		unix.Close(evfd)
 		return nil, fmt.Errorf("epoll: %w", err)
 	}
-	p := &poller{epfd: epfd, evfd: evfd, ef: ef, erc: erc, work: make(chan *conn, 1024), conns: map[uint64]*conn{}}
+	p := &poller{epfd: epfd, evfd: evfd, ef: ef, erc: erc, token: make(chan struct{}, 1), conns: map[uint64]*conn{}}
+	p.token <- struct{}{}
 	p.wg.Add(workers)
 	for i := 0; i < workers; i++ {
 		go p.worker(nil)
 	}
-	go p.loop()
+	go func() {
+		// The descriptors outlive every worker.
+		p.wg.Wait()
+		unix.Close(p.evfd)
+		p.ef.Close()
+	}()
 	return p, nil
 }
 
@@ -202,50 +219,13 @@ func (p *poller) stop() {
 	unix.Write(p.evfd, one[:])
 }
 
-// loop waits for ready connections and schedules them, until stopped.
-// It then waits for the workers and releases the descriptors.
-func (p *poller) loop() {
-	events := make([]unix.EpollEvent, 128)
-	var (
-		n   int
-		err error
-	)
-	wait := func(fd uintptr) bool {
-		for {
-			n, err = unix.EpollWait(int(fd), events, 0)
-			if err != unix.EINTR {
-				return n != 0 || err != nil
-			}
-		}
+// wait waits for ready connections and leaves them in w.events[:n].
+func (p *poller) wait(w *worker) (n int, err error) {
+	w.nev, w.everr = 0, nil
+	if err := p.erc.Read(w.waitFn); err != nil {
+		return 0, err
 	}
-	for stopped := false; !stopped; {
-		if rerr := p.erc.Read(wait); rerr != nil && err == nil {
-			err = rerr
-		}
-		if err != nil {
-			// Not expected with a valid descriptor; fail every
-			// connection rather than spin.
-			p.failAll(fmt.Errorf("epoll: epoll_wait: %w", err))
-			break
-		}
-		for i := range events[:n] {
-			id := eventID(&events[i])
-			if id == 0 {
-				stopped = true
-				continue
-			}
-			p.mu.Lock()
-			c := p.conns[id]
-			p.mu.Unlock()
-			if c != nil {
-				p.schedule(c)
-			}
-		}
-	}
-	close(p.work)
-	p.wg.Wait()
-	unix.Close(p.evfd)
-	p.ef.Close()
+	return w.nev, w.everr
 }
 
 func (p *poller) failAll(err error) {
@@ -270,22 +250,33 @@ func setEventID(ev *unix.EpollEvent, id uint64) {
 	ev.Pad = int32(uint32(id >> 32))
 }
 
-// schedule hands c to a worker, unless one has it already: that one is
-// told to take another turn.
-func (p *poller) schedule(c *conn) {
+// claim makes the caller the one serving c and reports true, unless c is
+// finished, or served already: that worker is told to take another turn.
+func (p *poller) claim(c *conn) bool {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	switch {
 	case c.dead:
-		c.mu.Unlock()
-		return
+		return false
 	case c.running:
 		c.again = true
-		c.mu.Unlock()
-		return
+		return false
 	}
 	c.running = true
-	c.mu.Unlock()
-	p.work <- c
+	return true
+}
+
+// schedule serves c on a goroutine of its own, for readiness that does not
+// come from the epoll instance (bytes read with the upgrade, an abort).
+func (p *poller) schedule(c *conn) {
+	if !p.claim(c) {
+		return
+	}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		c.process(newWorker(p))
+	}()
 }
 
 // worker serves connections until the poller stops, starting with first
@@ -293,22 +284,88 @@ func (p *poller) schedule(c *conn) {
 // conn.ReleaseReader), which starts another worker in its place.
 func (p *poller) worker(first *conn) {
 	defer p.wg.Done()
-	w := newWorker(p.epfd)
+	w := newWorker(p)
 	if first != nil && !first.process(w) {
 		return
 	}
-	for c := range p.work {
-		if !c.process(w) {
+	for {
+		if !w.token {
+			<-p.token
+			w.token = true
+		}
+		n, err := p.wait(w)
+		if err != nil {
+			// Not expected with a valid descriptor; fail every
+			// connection rather than spin.
+			w.passToken()
+			p.failAll(fmt.Errorf("epoll: epoll_wait: %w", err))
+			return
+		}
+		if n > 1 {
+			w.passToken()
+		}
+		stopped := false
+		for i := range w.events[:n] {
+			id := eventID(&w.events[i])
+			if id == 0 {
+				stopped = true
+				continue
+			}
+			c := p.lookup(id)
+			if c == nil || !p.claim(c) {
+				continue
+			}
+			if !c.process(w) {
+				// Released, token and all: the rest of the events go to
+				// others.
+				for j := range w.events[i+1 : n] {
+					if c := p.lookup(eventID(&w.events[i+1+j])); c != nil {
+						p.schedule(c)
+					}
+				}
+				return
+			}
+		}
+		if stopped {
+			w.passToken()
 			return
 		}
 	}
+}
+
+// passToken gives the poller's token to the next worker, if w holds it.
+func (w *worker) passToken() {
+	if w.token {
+		w.token = false
+		w.p.token <- struct{}{}
+	}
+}
+
+func (p *poller) lookup(id uint64) *conn {
+	if id == 0 {
+		return nil
+	}
+	p.mu.Lock()
+	c := p.conns[id]
+	p.mu.Unlock()
+	return c
 }
 
 // worker holds a worker's read buffer and the functions it passes to
 // syscall.RawConn, made once so that reading and re-arming allocate
 // nothing.
 type worker struct {
+	p   *poller
 	buf []byte
+	// token: the worker holds the poller's token. Its own, except during
+	// a HandleMessage call, when ReleaseReader may pass it on.
+	token bool
+
+	// The events of the last wait, and the function that waits.
+	events []unix.EpollEvent
+	nev    int
+	everr  error
+	waitFn func(fd uintptr) bool
 
 	// Arguments and results of readFn and rearmFn.
 	dst   []byte
@@ -321,8 +378,16 @@ type worker struct {
 	rearm func(fd uintptr)
 }
 
-func newWorker(epfd int) *worker {
-	w := &worker{buf: make([]byte, workerBufferSize), epfd: epfd}
+func newWorker(p *poller) *worker {
+	w := &worker{p: p, buf: make([]byte, workerBufferSize), epfd: p.epfd, events: make([]unix.EpollEvent, eventsPerWait)}
+	w.waitFn = func(fd uintptr) bool {
+		for {
+			w.nev, w.everr = unix.EpollWait(int(fd), w.events, 0)
+			if w.everr != unix.EINTR {
+				return w.nev != 0 || w.everr != nil
+			}
+		}
+	}
 	w.read = func(fd uintptr) bool {
 		for {
 			w.n, w.err = unix.Read(int(fd), w.dst)
@@ -352,10 +417,11 @@ type conn struct {
 	dead    bool // finished: no more turns
 
 	// Owned by the running worker.
-	in       []byte // unparsed bytes: the start of an incomplete frame
-	unparsed bool   // in holds bytes not parsed yet
-	skip     int64  // payload bytes still to discard
-	rest     []byte // during HandleMessage: the bytes read past its message
+	in       []byte  // unparsed bytes: the start of an incomplete frame
+	unparsed bool    // in holds bytes not parsed yet
+	skip     int64   // payload bytes still to discard
+	rest     []byte  // during HandleMessage: the bytes read past its message
+	w        *worker // the worker serving the connection
 
 	idle transport.IdleHandler // h, when it wants HandleIdle
 	tw   tryWriter             // used under the write lock
@@ -478,6 +544,7 @@ func (c *conn) arm(op int) error {
 // re-arms it. It returns false when a HandleMessage call of the worker
 // was released: another worker serves the connection, and this one ends.
 func (c *conn) process(w *worker) bool {
+	c.w = w
 	for {
 		switch c.turn(w) {
 		case turnReleased:
@@ -516,6 +583,7 @@ func (c *conn) ReleaseReader() {
 	}
 	c.rest = nil
 	c.gen.Add(1)
+	c.w.passToken()
 	c.p.wg.Add(1)
 	go c.p.worker(c)
 }
