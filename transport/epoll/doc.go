@@ -5,30 +5,36 @@
 // blocking read on every connection, with its stack and read buffer: some
 // 15-25 KiB per connection that does nothing. An [Acceptor] parks none.
 // It registers each upgraded socket with an epoll instance (through
-// golang.org/x/sys/unix); one poller goroutine waits for sockets to become
-// readable, through the Go runtime's poller rather than a blocking
-// epoll_wait, and hands each ready connection to a small pool of workers.
-// A worker reads what the socket holds into its own buffer, parses the
+// golang.org/x/sys/unix), which a small pool of workers waits on in turn,
+// through the Go runtime's poller rather than a blocking epoll_wait. The
+// worker whose turn it is serves the connections it finds ready itself:
+// it reads what each socket holds into its own buffer, parses the
 // WebSocket frames in it and calls [transport.Handler.HandleMessage] for
 // each message, in order, never for one connection on two workers at
-// once. Only the bytes of a frame cut in two by a read are kept with the
-// connection until the rest arrives, so an idle connection holds no
-// buffer and no goroutine: about 2 KiB of Go heap in all, against some
-// 15-25 KiB with a reader goroutine.
+// once. It passes the turn to wait on to another worker only when it
+// found several connections ready, so that a lone message is read, served
+// and answered on the goroutine woken for it. Only the bytes of a frame
+// cut in two by a read are kept with the connection until the rest
+// arrives, so an idle connection holds no buffer and no goroutine: about
+// 2 KiB of Go heap in all, against some 15-25 KiB with a reader
+// goroutine.
 //
 // Writes take the same path as in package gobwasws: frames are held in a
 // pooled buffer until [transport.Conn.Flush] and go out through the
-// net.Conn, so the Go runtime waits on a full socket for the writer. The
+// net.Conn, so the Go runtime waits on a full socket for the writer. A
+// connection is a [transport.SharedReader]: from a worker, a handler
+// writes with TryWriteMessages, which never waits for the peer. The
 // handshake, origin checks, subprotocol choice, control frames and close
 // handshake are shared with package gobwasws.
 //
-// The poller and its workers run while the Acceptor has connections, and
-// end with the last one. Handlers must not block in HandleMessage for
-// long: a worker serves many connections. A connection implements
-// [transport.Releaser]: a handler that may block (the swill server's
-// inline calls) has ReleaseReader called, and a new worker takes the
-// connection, and the released worker's place in the pool. HandleClose is called from a goroutine
-// of its own, since a server may wait there for its calls to end.
+// The workers run while the Acceptor has connections, and end with the
+// last one. Handlers must not block in HandleMessage for long: a worker
+// serves many connections. A connection is a [transport.Releaser]: a
+// handler that may block (the swill server's inline calls) has
+// ReleaseReader called, and a new worker takes the connection, the
+// released worker's place in the pool and its turn to wait. HandleClose
+// is called from a goroutine of its own, since a server may wait there
+// for its calls to end.
 //
 // Use it on the server only, with the default or the gobwasws dialer on
 // the client:
