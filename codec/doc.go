@@ -16,9 +16,21 @@
 // sorting encoder with the MsgPack library for each map type it meets;
 // the registration is process-wide.
 //
-// Decoding checks a frame's shape before the MsgPack library sees it:
-// declared lengths must fit the frame and arrays and maps may nest at
-// most [MaxDepth] levels.
+// Structs whose fields are booleans, numbers, strings, []byte, []string
+// or such structs, named by msgpack or json tags with at most omitempty,
+// go through a plan made once per type instead of the library's general
+// reflective path: the same bytes, about three times faster to encode and
+// four times faster to decode. A plan decodes only the forms it knows the
+// library's answer for and leaves anything else (a value out of range, a
+// nil, an int for a float) to the library; it checks its first values of
+// each type against the library and hands back, for good, any type it
+// disagrees on. Types with methods of their own for MsgPack or text keep
+// the library's path.
+//
+// Decoding checks a frame's shape before the MsgPack library sees it, and
+// [Unmarshal] checks its input the same way: declared lengths must fit the
+// data (the library allocates what a length claims before reading it) and
+// arrays and maps may nest at most [MaxDepth] levels.
 //
 // The package knows nothing of servers or clients; both build on it.
 package codec
