@@ -277,42 +277,11 @@ func (r *planReader) take(n int, ok bool) ([]byte, bool) {
 
 // int reads an integer of any format that fits an int64.
 func (r *planReader) int() (int64, bool) {
-	c := r.next()
-	switch {
-	case c <= 0x7f:
-		return int64(c), true
-	case c >= 0xe0:
-		return int64(int8(c)), true
+	n, j, ok := readIntOK(r.b, r.i)
+	if ok {
+		r.i = j
 	}
-	size := 0
-	switch c {
-	case 0xcc, 0xd0:
-		size = 1
-	case 0xcd, 0xd1:
-		size = 2
-	case 0xce, 0xd2:
-		size = 4
-	case 0xcf, 0xd3:
-		size = 8
-	default:
-		return 0, false
-	}
-	if r.i+size > len(r.b) {
-		return 0, false
-	}
-	var u uint64
-	for _, b := range r.b[r.i : r.i+size] {
-		u = u<<8 | uint64(b)
-	}
-	r.i += size
-	if c >= 0xd0 { // signed: extend
-		shift := 64 - 8*size
-		return int64(u<<shift) >> shift, true
-	}
-	if u > math.MaxInt64 {
-		return 0, false
-	}
-	return int64(u), true
+	return n, ok
 }
 
 // uint reads a non-negative integer of any format.
