@@ -42,4 +42,15 @@
 // [Interceptor]s wrap handlers; the built-in calls swill.introspect and
 // swill.describe describe the service. [Limits] bound what a connection
 // may cost.
+//
+// # Concurrency
+//
+// Calls on a connection run concurrently and answer in the order they
+// end. A unary call runs on the goroutine that read its request, when the
+// transport can hand its reading over (the default transport, gobwasws
+// and epoll do): if it runs for longer than the inline budget
+// ([WithInlineBudget], 1ms by default), the connection is read by a new
+// goroutine while it finishes, so other calls wait at most about one and
+// a half budgets. Streaming calls, and calls on other transports, run on
+// pooled worker goroutines.
 package swill
