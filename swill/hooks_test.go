@@ -86,15 +86,6 @@ func derefInt(v any) any {
 	return v
 }
 
-func frame(tb testing.TB, seq int64, data any, name string, typ codec.FrameType, md rpc.Metadata) []byte {
-	tb.Helper()
-	b := &codec.Buffer{}
-	enc := codec.GetEncoder()
-	defer codec.PutEncoder(enc)
-	require.NoError(tb, enc.Request(b, seq, name, typ, data, md))
-	return b.B
-}
-
 func response(tb testing.TB, b []byte) codec.Response {
 	tb.Helper()
 	var r codec.Response
@@ -153,7 +144,7 @@ func TestHooksOrderPerKind(t *testing.T) {
 		{
 			name: "unary",
 			frames: func(t *testing.T) [][]byte {
-				return [][]byte{frame(t, 1, 41, "unary", codec.TypeMessage, rpc.Metadata{"m": 1})}
+				return [][]byte{requestFrameMD(t, 1, "unary", codec.TypeMessage, 41, rpc.Metadata{"m": 1})}
 			},
 			recv: 1,
 			want: []string{
@@ -171,7 +162,7 @@ func TestHooksOrderPerKind(t *testing.T) {
 		{
 			name: "server",
 			frames: func(t *testing.T) [][]byte {
-				return [][]byte{frame(t, 1, 2, "server", codec.TypeMessage, nil)}
+				return [][]byte{requestFrameMD(t, 1, "server", codec.TypeMessage, 2, nil)}
 			},
 			recv: 2,
 			want: []string{
@@ -191,10 +182,10 @@ func TestHooksOrderPerKind(t *testing.T) {
 			name: "client",
 			frames: func(t *testing.T) [][]byte {
 				return [][]byte{
-					frame(t, 1, nil, "client", codec.TypeMetadata, rpc.Metadata{"m": 3}),
-					frame(t, 1, 4, "client", codec.TypeMessage, nil),
-					frame(t, 1, 5, "client", codec.TypeMessage, nil),
-					frame(t, 1, nil, "client", codec.TypeEndOfStream, nil),
+					requestFrameMD(t, 1, "client", codec.TypeMetadata, nil, rpc.Metadata{"m": 3}),
+					requestFrameMD(t, 1, "client", codec.TypeMessage, 4, nil),
+					requestFrameMD(t, 1, "client", codec.TypeMessage, 5, nil),
+					requestFrameMD(t, 1, "client", codec.TypeEndOfStream, nil, nil),
 				}
 			},
 			recv: 1,
@@ -245,12 +236,12 @@ func TestHooksBidiItemsInterleave(t *testing.T) {
 	tr := &trace{closed: make(chan struct{})}
 	srv := traceServer(t, tr)
 	c := swilltest.Dial(t, srv.URL)
-	c.Send(frame(t, 7, 1, "bidi", codec.TypeMessage, nil))
+	c.Send(requestFrameMD(t, 7, "bidi", codec.TypeMessage, 1, nil))
 	r := response(t, c.Recv(5*time.Second))
 	require.Equal(t, codec.TypeMessage, r.Type)
-	c.Send(frame(t, 7, 2, "bidi", codec.TypeMessage, nil))
+	c.Send(requestFrameMD(t, 7, "bidi", codec.TypeMessage, 2, nil))
 	response(t, c.Recv(5*time.Second))
-	c.Send(frame(t, 7, nil, "bidi", codec.TypeEndOfStream, nil))
+	c.Send(requestFrameMD(t, 7, "bidi", codec.TypeEndOfStream, nil, nil))
 	r = response(t, c.Recv(5*time.Second))
 	require.Equal(t, codec.TypeEndOfStream, r.Type)
 	c.Conn.Close(websocket.StatusNormalClosure, "")
@@ -323,7 +314,7 @@ func TestHookFailsCall(t *testing.T) {
 	s := swilltest.Start(t, srv)
 	c := swilltest.Dial(t, s.URL)
 
-	c.Send(frame(t, 1, nil, "who", codec.TypeMessage, nil))
+	c.Send(requestFrameMD(t, 1, "who", codec.TypeMessage, nil, nil))
 	r := response(t, c.Recv(5*time.Second))
 	require.Equal(t, codec.TypeError, r.Type)
 	e, err := codec.DecodeError(r.Data)
@@ -332,7 +323,7 @@ func TestHookFailsCall(t *testing.T) {
 	assert.Equal(t, "tenant required", e.Message)
 	assert.Empty(t, ran, "the handler must not run when a hook fails the call")
 
-	c.Send(frame(t, 2, nil, "who", codec.TypeMessage, rpc.Metadata{"tenant": "acme"}))
+	c.Send(requestFrameMD(t, 2, "who", codec.TypeMessage, nil, rpc.Metadata{"tenant": "acme"}))
 	r = response(t, c.Recv(5*time.Second))
 	require.Equal(t, codec.TypeMessage, r.Type)
 	var md map[string]any
@@ -358,7 +349,7 @@ func TestHooksRunInRegistrationOrder(t *testing.T) {
 	require.NoError(t, srv.Register(swill.Unary("x", func(ctx context.Context, _ any) (int, error) { return 1, nil })))
 	s := swilltest.Start(t, srv)
 	c := swilltest.Dial(t, s.URL)
-	c.Send(frame(t, 1, nil, "x", codec.TypeMessage, nil))
+	c.Send(requestFrameMD(t, 1, "x", codec.TypeMessage, nil, nil))
 	r := response(t, c.Recv(5*time.Second))
 	require.Equal(t, codec.TypeError, r.Type)
 	e, _ := codec.DecodeError(r.Data)
@@ -395,12 +386,12 @@ func TestInterceptorsCompose(t *testing.T) {
 	))
 	s := swilltest.Start(t, srv)
 	c := swilltest.Dial(t, s.URL)
-	c.Send(frame(t, 1, 21, "double", codec.TypeMessage, nil))
+	c.Send(requestFrameMD(t, 1, "double", codec.TypeMessage, 21, nil))
 	r := response(t, c.Recv(5*time.Second))
 	var n int
 	require.NoError(t, codec.Unmarshal(r.Data, &n))
 	assert.Equal(t, 42, n, "the unary result passes through every interceptor")
-	c.Send(frame(t, 2, 2, "count", codec.TypeMessage, nil))
+	c.Send(requestFrameMD(t, 2, "count", codec.TypeMessage, 2, nil))
 	for i := 0; i < 3; i++ {
 		response(t, c.Recv(5*time.Second))
 	}
@@ -432,12 +423,12 @@ func TestTokenInterceptor(t *testing.T) {
 	})))
 	s := swilltest.Start(t, srv)
 	c := swilltest.Dial(t, s.URL)
-	c.Send(frame(t, 1, nil, "secret", codec.TypeMessage, rpc.Metadata{"authorization": "Bearer wrong"}))
+	c.Send(requestFrameMD(t, 1, "secret", codec.TypeMessage, nil, rpc.Metadata{"authorization": "Bearer wrong"}))
 	r := response(t, c.Recv(5*time.Second))
 	require.Equal(t, codec.TypeError, r.Type)
 	e, _ := codec.DecodeError(r.Data)
 	assert.Equal(t, rpc.CodeUnauthorized, e.Code)
-	c.Send(frame(t, 2, nil, "secret", codec.TypeMessage, rpc.Metadata{"authorization": "Bearer s3cret"}))
+	c.Send(requestFrameMD(t, 2, "secret", codec.TypeMessage, nil, rpc.Metadata{"authorization": "Bearer s3cret"}))
 	r = response(t, c.Recv(5*time.Second))
 	require.Equal(t, codec.TypeMessage, r.Type)
 	var s2 string
@@ -459,9 +450,9 @@ func TestAfterRequestSeesCancel(t *testing.T) {
 	})))
 	s := swilltest.Start(t, srv)
 	c := swilltest.Dial(t, s.URL)
-	c.Send(frame(t, 1, nil, "wait", codec.TypeMessage, nil))
+	c.Send(requestFrameMD(t, 1, "wait", codec.TypeMessage, nil, nil))
 	<-started
-	c.Send(frame(t, 1, nil, "wait", codec.TypeCancel, nil))
+	c.Send(requestFrameMD(t, 1, "wait", codec.TypeCancel, nil, nil))
 	select {
 	case out := <-done:
 		assert.True(t, out.Canceled)
@@ -477,15 +468,15 @@ func TestDeadlineEndsIdleStreamWith408(t *testing.T) {
 	c := swilltest.Dial(t, srv.URL)
 	// echo with a 50 ms deadline and no item: the deadline, not the
 	// client, ends its input, so the call ends with 408.
-	c.Send(frame(t, 1, nil, "echo", codec.TypeMetadata, rpc.Metadata{rpc.TimeoutKey: 50}))
+	c.Send(requestFrameMD(t, 1, "echo", codec.TypeMetadata, nil, rpc.Metadata{rpc.TimeoutKey: 50}))
 	r := response(t, c.Recv(5*time.Second))
 	require.Equal(t, codec.TypeError, r.Type)
 	e, err := codec.DecodeError(r.Data)
 	require.NoError(t, err)
 	assert.Equal(t, rpc.CodeTimeout, e.Code)
 	// The same for a client stream.
-	c.Send(frame(t, 2, nil, "sum", codec.TypeMetadata, rpc.Metadata{rpc.TimeoutKey: 50}))
-	c.Send(frame(t, 2, 5, "sum", codec.TypeMessage, nil))
+	c.Send(requestFrameMD(t, 2, "sum", codec.TypeMetadata, nil, rpc.Metadata{rpc.TimeoutKey: 50}))
+	c.Send(requestFrameMD(t, 2, "sum", codec.TypeMessage, 5, nil))
 	r = response(t, c.Recv(5*time.Second))
 	require.Equal(t, codec.TypeError, r.Type)
 	e, err = codec.DecodeError(r.Data)

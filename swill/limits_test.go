@@ -87,15 +87,6 @@ func (f *fakeConn) received() [][]byte {
 	return append([][]byte(nil), f.frames...)
 }
 
-func requestFrameBytes(tb testing.TB, seq int64, name string, typ codec.FrameType, data any, md rpc.Metadata) []byte {
-	tb.Helper()
-	var b codec.Buffer
-	enc := codec.GetEncoder()
-	defer codec.PutEncoder(enc)
-	require.NoError(tb, enc.Request(&b, seq, name, typ, data, md))
-	return b.B
-}
-
 // shutdownNow stops srv, failing the test if it takes longer than waitFor.
 func shutdownNow(tb testing.TB, srv *swill.Server) {
 	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
@@ -115,13 +106,13 @@ func TestFrameTooBig(t *testing.T) {
 	fits := limit
 	var frame []byte
 	for frame = nil; len(frame) != limit; fits-- {
-		frame = requestFrameBytes(t, 1, "len", codec.TypeMessage, strings.Repeat("a", fits), nil)
+		frame = requestFrameMD(t, 1, "len", codec.TypeMessage, strings.Repeat("a", fits), nil)
 	}
 	fits++
 	c.sendRaw(frame)
 	assert.Equal(t, int64(fits), c.recv().int(t))
 
-	c.sendRaw(requestFrameBytes(t, 2, "len", codec.TypeMessage, strings.Repeat("a", fits+1), nil))
+	c.sendRaw(requestFrameMD(t, 2, "len", codec.TypeMessage, strings.Repeat("a", fits+1), nil))
 	assert.Equal(t, websocket.StatusMessageTooBig, c.closed())
 	bystander.alive()
 }
@@ -221,7 +212,7 @@ func TestMaxQueueBytes(t *testing.T) {
 	srv.ServeConn(fc, nil)
 	defer shutdownNow(t, srv)
 
-	fc.deliver(requestFrameBytes(t, 1, "big", codec.TypeMessage, items, nil))
+	fc.deliver(requestFrameMD(t, 1, "big", codec.TypeMessage, items, nil))
 	select {
 	case <-fc.holding:
 	case <-time.After(waitFor):
@@ -278,7 +269,7 @@ func TestClientThatDoesNotRead(t *testing.T) {
 	conn, _, err := websocket.Dial(ctx, srv.URL, &websocket.DialOptions{Subprotocols: []string{swill.Subprotocol}})
 	require.NoError(t, err)
 	defer conn.CloseNow()
-	require.NoError(t, conn.Write(ctx, websocket.MessageBinary, requestFrameBytes(t, 1, "firehose", codec.TypeMessage, nil, nil)))
+	require.NoError(t, conn.Write(ctx, websocket.MessageBinary, requestFrameMD(t, 1, "firehose", codec.TypeMessage, nil, nil)))
 	// The client never reads: the socket buffers fill, then the queue.
 	select {
 	case <-ctxDone:

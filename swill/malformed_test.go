@@ -405,7 +405,7 @@ func FuzzServerFrame(f *testing.F) {
 	f.Cleanup(func() { shutdownNow(f, srv) })
 
 	seed := func(seq int64, name string, typ codec.FrameType, data any, md rpc.Metadata) {
-		f.Add(requestFrameBytes(f, seq, name, typ, data, md))
+		f.Add(requestFrameMD(f, seq, name, typ, data, md))
 	}
 	seed(1, "u.pair", codec.TypeMessage, []int{1, 2}, nil)
 	seed(2, "u.shapes", codec.TypeMessage, map[string]any{"a": 300, "b": []any{1, "x"}, "c": map[string]any{"k": -1}, "d": nil, "t": time.Unix(1, 0), "n": 5, "m": map[int]bool{1: true}, "f": []float64{1, 2, 3}}, nil)

@@ -22,10 +22,16 @@ import (
 // requestFrame encodes a request frame as the reference clients do.
 func requestFrame(tb testing.TB, seq int64, name string, typ codec.FrameType, data any) []byte {
 	tb.Helper()
+	return requestFrameMD(tb, seq, name, typ, data, nil)
+}
+
+// requestFrameMD encodes a request frame with metadata.
+func requestFrameMD(tb testing.TB, seq int64, name string, typ codec.FrameType, data any, md rpc.Metadata) []byte {
+	tb.Helper()
 	b := &codec.Buffer{}
 	enc := codec.GetEncoder()
 	defer codec.PutEncoder(enc)
-	require.NoError(tb, enc.Request(b, seq, name, typ, data, nil))
+	require.NoError(tb, enc.Request(b, seq, name, typ, data, md))
 	return b.B
 }
 
