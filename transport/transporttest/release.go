@@ -431,8 +431,7 @@ func (fx *releaseFixture) close() {
 	}
 	// The servers' sides end with their clients, and are closed only
 	// then: closing one while HandleMessage may still run is what
-	// Idle/CloseDuringMessage checks, which the default transport fails
-	// for now.
+	// Idle/CloseDuringMessage checks on its own.
 	for _, s := range servers {
 		select {
 		case <-s.closed:
