@@ -181,7 +181,7 @@ func run() error {
 		fmt.Fprintln(os.Stderr, "wrote", svg)
 	}
 	if md != "-" {
-		opts := report.Options{Notes: []string{streamBufferNote}}
+		opts := report.Options{}
 		if svg != "-" {
 			rel, err := filepath.Rel(filepath.Dir(md), svg)
 			if err != nil {
@@ -195,12 +195,10 @@ func run() error {
 		fmt.Fprintln(os.Stderr, "wrote", md)
 	}
 	if md == "-" && svg == "-" {
-		return report.Markdown(os.Stdout, res, report.Options{Notes: []string{streamBufferNote}})
+		return report.Markdown(os.Stdout, res, report.Options{})
 	}
 	return nil
 }
-
-const streamBufferNote = "clientgo ends a response stream with ErrSlowConsumer once 1,024 items (or 8 MiB) wait for its consumer; a long stream read by a consumer that decodes and checks every item outruns that buffer, so the suite's swill-go clients use `clientgo.WithStreamBuffer(1<<20, 4<<30)` to measure the stream at all."
 
 func profile(ctx context.Context, cfg suite.Config, dir string) error {
 	shape := suite.Shape{Conns: 1, InFlight: 64}

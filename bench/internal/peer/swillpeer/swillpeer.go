@@ -137,10 +137,6 @@ func dial(ctx context.Context, addr string, opts Options) (peer.Client, error) {
 			copts = append(copts, clientgo.WithDialer(d))
 		}
 	}
-	// A long stream outruns a consumer that decodes and checks each item:
-	// with the default buffer (1024 messages) clientgo ends it with
-	// ErrSlowConsumer, so the suite gives streams room for all their items.
-	copts = append(copts, clientgo.WithStreamBuffer(StreamBufferItems, StreamBufferBytes))
 	c, err := clientgo.Dial(ctx, "ws://"+addr+"/ws", copts...)
 	if err != nil {
 		return nil, err
@@ -173,11 +169,3 @@ func (c *client) Stream(ctx context.Context, req *payload.StreamRequest, fn func
 }
 
 func (c *client) Close() error { return c.c.Close() }
-
-// The stream buffer the suite's clients use: room for a whole measured
-// stream of small items, instead of clientgo's default of
-// [clientgo.DefaultStreamItems] and [clientgo.DefaultStreamBytes].
-const (
-	StreamBufferItems = 1 << 20
-	StreamBufferBytes = 4 << 30
-)
