@@ -1,11 +1,12 @@
 package introspect
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 
 	"github.com/vmihailenco/msgpack/v5"
+
+	"github.com/swillorg/swill-go/internal/orderedjson"
 )
 
 // Schema is a JSON Schema (draft 2020-12) as [NewDocument] writes it: only
@@ -131,26 +132,7 @@ func (m *SchemaMap) DecodeMsgpack(dec *msgpack.Decoder) error {
 
 // MarshalJSON implements json.Marshaler.
 func (m SchemaMap) MarshalJSON() ([]byte, error) {
-	var b bytes.Buffer
-	b.WriteByte('{')
-	for i, e := range m {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		k, err := json.Marshal(e.Name)
-		if err != nil {
-			return nil, err
-		}
-		v, err := json.Marshal(e.Schema)
-		if err != nil {
-			return nil, err
-		}
-		b.Write(k)
-		b.WriteByte(':')
-		b.Write(v)
-	}
-	b.WriteByte('}')
-	return b.Bytes(), nil
+	return orderedjson.Object(len(m), func(i int) (string, any) { return m[i].Name, m[i].Schema })
 }
 
 // UnmarshalJSON implements json.Unmarshaler, keeping the order.

@@ -1,11 +1,10 @@
 package svcdesc
 
 import (
-	"bytes"
-	"encoding/json"
 	"math"
 	"strings"
 
+	"github.com/swillorg/swill-go/internal/orderedjson"
 	"github.com/swillorg/swill-go/introspect"
 )
 
@@ -22,26 +21,7 @@ type Object []Member
 
 // MarshalJSON implements json.Marshaler.
 func (o Object) MarshalJSON() ([]byte, error) {
-	var b bytes.Buffer
-	b.WriteByte('{')
-	for i, m := range o {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		k, err := json.Marshal(m.Name)
-		if err != nil {
-			return nil, err
-		}
-		v, err := json.Marshal(m.Value)
-		if err != nil {
-			return nil, err
-		}
-		b.Write(k)
-		b.WriteByte(':')
-		b.Write(v)
-	}
-	b.WriteByte('}')
-	return b.Bytes(), nil
+	return orderedjson.Object(len(o), func(i int) (string, any) { return o[i].Name, o[i].Value })
 }
 
 // maxExampleDepth bounds the nesting of an example, for schemas that
