@@ -84,3 +84,36 @@ type stuckHandler chan struct{}
 
 func (h stuckHandler) HandleMessage(transport.MessageType, []byte) { <-h }
 func (h stuckHandler) HandleClose(error)                           {}
+
+// On transport/epoll, a worker that finds several connections ready and
+// is released while serving the first leaves the others to be served at
+// once, not after the blocked call returns.
+func TestInlineReleasedWorkerLeavesNoConnectionBehind(t *testing.T) {
+	if env := os.Getenv(swilltest.TransportEnv); env != "" {
+		t.Skipf("%s=%s: the test sets its own transport, and runs in the default pass", swilltest.TransportEnv, env)
+	}
+	t.Parallel()
+	srv := swill.NewServer(swill.WithTransport(&epoll.Acceptor{Workers: 1}))
+	started, release := make(chan int, 4), make(chan struct{})
+	require.NoError(t, srv.Register(
+		swill.Unary("hold", func(ctx context.Context, n int) (int, error) {
+			started <- n
+			<-release
+			return n, nil
+		}),
+		swill.Unary("id", func(ctx context.Context, n int) (int, error) { return n, nil }),
+	))
+	s := swilltest.Start(t, srv)
+	defer close(release)
+	gate, a, b := swilltest.Dial(t, s.URL), swilltest.Dial(t, s.URL), swilltest.Dial(t, s.URL)
+
+	// While the only worker is held, a's and b's requests arrive: the
+	// worker that takes over after the release finds both in one wait,
+	// a's first.
+	gate.Send(requestFrame(t, 1, "hold", codec.TypeMessage, 1))
+	require.Equal(t, 1, <-started)
+	a.Send(requestFrame(t, 1, "hold", codec.TypeMessage, 2))
+	b.Send(requestFrame(t, 1, "id", codec.TypeMessage, 3))
+	assert.Equal(t, resultFrame(t, 1, codec.TypeMessage, 3), hex.EncodeToString(b.Recv(5*time.Second)),
+		"b is answered while a's call blocks")
+}

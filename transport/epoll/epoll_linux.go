@@ -151,6 +151,7 @@ type poller struct {
 	ef         *os.File        // epfd, registered with the runtime's poller
 	erc        syscall.RawConn // ef's
 	token      chan struct{}   // holds the token while no worker does
+	spare      sync.Pool       // of *worker, for connections served outside the pool
 	wg         sync.WaitGroup  // the workers, and connections scheduled outside them
 
 	mu     sync.Mutex
@@ -200,6 +201,7 @@ func newPoller(workers int) (*poller, error) {
 	}
 	p := &poller{epfd: epfd, evfd: evfd, ef: ef, erc: erc, token: make(chan struct{}, 1), conns: map[uint64]*conn{}}
 	p.token <- struct{}{}
+	p.spare.New = func() any { return newWorker(p) }
 	p.wg.Add(workers)
 	for i := 0; i < workers; i++ {
 		go p.worker(nil)
@@ -267,15 +269,24 @@ func (p *poller) claim(c *conn) bool {
 }
 
 // schedule serves c on a goroutine of its own, for readiness that does not
-// come from the epoll instance (bytes read with the upgrade, an abort).
+// come from a worker's wait (bytes read with the upgrade, an abort, the
+// events left by a released worker).
 func (p *poller) schedule(c *conn) {
-	if !p.claim(c) {
-		return
+	if p.claim(c) {
+		p.serveOnce(c)
 	}
+}
+
+// serveOnce serves c, claimed, on a goroutine of its own with a spare
+// worker. Its buffer goes back to the pool once c is served: when a call
+// was released, that is after the call has returned.
+func (p *poller) serveOnce(c *conn) {
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
-		c.process(newWorker(p))
+		w := p.spare.Get().(*worker)
+		c.process(w)
+		p.spare.Put(w)
 	}()
 }
 
@@ -285,6 +296,7 @@ func (p *poller) schedule(c *conn) {
 func (p *poller) worker(first *conn) {
 	defer p.wg.Done()
 	w := newWorker(p)
+	w.pooled = true
 	if first != nil && !first.process(w) {
 		return
 	}
@@ -315,15 +327,9 @@ func (p *poller) worker(first *conn) {
 			if c == nil || !p.claim(c) {
 				continue
 			}
+			w.rest = w.events[i+1 : n]
 			if !c.process(w) {
-				// Released, token and all: the rest of the events go to
-				// others.
-				for j := range w.events[i+1 : n] {
-					if c := p.lookup(eventID(&w.events[i+1+j])); c != nil {
-						p.schedule(c)
-					}
-				}
-				return
+				return // released: the release took the token and the rest
 			}
 		}
 		if stopped {
@@ -355,11 +361,14 @@ func (p *poller) lookup(id uint64) *conn {
 // syscall.RawConn, made once so that reading and re-arming allocate
 // nothing.
 type worker struct {
-	p   *poller
-	buf []byte
-	// token: the worker holds the poller's token. Its own, except during
-	// a HandleMessage call, when ReleaseReader may pass it on.
+	p      *poller
+	buf    []byte
+	pooled bool // one of the pool's workers, not a spare serving one connection
+	// token: the worker holds the poller's token. rest: the events of its
+	// last wait it has still to serve. Both its own, except during a
+	// HandleMessage call, when ReleaseReader takes them.
 	token bool
+	rest  []unix.EpollEvent
 
 	// The events of the last wait, and the function that waits.
 	events []unix.EpollEvent
@@ -371,7 +380,6 @@ type worker struct {
 	dst   []byte
 	n     int
 	err   error
-	epfd  int
 	ev    unix.EpollEvent
 	cerr  error
 	read  func(fd uintptr) bool
@@ -379,7 +387,7 @@ type worker struct {
 }
 
 func newWorker(p *poller) *worker {
-	w := &worker{p: p, buf: make([]byte, workerBufferSize), epfd: p.epfd, events: make([]unix.EpollEvent, eventsPerWait)}
+	w := &worker{p: p, buf: make([]byte, workerBufferSize), events: make([]unix.EpollEvent, eventsPerWait)}
 	w.waitFn = func(fd uintptr) bool {
 		for {
 			w.nev, w.everr = unix.EpollWait(int(fd), w.events, 0)
@@ -396,7 +404,7 @@ func newWorker(p *poller) *worker {
 			}
 		}
 	}
-	w.rearm = func(fd uintptr) { w.cerr = unix.EpollCtl(w.epfd, unix.EPOLL_CTL_MOD, int(fd), &w.ev) }
+	w.rearm = func(fd uintptr) { w.cerr = unix.EpollCtl(w.p.epfd, unix.EPOLL_CTL_MOD, int(fd), &w.ev) }
 	return w
 }
 
@@ -572,8 +580,10 @@ func (c *conn) process(w *worker) bool {
 }
 
 // ReleaseReader implements [transport.Releaser]. The connection, with the
-// bytes read past the message being delivered, goes to a new worker,
-// which replaces the released one in the pool.
+// bytes read past the message being delivered, goes to a new worker: one
+// that replaces the released one in the pool, or a spare when the
+// released one was a spare. The other connections the released worker
+// had found ready, and not served yet, go to spares at once.
 func (c *conn) ReleaseReader() {
 	// The old c.in may hold the message being delivered: it is left to
 	// the released call, not reused.
@@ -583,9 +593,23 @@ func (c *conn) ReleaseReader() {
 	}
 	c.rest = nil
 	c.gen.Add(1)
-	c.w.passToken()
-	c.p.wg.Add(1)
-	go c.p.worker(c)
+	w, p := c.w, c.p
+	w.passToken()
+	rest := w.rest
+	w.rest = nil
+	if w.pooled {
+		p.wg.Add(1)
+		go p.worker(c)
+	} else {
+		p.serveOnce(c)
+	}
+	// The other connections of the released worker's last wait, which
+	// the poller will not report again until they are served.
+	for i := range rest {
+		if o := p.lookup(eventID(&rest[i])); o != nil {
+			p.schedule(o)
+		}
+	}
 }
 
 // What a turn ended with.
