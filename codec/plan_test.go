@@ -189,21 +189,26 @@ func TestPlanRetiredOnMismatch(t *testing.T) {
 	assert.False(t, encodePlanned(&b, small{A: 1}, p), "never used again")
 }
 
+// benchPayload is the small payload of the benchmarks.
+type benchPayload struct {
+	ID    int64    `msgpack:"id"`
+	Name  string   `msgpack:"name"`
+	Score float64  `msgpack:"score"`
+	Tags  []string `msgpack:"tags"`
+	Data  []byte   `msgpack:"data,omitempty"`
+}
+
+var benchValue = benchPayload{ID: 42, Name: "swill", Score: 0.5, Tags: []string{"a", "b"}}
+
 func BenchmarkEncodePlanned(b *testing.B) {
-	type payload struct {
-		ID    int64    `msgpack:"id"`
-		Name  string   `msgpack:"name"`
-		Score float64  `msgpack:"score"`
-		Tags  []string `msgpack:"tags"`
-		Data  []byte   `msgpack:"data,omitempty"`
-	}
-	v := payload{ID: 42, Name: "swill", Score: 0.5, Tags: []string{"a", "b"}}
-	for _, planned := range []bool{true, false} {
-		name := "library"
-		if planned {
-			name = "plan"
-		}
-		b.Run(name, func(b *testing.B) {
+	for _, bc := range []struct {
+		name   string
+		encode func(*Encoder, any) error
+	}{
+		{"plan", (*Encoder).encode},
+		{"library", func(e *Encoder, v any) error { return e.enc.Encode(v) }},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
 			enc := GetEncoder()
 			defer PutEncoder(enc)
 			var buf Buffer
@@ -211,11 +216,7 @@ func BenchmarkEncodePlanned(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				buf.B = buf.B[:0]
-				if planned {
-					if err := enc.encode(v); err != nil {
-						b.Fatal(err)
-					}
-				} else if err := enc.enc.Encode(v); err != nil {
+				if err := bc.encode(enc, benchValue); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -340,35 +341,27 @@ func FuzzPlanDecode(f *testing.F) {
 }
 
 func BenchmarkDecodePlanned(b *testing.B) {
-	type payload struct {
-		ID    int64    `msgpack:"id"`
-		Name  string   `msgpack:"name"`
-		Score float64  `msgpack:"score"`
-		Tags  []string `msgpack:"tags"`
-		Data  []byte   `msgpack:"data,omitempty"`
-	}
-	data, err := Marshal(payload{ID: 42, Name: "swill", Score: 0.5, Tags: []string{"a", "b"}})
+	data, err := Marshal(benchValue)
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Run("plan", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			var v payload
-			if err := Unmarshal(data, &v); err != nil {
-				b.Fatal(err)
+	for _, bc := range []struct {
+		name      string
+		unmarshal func([]byte, any) error
+	}{
+		{"plan", Unmarshal},
+		{"library", unmarshalLibrary},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				var v benchPayload
+				if err := bc.unmarshal(data, &v); err != nil {
+					b.Fatal(err)
+				}
 			}
-		}
-	})
-	b.Run("library", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			var v payload
-			if err := unmarshalLibrary(data, &v); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
+		})
+	}
 }
 
 // A length that claims more than the data holds is an error, found

@@ -15,22 +15,66 @@ import (
 
 // benchServer serves the demo on a fakeConn whose every written message
 // is signalled on written: the server's side of a round trip, with no
-// network.
+// network. Calls run on workers, as on a transport that cannot release
+// its reader.
 func benchServer(b *testing.B, opts ...swill.Option) (*swill.Server, *fakeConn) {
+	b.Helper()
+	fc := newFakeConn()
+	return serveBench(b, fc, opts...), fc
+}
+
+// serveBench serves the demo on tc, a fakeConn or an inlineConn, and
+// signals each message it writes on the fakeConn's written.
+func serveBench(b *testing.B, tc transport.Conn, opts ...swill.Option) *swill.Server {
 	b.Helper()
 	srv := swill.NewServer(opts...)
 	if err := demosvc.Register(srv); err != nil {
 		b.Fatal(err)
 	}
-	fc := newFakeConn()
+	fc := fakeOf(tc)
 	fc.written = make(chan struct{}, 1024)
-	srv.ServeConn(fc, nil)
+	srv.ServeConn(tc, nil)
 	b.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		srv.Shutdown(ctx)
 	})
-	return srv, fc
+	return srv
+}
+
+func fakeOf(tc transport.Conn) *fakeConn {
+	if ic, ok := tc.(inlineConn); ok {
+		return ic.fakeConn
+	}
+	return tc.(*fakeConn)
+}
+
+// inlineConn is a fakeConn that can release its reader, as the real
+// transports do, so that unary calls run inline. The benchmark is its
+// reader: it delivers a frame, then tells the server it is idle. Nothing
+// needs handing over on a release, since the benchmark's calls return at
+// once.
+type inlineConn struct{ *fakeConn }
+
+func (inlineConn) ReleaseReader() {}
+
+// deliverIdle delivers b, then waits for more as a transport would.
+func (c inlineConn) deliverIdle(b []byte) {
+	c.deliver(b)
+	c.h.(transport.IdleHandler).HandleIdle()
+}
+
+// benchUnary sends one add call at a time through deliver and waits for
+// each reply.
+func benchUnary(b *testing.B, deliver func([]byte), written <-chan struct{}) {
+	frame := addFrame()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		setSeq(frame, i)
+		deliver(frame)
+		<-written
+	}
 }
 
 // addFrame returns [seq, [1, 2], "add"] with seq written as a uint32, so
@@ -47,14 +91,16 @@ func setSeq(frame []byte, seq int) { binary.BigEndian.PutUint32(frame[2:6], uint
 // every goroutine, so allocs/op is the server's cost per round trip.
 func BenchmarkServerUnary(b *testing.B) {
 	_, fc := benchServer(b)
-	frame := addFrame()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		setSeq(frame, i)
-		fc.deliver(frame)
-		<-fc.written
-	}
+	benchUnary(b, fc.deliver, fc.written)
+}
+
+// BenchmarkServerUnaryInline is BenchmarkServerUnary on a transport that
+// can release its reader: the call runs on the goroutine that delivers
+// its request, and its reply is written when that goroutine is idle.
+func BenchmarkServerUnaryInline(b *testing.B) {
+	ic := inlineConn{newFakeConn()}
+	serveBench(b, ic)
+	benchUnary(b, ic.deliverIdle, ic.written)
 }
 
 // BenchmarkServerUnaryIntercepted is BenchmarkServerUnary with one
@@ -64,14 +110,7 @@ func BenchmarkServerUnaryIntercepted(b *testing.B) {
 		return next(ctx)
 	})
 	_, fc := benchServer(b, swill.WithInterceptors(pass))
-	frame := addFrame()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		setSeq(frame, i)
-		fc.deliver(frame)
-		<-fc.written
-	}
+	benchUnary(b, fc.deliver, fc.written)
 }
 
 // BenchmarkServerUnaryPipelined keeps 64 calls in flight on the
