@@ -22,9 +22,9 @@
 // reflective path: the same bytes, about three times faster to encode and
 // four times faster to decode. A plan decodes only the forms it knows the
 // library's answer for and leaves anything else (a value out of range, a
-// nil, an int for a float) to the library; it checks its first values of
-// each type against the library and hands back, for good, any type it
-// disagrees on. Types with methods of their own for MsgPack or text keep
+// nil, an int for a float) to the library; it also checks its first
+// values of each type against the library and hands back, for good, any
+// type it disagrees on. Types with methods of their own for MsgPack or text keep
 // the library's path.
 //
 // Decoding checks a frame's shape before the MsgPack library sees it, and

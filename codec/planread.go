@@ -157,8 +157,8 @@ func (f *planField) decode(r *planReader, v reflect.Value) bool {
 			return true
 		}
 		n, ok := r.arrayLen()
-		if !ok || n > len(r.b)-r.i {
-			return false // each string takes a byte at least
+		if !ok {
+			return false
 		}
 		ss := make([]string, n)
 		for i := range ss {
@@ -199,56 +199,43 @@ func (r *planReader) length(size int) (int, bool) {
 	if r.i+size > len(r.b) {
 		return 0, false
 	}
-	var n uint64
+	var n int
 	for _, c := range r.b[r.i : r.i+size] {
-		n = n<<8 | uint64(c)
+		n = n<<8 | int(c)
 	}
 	r.i += size
-	if n > uint64(len(r.b)) {
-		return 0, false // longer than the frame: the library says why
-	}
-	return int(n), true
+	return n, true
 }
 
+// mapLen and arrayLen read a header whose count the rest of the data
+// can hold, a byte per entry at least: a longer one is the library's to
+// refuse.
 func (r *planReader) mapLen() (int, bool) {
-	switch c := r.next(); {
-	case c >= 0x80 && c <= 0x8f:
-		return int(c & 0x0f), true
-	case c == 0xde:
-		return r.length(2)
-	case c == 0xdf:
-		return r.length(4)
-	}
-	return 0, false
+	n, j, err := readMapLen(r.b, r.i)
+	return r.count(n, j, err)
 }
 
 func (r *planReader) arrayLen() (int, bool) {
-	switch c := r.next(); {
-	case c >= 0x90 && c <= 0x9f:
-		return int(c & 0x0f), true
-	case c == 0xdc:
-		return r.length(2)
-	case c == 0xdd:
-		return r.length(4)
+	n, j, err := readArrayLen(r.b, r.i)
+	return r.count(n, j, err)
+}
+
+func (r *planReader) count(n, j int, err error) (int, bool) {
+	if err != nil || n > len(r.b)-j {
+		return 0, false
 	}
-	return 0, false
+	r.i = j
+	return n, true
 }
 
 // str reads a str value; its bytes alias r.b.
 func (r *planReader) str() ([]byte, bool) {
-	var n int
-	var ok bool
-	switch c := r.next(); {
-	case c >= 0xa0 && c <= 0xbf:
-		n, ok = int(c&0x1f), true
-	case c == 0xd9:
-		n, ok = r.length(1)
-	case c == 0xda:
-		n, ok = r.length(2)
-	case c == 0xdb:
-		n, ok = r.length(4)
+	s, j, err := readStr(r.b, r.i)
+	if err != nil {
+		return nil, false
 	}
-	return r.take(n, ok)
+	r.i = j
+	return s, true
 }
 
 // bin reads a bin value; its bytes alias r.b.

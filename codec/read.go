@@ -142,25 +142,35 @@ func readMetadata(b []byte, p int) (rpc.Metadata, int, error) {
 }
 
 func readArrayLen(b []byte, p int) (int, int, error) {
+	return readLen(b, p, 0x90, 0xdc, 0xdd, "not an array")
+}
+
+func readMapLen(b []byte, p int) (int, int, error) {
+	return readLen(b, p, 0x80, 0xde, 0xdf, "not a map")
+}
+
+// readLen reads the header of an array or map: fix holds the high nibble
+// of its fixed form, c16 and c32 are its 16 and 32-bit codes.
+func readLen(b []byte, p int, fix, c16, c32 byte, what string) (int, int, error) {
 	if p >= len(b) {
 		return 0, p, errShort
 	}
 	c := b[p]
 	switch {
-	case c >= 0x90 && c <= 0x9f:
+	case c&0xf0 == fix:
 		return int(c & 0x0f), p + 1, nil
-	case c == 0xdc:
+	case c == c16:
 		if p+3 > len(b) {
 			return 0, p, errShort
 		}
 		return int(b[p+1])<<8 | int(b[p+2]), p + 3, nil
-	case c == 0xdd:
+	case c == c32:
 		if p+5 > len(b) {
 			return 0, p, errShort
 		}
 		return int(uint32(b[p+1])<<24 | uint32(b[p+2])<<16 | uint32(b[p+3])<<8 | uint32(b[p+4])), p + 5, nil
 	}
-	return 0, p, errors.New("not an array")
+	return 0, p, errors.New(what)
 }
 
 func readIntOK(b []byte, p int) (int64, int, bool) {

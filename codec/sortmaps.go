@@ -43,15 +43,25 @@ var (
 // with sorted keys.
 func sortMapsOf(v any) { sortMaps(reflect.TypeOf(v)) }
 
-// sortMapsCached is sortMapsOf for a pooled encoder or decoder, which
-// keeps in *last the last type it made sure of.
-func sortMapsCached(v any, last *reflect.Type) {
-	t := reflect.TypeOf(v)
-	if t == *last {
-		return
+// typeCache is what a pooled encoder or decoder remembers of the type it
+// met last: that its maps encode sorted, and its plan, if any.
+type typeCache struct {
+	last reflect.Type
+	plan *plan
+}
+
+// planFor makes sure the maps of v's type encode sorted (decoding
+// compiles the library's encoders of a type too), and returns the type's
+// plan, or nil.
+func (c *typeCache) planFor(v any) *plan {
+	if t := reflect.TypeOf(v); t != c.last {
+		sortMaps(t)
+		c.last, c.plan = t, nil
+		if t != nil {
+			c.plan = planOf(t)
+		}
 	}
-	sortMaps(t)
-	*last = t
+	return c.plan
 }
 
 func sortMaps(t reflect.Type) {

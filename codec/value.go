@@ -3,7 +3,6 @@ package codec
 import (
 	"bytes"
 	"fmt"
-	"reflect"
 	"sync"
 
 	"github.com/vmihailenco/msgpack/v5"
@@ -14,10 +13,9 @@ import (
 type RawMessage = msgpack.RawMessage
 
 type decoder struct {
-	r    bytes.Reader
-	dec  *msgpack.Decoder
-	last reflect.Type // see sortMapsCached
-	plan *plan        // last's, or nil
+	r     bytes.Reader
+	dec   *msgpack.Decoder
+	types typeCache
 }
 
 var decoderPool = sync.Pool{New: func() any {
@@ -43,41 +41,34 @@ func configureDecoder(dec *msgpack.Decoder) {
 // MsgPack library can; where it cannot (a map inside an interface inside
 // a slice, for one) Unmarshal returns an error rather than the library's
 // panic.
-func Unmarshal(data []byte, v any) (err error) {
+func Unmarshal(data []byte, v any) error {
 	d := decoderPool.Get().(*decoder)
-	p := d.prepare(v)
-	decoderPool.Put(d)
-	if decodePlanned(data, v, p) {
+	if decodePlanned(data, v, d.types.planFor(v)) {
+		decoderPool.Put(d)
 		return nil
 	}
-	return unmarshalLibrary(data, v)
+	return d.unmarshal(data, v)
 }
 
-// prepare makes sure of the map encoders of v's type (decoding compiles
-// the library's encoders of that type too), and returns its plan, caching
-// both for the type decoded last.
-func (d *decoder) prepare(v any) *plan {
-	if t := reflect.TypeOf(v); t != d.last {
-		sortMaps(t)
-		d.last, d.plan = t, nil
-		if t != nil {
-			d.plan = planOf(t)
-		}
-	}
-	return d.plan
+// unmarshalLibrary is Unmarshal through the library alone.
+func unmarshalLibrary(data []byte, v any) error {
+	d := decoderPool.Get().(*decoder)
+	d.types.planFor(v)
+	return d.unmarshal(data, v)
 }
 
-// unmarshalLibrary is Unmarshal through the library alone. The data is
-// checked first as frames are (see skip): the library allocates what a
-// length claims before reading it, and a few bytes claiming four
-// gigabytes would take the process down.
-func unmarshalLibrary(data []byte, v any) (err error) {
+// unmarshal decodes data into v with the library, and puts d back in the
+// pool. The data is checked first as frames are (see skip): the library
+// allocates what a length claims before reading it, and a few bytes
+// claiming four gigabytes would take the process down.
+func (d *decoder) unmarshal(data []byte, v any) (err error) {
 	if end, err := skip(data, 0); err != nil {
+		decoderPool.Put(d)
 		return fmt.Errorf("msgpack: %w", err)
 	} else if end != len(data) {
+		decoderPool.Put(d)
 		return errTrailing
 	}
-	d := decoderPool.Get().(*decoder)
 	defer func() {
 		// The decoder is third-party code run on untrusted input: a panic
 		// in it must not take the process down. The decoder is dropped,
@@ -86,7 +77,6 @@ func unmarshalLibrary(data []byte, v any) (err error) {
 			err = fmt.Errorf("msgpack: cannot decode into %T: %v", v, p)
 		}
 	}()
-	d.prepare(v)
 	d.r.Reset(data)
 	d.dec.Reset(&d.r)
 	configureDecoder(d.dec)

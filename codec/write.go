@@ -2,7 +2,6 @@ package codec
 
 import (
 	"math"
-	"reflect"
 	"sync"
 
 	"github.com/swillorg/swill-go/rpc"
@@ -13,10 +12,9 @@ import (
 // Encoder is not safe for concurrent use; take one per goroutine from
 // [GetEncoder].
 type Encoder struct {
-	w    *Buffer
-	enc  *msgpack.Encoder
-	last reflect.Type // see sortMapsCached
-	plan *plan        // last's, or nil
+	w     *Buffer
+	enc   *msgpack.Encoder
+	types typeCache
 }
 
 var encoderPool = sync.Pool{New: func() any {
@@ -147,14 +145,7 @@ func (e *Encoder) Value(b *Buffer, v any) error {
 
 // encode writes v with the keys of its maps sorted.
 func (e *Encoder) encode(v any) error {
-	if t := reflect.TypeOf(v); t != e.last {
-		sortMaps(t)
-		e.last, e.plan = t, nil
-		if t != nil {
-			e.plan = planOf(t)
-		}
-	}
-	if encodePlanned(e.w, v, e.plan) {
+	if encodePlanned(e.w, v, e.types.planFor(v)) {
 		return nil
 	}
 	return e.enc.Encode(v)
