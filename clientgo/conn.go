@@ -251,9 +251,9 @@ func (cn *conn) waitSpace(ctx context.Context) error {
 	}
 }
 
-// writeYields is how many times in a row the writer yields its processor,
-// with frames written but not flushed and the queue empty, before it
-// flushes.
+// writeYields is how many times, at most, the writer yields its processor
+// between two flushes, each time it finds the queue empty with frames
+// written but not flushed.
 const writeYields = 2
 
 // flushBytes is how much the writer writes without flushing while frames

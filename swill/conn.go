@@ -831,7 +831,7 @@ func (c *Conn) sendError(seq int64, e *rpc.Error) {
 		c.pushHeld(errorFrame(seq, e))
 		return
 	}
-	c.sendErrorFrom(seq, e, false)
+	c.push(errorFrame(seq, e), false)
 }
 
 // enqueue hands a frame to the writer, starting it if it is idle. Frames
@@ -889,11 +889,6 @@ func (c *Conn) pushHeld(b *codec.Buffer) {
 	if !c.writing {
 		c.held = true
 	}
-}
-
-// sendErrorFrom queues an ERROR frame; see push for mayWrite.
-func (c *Conn) sendErrorFrom(seq int64, e *rpc.Error, mayWrite bool) bool {
-	return c.push(errorFrame(seq, e), mayWrite)
 }
 
 // errorFrame encodes an ERROR frame.

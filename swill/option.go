@@ -121,7 +121,7 @@ func (l Limits) withDefaults() Limits {
 
 // WithInlineBudget sets how long a unary call may hold the goroutine that
 // read its request. On a transport that can hand its reading over to a
-// new goroutine ([transport.Releaser]: the default one and gobwasws), a
+// new goroutine ([transport.Releaser]: the default one, gobwasws and epoll), a
 // unary call runs where its request was read, and the responses to a
 // burst of requests leave with one write: that spares waking two
 // goroutines on the path of every call. When a call runs for longer than

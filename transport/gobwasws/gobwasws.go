@@ -57,7 +57,7 @@ func (t Transport) Accept(w http.ResponseWriter, r *http.Request, opts *transpor
 	}
 	// Keep whatever the client sent right after its request, then read
 	// the socket directly.
-	c := &conn{br: wsconn.NewReader(wsconn.Buffered(br), nc, readBufferSize)}
+	c := newConn(wsconn.NewReader(wsconn.Buffered(br), nc, readBufferSize))
 	c.Conn = wsconn.New(nc, wsconn.Options{
 		Subprotocol:  sub,
 		ReadLimit:    limit,
@@ -100,7 +100,7 @@ func (t Transport) Dial(ctx context.Context, url string, opts *transport.DialOpt
 	if limit <= 0 {
 		limit = transport.DefaultDialReadLimit
 	}
-	c := &conn{br: rd}
+	c := newConn(rd)
 	c.Conn = wsconn.New(nc, wsconn.Options{
 		Client:       true,
 		Subprotocol:  hs.Protocol,
@@ -115,7 +115,6 @@ func (t Transport) Dial(ctx context.Context, url string, opts *transport.DialOpt
 // the connection, or until ReleaseReader hands the reading to a new one.
 type conn struct {
 	*wsconn.Conn
-	br *bufio.Reader // the first reader's
 
 	h    transport.Handler
 	idle transport.IdleHandler // h, when it wants HandleIdle
@@ -135,14 +134,18 @@ type reader struct {
 
 var _ transport.Releaser = (*conn)(nil)
 
+// newConn returns a conn whose first reader reads br.
+func newConn(br *bufio.Reader) *conn {
+	c := &conn{}
+	c.rd.Store(&reader{br: br})
+	return c
+}
+
 // Start implements [transport.Conn].
 func (c *conn) Start(h transport.Handler) {
 	c.h = h
 	c.idle, _ = h.(transport.IdleHandler)
-	rd := &reader{br: c.br}
-	c.br = nil
-	c.rd.Store(rd)
-	go c.run(rd)
+	go c.run(c.rd.Load())
 }
 
 // run reads until the connection ends, or until the reader is released.

@@ -97,7 +97,9 @@ type Config struct {
 	// up to Retries times, and the quietest attempt kept. Zero means no
 	// retries.
 	MaxForeign float64
-	Retries    int
+	// Retries is how many times a round over MaxForeign is measured
+	// again.
+	Retries int
 	// Log receives progress lines; nil discards them.
 	Log io.Writer
 }

@@ -235,15 +235,13 @@ func (c *Conn) TryWriteMessages(ps [][]byte, write func(b []byte) (int, error)) 
 	}
 	n, err := write(b)
 	if err != nil {
-		*bp = b[:0]
-		tryPool.Put(bp)
+		putTryBuffer(bp, b)
 		err = c.failLocked(err)
 		c.wmu.Unlock()
 		return true, err
 	}
 	if n >= len(b) {
-		*bp = b[:0]
-		tryPool.Put(bp)
+		putTryBuffer(bp, b)
 		c.wmu.Unlock()
 		return true, nil
 	}
@@ -251,16 +249,22 @@ func (c *Conn) TryWriteMessages(ps [][]byte, write func(b []byte) (int, error)) 
 		if _, err := c.dw.Write(b[n:]); err != nil {
 			c.failLocked(err)
 		}
-		if cap(b) <= 64<<10 {
-			*bp = b[:0]
-			tryPool.Put(bp)
-		}
+		putTryBuffer(bp, b)
 		c.wmu.Unlock()
 	}()
 	return true, nil
 }
 
 var tryPool = sync.Pool{New: func() any { b := make([]byte, 0, writeBufferSize); return &b }}
+
+// putTryBuffer returns a TryWriteMessages buffer to its pool, unless a
+// large batch grew it.
+func putTryBuffer(bp *[]byte, b []byte) {
+	if cap(b) <= 64<<10 {
+		*bp = b[:0]
+		tryPool.Put(bp)
+	}
+}
 
 func (c *Conn) flushLocked() error {
 	if c.werr != nil {
