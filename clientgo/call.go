@@ -57,7 +57,7 @@ type call struct {
 
 // unaryPool holds unary calls for reuse.
 var unaryPool = sync.Pool{New: func() any {
-	return &call{kind: rpc.Unary, done: make(chan struct{}, 1), ended: true}
+	return &call{kind: rpc.KindUnary, done: make(chan struct{}, 1), ended: true}
 }}
 
 // getUnary returns a unary call, recycled when possible, for call seq on
@@ -308,7 +308,7 @@ func (c *call) endLocked(cn *conn, seq int64, err error) bool {
 	c.ended = true
 	c.err = err
 	c.cn.remove(c)
-	if c.kind == rpc.Unary {
+	if c.kind == rpc.KindUnary {
 		c.done <- struct{}{}
 	} else {
 		close(c.done)
@@ -501,7 +501,7 @@ func Call[Req, Res any](ctx context.Context, c *Client, name string, req Req, op
 	if len(opts) > 0 {
 		cc = newCallConfig(opts)
 	}
-	cl, err := c.start(ctx, name, rpc.Unary, req, cc.md)
+	cl, err := c.start(ctx, name, rpc.KindUnary, req, cc.md)
 	if err != nil {
 		return res, err
 	}

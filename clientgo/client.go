@@ -275,7 +275,7 @@ func (c *Client) start(ctx context.Context, name string, kind rpc.Kind, req any,
 			return nil, fmt.Errorf("clientgo: encoding the request for %q: %w", name, err)
 		}
 		var cl *call
-		if kind == rpc.Unary {
+		if kind == rpc.KindUnary {
 			cl = getUnary(ctx, cn, seq, name)
 		} else {
 			cl = &call{ctx: ctx, cn: cn, seq: seq, name: name, kind: kind, done: make(chan struct{})}
@@ -285,7 +285,7 @@ func (c *Client) start(ctx context.Context, name string, kind rpc.Kind, req any,
 			}
 		}
 		if !cn.register(cl) {
-			if kind == rpc.Unary {
+			if kind == rpc.KindUnary {
 				cl.recycle()
 			}
 			continue // the connection ended meanwhile; wait for the next

@@ -17,7 +17,7 @@ import (
 func TestRecycledCallIgnoresItsPast(t *testing.T) {
 	c, s := startFake(t)
 	ctx := context.Background()
-	old, err := c.start(ctx, "add", rpc.Unary, [2]int{1, 2}, nil)
+	old, err := c.start(ctx, "add", rpc.KindUnary, [2]int{1, 2}, nil)
 	require.NoError(t, err)
 	s.recv()
 	cn, oldSeq := old.cn, old.seq

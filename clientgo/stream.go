@@ -123,7 +123,7 @@ type ServerStream[Res any] struct {
 // consumer's pace, and a consumer that stops receiving ends the stream
 // with [ErrSlowConsumer] (see the package doc on backpressure).
 func CallServerStream[Req, Res any](ctx context.Context, c *Client, name string, req Req, opts ...CallOption) (*ServerStream[Res], error) {
-	cl, cc, err := openStream(ctx, c, name, rpc.ServerStream, req, opts)
+	cl, cc, err := openStream(ctx, c, name, rpc.KindServerStream, req, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -189,7 +189,7 @@ type ClientStream[Req, Res any] struct {
 // Send and CloseAndReceive return ctx.Err(). Its deadline, if any, goes to
 // the server as for [Call].
 func CallClientStream[Req, Res any](ctx context.Context, c *Client, name string, opts ...CallOption) (*ClientStream[Req, Res], error) {
-	cl, cc, err := openStream(ctx, c, name, rpc.ClientStream, nil, opts)
+	cl, cc, err := openStream(ctx, c, name, rpc.KindClientStream, nil, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -271,7 +271,7 @@ type BidiStream[Req, Res any] struct {
 // ctx bounds the whole call, as for [CallServerStream]; the receiving side
 // is buffered and bounded in the same way.
 func CallBidiStream[Req, Res any](ctx context.Context, c *Client, name string, opts ...CallOption) (*BidiStream[Req, Res], error) {
-	cl, cc, err := openStream(ctx, c, name, rpc.BidiStream, nil, opts)
+	cl, cc, err := openStream(ctx, c, name, rpc.KindBidiStream, nil, opts)
 	if err != nil {
 		return nil, err
 	}

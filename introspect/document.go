@@ -104,7 +104,7 @@ func (d *Document) Method(name string) *Method {
 // CallKind returns the method's kind of call, and false for a kind this
 // package does not know.
 func (m *Method) CallKind() (rpc.Kind, bool) {
-	for _, k := range []rpc.Kind{rpc.Unary, rpc.ServerStream, rpc.ClientStream, rpc.BidiStream} {
+	for _, k := range []rpc.Kind{rpc.KindUnary, rpc.KindServerStream, rpc.KindClientStream, rpc.KindBidiStream} {
 		if k.String() == m.Kind {
 			return k, true
 		}

@@ -118,13 +118,13 @@ type Everything struct {
 }
 
 var allTypesSpecs = []introspect.Spec{
-	{Name: "everything", Kind: rpc.Unary, Doc: "Takes every type.", Request: reflect.TypeFor[Everything](), Response: reflect.TypeFor[Tree](), Errors: []rpc.Code{422, 418, 404, 422}},
-	{Name: "pages", Kind: rpc.ServerStream, Request: reflect.TypeFor[int](), Response: reflect.TypeFor[Page[Address]]()},
-	{Name: "upload", Kind: rpc.ClientStream, Request: reflect.TypeFor[[]byte](), Response: reflect.TypeFor[codec.None]()},
-	{Name: "chat", Kind: rpc.BidiStream, Request: reflect.TypeFor[any](), Response: reflect.TypeFor[any]()},
-	{Name: "pairs", Kind: rpc.Unary, Request: reflect.TypeFor[[2]int](), Response: reflect.TypeFor[map[string][]int]()},
-	{Name: "mail", Kind: rpc.Unary, Doc: "Two structs named Address.", Request: reflect.TypeFor[mail.Address](), Response: reflect.TypeFor[*Address]()},
-	{Name: "long", Kind: rpc.Unary, Request: reflect.TypeFor[[64]int](), Response: reflect.TypeFor[time.Time]()},
+	{Name: "everything", Kind: rpc.KindUnary, Doc: "Takes every type.", Request: reflect.TypeFor[Everything](), Response: reflect.TypeFor[Tree](), Errors: []rpc.Code{422, 418, 404, 422}},
+	{Name: "pages", Kind: rpc.KindServerStream, Request: reflect.TypeFor[int](), Response: reflect.TypeFor[Page[Address]]()},
+	{Name: "upload", Kind: rpc.KindClientStream, Request: reflect.TypeFor[[]byte](), Response: reflect.TypeFor[codec.None]()},
+	{Name: "chat", Kind: rpc.KindBidiStream, Request: reflect.TypeFor[any](), Response: reflect.TypeFor[any]()},
+	{Name: "pairs", Kind: rpc.KindUnary, Request: reflect.TypeFor[[2]int](), Response: reflect.TypeFor[map[string][]int]()},
+	{Name: "mail", Kind: rpc.KindUnary, Doc: "Two structs named Address.", Request: reflect.TypeFor[mail.Address](), Response: reflect.TypeFor[*Address]()},
+	{Name: "long", Kind: rpc.KindUnary, Request: reflect.TypeFor[[64]int](), Response: reflect.TypeFor[time.Time]()},
 }
 
 // TestDocumentGolden compares the document and the introspection items
@@ -159,7 +159,7 @@ func TestDocumentShape(t *testing.T) {
 	require.NotNil(t, m)
 	kind, ok := m.CallKind()
 	assert.True(t, ok)
-	assert.Equal(t, rpc.Unary, kind)
+	assert.Equal(t, rpc.KindUnary, kind)
 	assert.Equal(t, []introspect.ErrorCode{{Code: 404, Name: "not found"}, {Code: 418}, {Code: 422, Name: "validation error"}}, m.Errors)
 	assert.Equal(t, "#/$defs/introspect_test.Address", doc.Method("mail").Response.Schema.AnyOf[0].Ref)
 	assert.Equal(t, "#/$defs/mail.Address", doc.Method("mail").Request.Schema.Ref)

@@ -98,7 +98,7 @@ func TestTypeOf(t *testing.T) {
 // TestEntryBytes checks the exact MsgPack of an item: keys in the
 // reference's order, integer argument keys.
 func TestEntryBytes(t *testing.T) {
-	e := introspect.NewEntry(introspect.Spec{Name: "add", Kind: rpc.Unary, Request: reflect.TypeFor[[2]int](), Response: reflect.TypeFor[int]()})
+	e := introspect.NewEntry(introspect.Spec{Name: "add", Kind: rpc.KindUnary, Request: reflect.TypeFor[[2]int](), Response: reflect.TypeFor[int]()})
 	b, err := codec.Marshal(e)
 	require.NoError(t, err)
 	want := strings.Join([]string{
@@ -129,7 +129,7 @@ func TestEntryBytes(t *testing.T) {
 
 // TestEntryStreams checks the streams flags of each kind.
 func TestEntryStreams(t *testing.T) {
-	for _, k := range []rpc.Kind{rpc.Unary, rpc.ServerStream, rpc.ClientStream, rpc.BidiStream} {
+	for _, k := range []rpc.Kind{rpc.KindUnary, rpc.KindServerStream, rpc.KindClientStream, rpc.KindBidiStream} {
 		e := introspect.NewEntry(introspect.Spec{Name: "x", Kind: k, Request: reflect.TypeFor[any](), Response: reflect.TypeFor[any]()})
 		assert.Equal(t, k.RequestStreams(), e.Request.Streams, k.String())
 		assert.Equal(t, k.ResponseStreams(), e.Response.Streams, k.String())
@@ -140,7 +140,7 @@ func TestEntryStreams(t *testing.T) {
 // same values.
 func TestEntryRoundTrip(t *testing.T) {
 	e := introspect.NewEntry(introspect.Spec{
-		Name: "x", Kind: rpc.BidiStream,
+		Name: "x", Kind: rpc.KindBidiStream,
 		Request:  reflect.TypeFor[map[int][]*node](),
 		Response: reflect.TypeFor[page[withEmbedded]](),
 	})

@@ -72,9 +72,9 @@ func TestMetadata(t *testing.T) {
 	c := md.Clone()
 	c["a"] = "y"
 	assert.Equal(t, "x", md.String("a"))
-	assert.True(t, rpc.BidiStream.RequestStreams() && rpc.BidiStream.ResponseStreams())
-	assert.False(t, rpc.Unary.RequestStreams() || rpc.Unary.ResponseStreams())
-	assert.Equal(t, "client_stream", rpc.ClientStream.String())
+	assert.True(t, rpc.KindBidiStream.RequestStreams() && rpc.KindBidiStream.ResponseStreams())
+	assert.False(t, rpc.KindUnary.RequestStreams() || rpc.KindUnary.ResponseStreams())
+	assert.Equal(t, "client_stream", rpc.KindClientStream.String())
 }
 
 // A handler returns an *rpc.Error to choose what the client sees; callers

@@ -6,28 +6,28 @@ type Kind uint8
 
 // The four kinds of call.
 const (
-	Unary        Kind = iota // one request, one response
-	ServerStream             // one request, a stream of responses
-	ClientStream             // a stream of requests, one response
-	BidiStream               // streams both ways
+	KindUnary        Kind = iota // one request, one response
+	KindServerStream             // one request, a stream of responses
+	KindClientStream             // a stream of requests, one response
+	KindBidiStream               // streams both ways
 )
 
 // RequestStreams reports whether the client sends a stream.
-func (k Kind) RequestStreams() bool { return k == ClientStream || k == BidiStream }
+func (k Kind) RequestStreams() bool { return k == KindClientStream || k == KindBidiStream }
 
 // ResponseStreams reports whether the server sends a stream.
-func (k Kind) ResponseStreams() bool { return k == ServerStream || k == BidiStream }
+func (k Kind) ResponseStreams() bool { return k == KindServerStream || k == KindBidiStream }
 
 // String returns "unary", "server_stream", "client_stream" or "bidi_stream".
 func (k Kind) String() string {
 	switch k {
-	case Unary:
+	case KindUnary:
 		return "unary"
-	case ServerStream:
+	case KindServerStream:
 		return "server_stream"
-	case ClientStream:
+	case KindClientStream:
 		return "client_stream"
-	case BidiStream:
+	case KindBidiStream:
 		return "bidi_stream"
 	}
 	return "unknown"

@@ -743,7 +743,7 @@ func (c *Conn) onEndOfStream(f *codec.Request) {
 func (c *Conn) start(call *Call) {
 	call.started = true
 	c.wg.Add(1)
-	if c.rel != nil && call.h.kind == rpc.Unary {
+	if c.rel != nil && call.h.kind == rpc.KindUnary {
 		c.runInline(call)
 		return
 	}
@@ -775,20 +775,20 @@ func (c *Conn) run(call *Call) {
 			}
 		}
 		switch call.h.kind {
-		case rpc.Unary:
+		case rpc.KindUnary:
 			if err = s.admit(ctx, call, call.raw, call.first, &s.hooks); err != nil {
 				return
 			}
 			res, err = call.route.unary(ctx, call.first)
 			hasRes = true
-		case rpc.ServerStream:
+		case rpc.KindServerStream:
 			if err = s.admit(ctx, call, call.raw, call.first, &s.hooks); err != nil {
 				return
 			}
 			err = call.route.stream(ctx)
 		default:
 			err = call.route.stream(ctx)
-			if call.h.kind == rpc.ClientStream {
+			if call.h.kind == rpc.KindClientStream {
 				call.mu.Lock()
 				res, hasRes = call.res, call.hasRes
 				call.mu.Unlock()

@@ -83,7 +83,7 @@ func WithErrors(codes ...rpc.Code) HandlerOption {
 // the client sees; any other error becomes 500. Request metadata, leading
 // and trailing metadata are reached through [CallFromContext].
 func Unary[Req, Res any](name string, fn func(ctx context.Context, req Req) (Res, error), opts ...HandlerOption) *Handler {
-	h := newHandler[Req, Res](name, rpc.Unary, fn == nil, opts)
+	h := newHandler[Req, Res](name, rpc.KindUnary, fn == nil, opts)
 	h.unary = func(ctx context.Context, req any) (any, error) {
 		return fn(ctx, *req.(*Req))
 	}
@@ -101,7 +101,7 @@ func Unary[Req, Res any](name string, fn func(ctx context.Context, req Req) (Res
 // (the items are then dropped), so a send on out never blocks forever; fn
 // should still watch ctx.Done() to stop early.
 func ServerStream[Req, Res any](name string, fn func(ctx context.Context, req Req, out chan<- Res) error, opts ...HandlerOption) *Handler {
-	h := newHandler[Req, Res](name, rpc.ServerStream, fn == nil, opts)
+	h := newHandler[Req, Res](name, rpc.KindServerStream, fn == nil, opts)
 	h.stream = func(ctx context.Context, c *Call) error {
 		req := *c.first.(*Req)
 		return runOut(ctx, c, func(ctx context.Context, out chan<- Res) error { return fn(ctx, req, out) })
@@ -119,7 +119,7 @@ func ServerStream[Req, Res any](name string, fn func(ctx context.Context, req Re
 // The call's request metadata is available from the start, even when the
 // client sent it in a METADATA frame before its first item.
 func ClientStream[Req, Res any](name string, fn func(ctx context.Context, in <-chan Req) (Res, error), opts ...HandlerOption) *Handler {
-	h := newHandler[Req, Res](name, rpc.ClientStream, fn == nil, opts)
+	h := newHandler[Req, Res](name, rpc.KindClientStream, fn == nil, opts)
 	h.stream = func(ctx context.Context, c *Call) error {
 		in, stop := runIn[Req](ctx, c)
 		res, err := fn(ctx, in)
@@ -142,7 +142,7 @@ func ClientStream[Req, Res any](name string, fn func(ctx context.Context, in <-c
 // the framework sends on and closes in; fn sends on out, and returning
 // from fn ends the call with END_OF_STREAM (or ERROR).
 func BidiStream[Req, Res any](name string, fn func(ctx context.Context, in <-chan Req, out chan<- Res) error, opts ...HandlerOption) *Handler {
-	h := newHandler[Req, Res](name, rpc.BidiStream, fn == nil, opts)
+	h := newHandler[Req, Res](name, rpc.KindBidiStream, fn == nil, opts)
 	h.stream = func(ctx context.Context, c *Call) error {
 		in, stop := runIn[Req](ctx, c)
 		defer stop()

@@ -162,13 +162,13 @@ server is sent CANCEL) and ends it with status 130.`)
 	}
 
 	switch k {
-	case rpc.Unary:
+	case rpc.KindUnary:
 		err = c.unary(client, req)
-	case rpc.ServerStream:
+	case rpc.KindServerStream:
 		err = c.serverStream(client, req)
-	case rpc.ClientStream:
+	case rpc.KindClientStream:
 		err = c.clientStream(client)
-	case rpc.BidiStream:
+	case rpc.KindBidiStream:
 		err = c.bidiStream(client)
 	}
 	return c.outcome(err)

@@ -54,13 +54,13 @@ func FromEntries(entries []introspect.Entry) *introspect.Document {
 func kindOf(reqStreams, resStreams bool) rpc.Kind {
 	switch {
 	case reqStreams && resStreams:
-		return rpc.BidiStream
+		return rpc.KindBidiStream
 	case reqStreams:
-		return rpc.ClientStream
+		return rpc.KindClientStream
 	case resStreams:
-		return rpc.ServerStream
+		return rpc.KindServerStream
 	}
-	return rpc.Unary
+	return rpc.KindUnary
 }
 
 type entryConverter struct {

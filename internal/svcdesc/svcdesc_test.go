@@ -127,8 +127,8 @@ func TestFromEntries(t *testing.T) {
 		Anon     struct{ X string }
 	}
 	specs := []introspect.Spec{
-		{Name: "tree", Kind: rpc.BidiStream, Request: reflect.TypeFor[Tree](), Response: reflect.TypeFor[[]Leaf]()},
-		{Name: "count", Kind: rpc.ClientStream, Request: reflect.TypeFor[int](), Response: reflect.TypeFor[*int]()},
+		{Name: "tree", Kind: rpc.KindBidiStream, Request: reflect.TypeFor[Tree](), Response: reflect.TypeFor[[]Leaf]()},
+		{Name: "count", Kind: rpc.KindClientStream, Request: reflect.TypeFor[int](), Response: reflect.TypeFor[*int]()},
 	}
 	var entries []introspect.Entry
 	for _, s := range specs {

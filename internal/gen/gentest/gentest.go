@@ -52,12 +52,12 @@ func spec[Req, Res any](name string, kind rpc.Kind, doc string, errs ...rpc.Code
 // the generators declare and names that are not identifiers.
 func Rich() *introspect.Document {
 	return introspect.NewDocument("1.2.3", []introspect.Spec{
-		spec[Node, *Node]("get.node", rpc.Unary, "Returns a node.\n\nThe doc has two paragraphs; */ is no problem.", rpc.CodeNotFound, 418),
-		spec[codec.None, Client]("client", rpc.Unary, ""),
-		spec[Service, []Service]("delete", rpc.ServerStream, "A name TypeScript reserves."),
-		spec[map[string]int, [3]string]("node_stream", rpc.ClientStream, ""),
-		spec[[]byte, time.Time]("bin-time", rpc.BidiStream, ""),
-		spec[any, codec.None]("Add", rpc.Unary, "Differs from add only by case."),
-		spec[int, int]("add", rpc.Unary, ""),
+		spec[Node, *Node]("get.node", rpc.KindUnary, "Returns a node.\n\nThe doc has two paragraphs; */ is no problem.", rpc.CodeNotFound, 418),
+		spec[codec.None, Client]("client", rpc.KindUnary, ""),
+		spec[Service, []Service]("delete", rpc.KindServerStream, "A name TypeScript reserves."),
+		spec[map[string]int, [3]string]("node_stream", rpc.KindClientStream, ""),
+		spec[[]byte, time.Time]("bin-time", rpc.KindBidiStream, ""),
+		spec[any, codec.None]("Add", rpc.KindUnary, "Differs from add only by case."),
+		spec[int, int]("add", rpc.KindUnary, ""),
 	})
 }

@@ -239,16 +239,16 @@ func (g *generator) writeMethod(w *bytes.Buffer, m introspect.Method, name strin
 		fmt.Fprintf(w, "//\n// Declared errors: %s.\n", strings.Join(codes, ", "))
 	}
 	switch kind {
-	case rpc.Unary:
+	case rpc.KindUnary:
 		fmt.Fprintf(w, "func (c *Client) %s(ctx context.Context, req %s, opts ...clientgo.CallOption) (%s, error) {\n", name, req, res)
 		fmt.Fprintf(w, "\treturn clientgo.Call[%s, %s](ctx, c.c, %s, req, opts...)\n}\n\n", req, res, rpcName)
-	case rpc.ServerStream:
+	case rpc.KindServerStream:
 		fmt.Fprintf(w, "func (c *Client) %s(ctx context.Context, req %s, opts ...clientgo.CallOption) (*clientgo.ServerStream[%s], error) {\n", name, req, res)
 		fmt.Fprintf(w, "\treturn clientgo.CallServerStream[%s, %s](ctx, c.c, %s, req, opts...)\n}\n\n", req, res, rpcName)
-	case rpc.ClientStream:
+	case rpc.KindClientStream:
 		fmt.Fprintf(w, "func (c *Client) %s(ctx context.Context, opts ...clientgo.CallOption) (*clientgo.ClientStream[%s, %s], error) {\n", name, req, res)
 		fmt.Fprintf(w, "\treturn clientgo.CallClientStream[%s, %s](ctx, c.c, %s, opts...)\n}\n\n", req, res, rpcName)
-	case rpc.BidiStream:
+	case rpc.KindBidiStream:
 		fmt.Fprintf(w, "func (c *Client) %s(ctx context.Context, opts ...clientgo.CallOption) (*clientgo.BidiStream[%s, %s], error) {\n", name, req, res)
 		fmt.Fprintf(w, "\treturn clientgo.CallBidiStream[%s, %s](ctx, c.c, %s, opts...)\n}\n\n", req, res, rpcName)
 	}
@@ -256,11 +256,11 @@ func (g *generator) writeMethod(w *bytes.Buffer, m introspect.Method, name strin
 
 func kindWords(k rpc.Kind) string {
 	switch k {
-	case rpc.ServerStream:
+	case rpc.KindServerStream:
 		return "server-streaming"
-	case rpc.ClientStream:
+	case rpc.KindClientStream:
 		return "client-streaming"
-	case rpc.BidiStream:
+	case rpc.KindBidiStream:
 		return "bidirectional"
 	}
 	return "unary"

@@ -80,11 +80,11 @@ type generator struct {
 
 func specType(kind string) string {
 	switch kind {
-	case rpc.ServerStream.String():
+	case rpc.KindServerStream.String():
 		return "ServerStreaming"
-	case rpc.ClientStream.String():
+	case rpc.KindClientStream.String():
 		return "ClientStreaming"
-	case rpc.BidiStream.String():
+	case rpc.KindBidiStream.String():
 		return "BidiStreaming"
 	}
 	return "Unary"
@@ -216,24 +216,24 @@ func (g *generator) writeFunction(w *bytes.Buffer, m introspect.Method, name str
 	writeDoc(w, "", doc)
 	input := fmt.Sprintf("input: AsyncIterable<%s> | Iterable<%s>", req, req)
 	switch kind {
-	case rpc.Unary:
+	case rpc.KindUnary:
 		fmt.Fprintf(w, "export function %s(\n  client: swill.SwillClient<Service>,\n  request: %s,\n  options?: swill.CallOptions,\n): Promise<%s> {\n  return client.call(%s, request, options);\n}\n", name, req, res, method)
-	case rpc.ServerStream:
+	case rpc.KindServerStream:
 		fmt.Fprintf(w, "export function %s(\n  client: swill.SwillClient<Service>,\n  request: %s,\n  options?: swill.CallOptions,\n): swill.ResponseStream<%s> {\n  return client.serverStream(%s, request, options);\n}\n", name, req, res, method)
-	case rpc.ClientStream:
+	case rpc.KindClientStream:
 		fmt.Fprintf(w, "export function %s(\n  client: swill.SwillClient<Service>,\n  %s,\n  options?: swill.CallOptions,\n): Promise<%s> {\n  return client.clientStream(%s, input, options);\n}\n", name, input, res, method)
-	case rpc.BidiStream:
+	case rpc.KindBidiStream:
 		fmt.Fprintf(w, "export function %s(\n  client: swill.SwillClient<Service>,\n  %s,\n  options?: swill.CallOptions,\n): swill.ResponseStream<%s> {\n  return client.bidiStream(%s, input, options);\n}\n", name, input, res, method)
 	}
 }
 
 func kindWords(k rpc.Kind) string {
 	switch k {
-	case rpc.ServerStream:
+	case rpc.KindServerStream:
 		return "server-streaming"
-	case rpc.ClientStream:
+	case rpc.KindClientStream:
 		return "client-streaming"
-	case rpc.BidiStream:
+	case rpc.KindBidiStream:
 		return "bidirectional"
 	}
 	return "unary"
