@@ -78,9 +78,9 @@ func (c *Client) dial(ctx context.Context) (*conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	if sp := tc.Subprotocol(); sp != Subprotocol && sp != LegacySubprotocol {
+	if sp := tc.Subprotocol(); sp != rpc.Subprotocol && sp != rpc.LegacySubprotocol {
 		tc.Close(transport.StatusProtocolError, "swill.v1 or swill/1 expected")
-		return nil, fmt.Errorf("the server chose subprotocol %q, not %s or %s", sp, Subprotocol, LegacySubprotocol)
+		return nil, fmt.Errorf("the server chose subprotocol %q, not %s or %s", sp, rpc.Subprotocol, rpc.LegacySubprotocol)
 	}
 	return newConn(c, tc), nil
 }

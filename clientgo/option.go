@@ -101,21 +101,13 @@ func newConfig(opts []Option) *config {
 		hc = nc
 	}
 	c.dialerOptions = &transport.DialOptions{
-		Subprotocols: []string{Subprotocol, LegacySubprotocol},
+		Subprotocols: []string{rpc.Subprotocol, rpc.LegacySubprotocol},
 		Header:       c.header,
 		HTTPClient:   hc,
 		ReadLimit:    c.readLimit,
 	}
 	return c
 }
-
-// The subprotocols the client offers, in order of preference: swill.v1 (a
-// valid token, what swill-go servers prefer) and swill/1 (what the
-// reference Python server requires).
-const (
-	Subprotocol       = "swill.v1"
-	LegacySubprotocol = "swill/1"
-)
 
 // WithHTTPHeader adds headers to the WebSocket upgrade request of every
 // connection the client opens (authentication, cookies, tracing). Calling

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/swillorg/swill-go/clientgo"
 	"github.com/swillorg/swill-go/codec"
+	"github.com/swillorg/swill-go/rpc"
 )
 
 // legacyServer accepts only the given subprotocols, as the reference
@@ -50,7 +51,7 @@ func legacyServer(t *testing.T, subprotocols ...string) string {
 }
 
 func TestLegacySubprotocol(t *testing.T) {
-	url := legacyServer(t, clientgo.LegacySubprotocol)
+	url := legacyServer(t, rpc.LegacySubprotocol)
 	c := dial(t, url)
 	sum, err := clientgo.Call[[2]int, int](context.Background(), c, "add", [2]int{1, 2})
 	require.NoError(t, err)

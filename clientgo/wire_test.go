@@ -85,7 +85,7 @@ func (s *fakeServer) respond(seq int64, typ codec.FrameType, data any, leading, 
 type pipeDialer struct{ ends chan transport.Conn }
 
 func (d pipeDialer) Dial(ctx context.Context, url string, opts *transport.DialOptions) (transport.Conn, error) {
-	client, server := memtransport.Pipe(Subprotocol)
+	client, server := memtransport.Pipe(rpc.Subprotocol)
 	d.ends <- server
 	return client, nil
 }

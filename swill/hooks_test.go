@@ -271,13 +271,13 @@ func TestHookRefusesConnection(t *testing.T) {
 	s := swilltest.Start(t, srv)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_, resp, err := websocket.Dial(ctx, s.URL, &websocket.DialOptions{Subprotocols: []string{swill.Subprotocol}})
+	_, resp, err := websocket.Dial(ctx, s.URL, &websocket.DialOptions{Subprotocols: []string{rpc.Subprotocol}})
 	require.Error(t, err)
 	require.NotNil(t, resp)
 	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 
 	c, _, err := websocket.Dial(ctx, s.URL, &websocket.DialOptions{
-		Subprotocols: []string{swill.Subprotocol},
+		Subprotocols: []string{rpc.Subprotocol},
 		HTTPHeader:   http.Header{"Authorization": {"Bearer good"}},
 	})
 	require.NoError(t, err)

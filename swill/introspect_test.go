@@ -83,7 +83,7 @@ func describeRaw(t *testing.T, c *swilltest.Raw, seq int64) *introspect.Document
 // clean END_OF_STREAM.
 func TestIntrospectDemo(t *testing.T) {
 	srv := swilltest.StartDemo(t)
-	c := swilltest.Dial(t, srv.URL, swill.LegacySubprotocol)
+	c := swilltest.Dial(t, srv.URL, rpc.LegacySubprotocol)
 	entries := introspectRaw(t, c, 1)
 
 	var want, got []string

@@ -96,7 +96,7 @@ func (f *fakeConn) Close(code transport.StatusCode, reason string) error {
 	return nil
 }
 
-func (f *fakeConn) Subprotocol() string { return swill.Subprotocol }
+func (f *fakeConn) Subprotocol() string { return rpc.Subprotocol }
 
 func (f *fakeConn) received() [][]byte {
 	f.mu.Lock()
@@ -283,7 +283,7 @@ func TestClientThatDoesNotRead(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
 	defer cancel()
-	conn, _, err := websocket.Dial(ctx, srv.URL, &websocket.DialOptions{Subprotocols: []string{swill.Subprotocol}})
+	conn, _, err := websocket.Dial(ctx, srv.URL, &websocket.DialOptions{Subprotocols: []string{rpc.Subprotocol}})
 	require.NoError(t, err)
 	defer conn.CloseNow()
 	require.NoError(t, conn.Write(ctx, websocket.MessageBinary, requestFrameMD(t, 1, "firehose", codec.TypeMessage, nil, nil)))
@@ -320,7 +320,7 @@ func TestKeepalive(t *testing.T) {
 	// This client never reads, so it never answers a ping.
 	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
 	defer cancel()
-	silent, _, err := websocket.Dial(ctx, srv.URL+"?who=silent", &websocket.DialOptions{Subprotocols: []string{swill.Subprotocol}})
+	silent, _, err := websocket.Dial(ctx, srv.URL+"?who=silent", &websocket.DialOptions{Subprotocols: []string{rpc.Subprotocol}})
 	require.NoError(t, err)
 	defer silent.CloseNow()
 

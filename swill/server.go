@@ -16,13 +16,6 @@ import (
 	"github.com/swillorg/swill-go/transport"
 )
 
-// Subprotocols accepted by the server, in order of preference. swill.v1 is
-// a valid token for browsers; swill/1 is what the reference clients offer.
-const (
-	Subprotocol       = "swill.v1"
-	LegacySubprotocol = "swill/1"
-)
-
 // Server serves registered handlers over swill/1. It is an [http.Handler]:
 // mount it at the WebSocket path of any router. Create it with [NewServer],
 // register handlers with [Server.Register], and stop it with
@@ -182,7 +175,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !offersSubprotocol(r) {
-		http.Error(w, fmt.Sprintf("swill: offer the WebSocket subprotocol %q (or %q)", Subprotocol, LegacySubprotocol), http.StatusBadRequest)
+		http.Error(w, fmt.Sprintf("swill: offer the WebSocket subprotocol %q (or %q)", rpc.Subprotocol, rpc.LegacySubprotocol), http.StatusBadRequest)
 		return
 	}
 	if err := s.hooks.beforeConnection(r); err != nil {
@@ -198,7 +191,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tc, err := s.acceptor.Accept(w, r, &transport.AcceptOptions{
-		Subprotocols:       []string{Subprotocol, LegacySubprotocol},
+		Subprotocols:       []string{rpc.Subprotocol, rpc.LegacySubprotocol},
 		OriginPatterns:     s.originPatterns,
 		InsecureSkipVerify: s.skipOriginCheck,
 		ReadLimit:          s.limits.MaxFrameSize,
@@ -381,7 +374,7 @@ func offersSubprotocol(r *http.Request) bool {
 	for _, v := range r.Header.Values("Sec-WebSocket-Protocol") {
 		for _, t := range strings.Split(v, ",") {
 			t = strings.TrimSpace(t)
-			if t == Subprotocol || t == LegacySubprotocol {
+			if t == rpc.Subprotocol || t == rpc.LegacySubprotocol {
 				return true
 			}
 		}

@@ -59,7 +59,7 @@ func dialWire(t testing.TB, srv *swilltest.Server) *wireClient {
 func dialWireWith(t testing.TB, url string, o dialOptions) *wireClient {
 	t.Helper()
 	if o.subprotocols == nil {
-		o.subprotocols = []string{swill.Subprotocol}
+		o.subprotocols = []string{rpc.Subprotocol}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
 	defer cancel()
@@ -600,7 +600,7 @@ func TestOriginCheck(t *testing.T) {
 		if origin != "" {
 			h.Set("Origin", origin)
 		}
-		c, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{Subprotocols: []string{swill.Subprotocol}, HTTPHeader: h})
+		c, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{Subprotocols: []string{rpc.Subprotocol}, HTTPHeader: h})
 		if err == nil {
 			c.CloseNow()
 		}
@@ -788,7 +788,7 @@ type memClient struct {
 }
 
 func newMemClient(t testing.TB, srv *swill.Server) *memClient {
-	client, server := memtransport.Pipe(swill.Subprotocol)
+	client, server := memtransport.Pipe(rpc.Subprotocol)
 	c := &memClient{conn: client, in: make(chan reply, 1024), closed: make(chan error, 1)}
 	client.Start(c)
 	srv.ServeConn(server, nil)

@@ -57,7 +57,7 @@ func TestShutdownLetsCallsFinish(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
 	defer cancel()
-	_, resp, err := websocket.Dial(ctx, srv.URL, &websocket.DialOptions{Subprotocols: []string{swill.Subprotocol}})
+	_, resp, err := websocket.Dial(ctx, srv.URL, &websocket.DialOptions{Subprotocols: []string{rpc.Subprotocol}})
 	require.Error(t, err, "no new connection during Shutdown")
 	if resp != nil {
 		assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
@@ -137,7 +137,7 @@ func TestAfterShutdown(t *testing.T) {
 	resp.Body.Close()
 	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
 
-	client, server := memtransport.Pipe(swill.Subprotocol)
+	client, server := memtransport.Pipe(rpc.Subprotocol)
 	mc := &memClient{conn: client, in: make(chan reply, 1), closed: make(chan error, 1)}
 	client.Start(mc)
 	srv.ServeConn(server, nil)

@@ -197,7 +197,7 @@ func TestValidationTags(t *testing.T) {
 // for the demo's signup.
 func TestValidationMatchesReference(t *testing.T) {
 	srv := swilltest.StartDemo(t)
-	c := swilltest.Dial(t, srv.URL, swill.LegacySubprotocol)
+	c := swilltest.Dial(t, srv.URL, rpc.LegacySubprotocol)
 	c.Send(requestFrame(t, 1, "signup", codec.TypeMessage, map[string]any{"name": "A", "email": "a@example.com", "age": 5}))
 	want := "950183a4636f6465cd01a6a76d657373616765b056616c69646174696f6e204572726f72a46461746182a36167659181ab6465736372697074696f6eac6c657373207468616e203133a46e616d659181ab6465736372697074696f6eb26c656e677468206c657373207468616e203203c0c0"
 	assert.Equal(t, want, hex.EncodeToString(c.Recv(5*time.Second)))

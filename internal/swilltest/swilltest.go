@@ -12,6 +12,7 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/swillorg/swill-go/examples/demo/demosvc"
+	"github.com/swillorg/swill-go/rpc"
 	"github.com/swillorg/swill-go/swill"
 	"github.com/swillorg/swill-go/transport/epoll"
 	"github.com/swillorg/swill-go/transport/gobwasws"
@@ -98,7 +99,7 @@ type Raw struct {
 func Dial(tb testing.TB, url string, subprotocols ...string) *Raw {
 	tb.Helper()
 	if len(subprotocols) == 0 {
-		subprotocols = []string{swill.Subprotocol}
+		subprotocols = []string{rpc.Subprotocol}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

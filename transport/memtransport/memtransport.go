@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 
+	"github.com/swillorg/swill-go/rpc"
 	"github.com/swillorg/swill-go/transport"
 )
 
@@ -19,7 +20,7 @@ func Pipe(subprotocol string) (transport.Conn, transport.Conn) {
 // Dialer is a [transport.Dialer] whose every Dial creates a [Pipe] and
 // passes the server end to Serve.
 type Dialer struct {
-	// Subprotocol is reported by both ends; empty means "swill.v1".
+	// Subprotocol is reported by both ends; empty means [rpc.Subprotocol].
 	Subprotocol string
 	// Serve receives the server end of each new connection.
 	Serve func(transport.Conn)
@@ -32,7 +33,7 @@ func (d Dialer) Dial(ctx context.Context, url string, opts *transport.DialOption
 	}
 	sub := d.Subprotocol
 	if sub == "" {
-		sub = "swill.v1"
+		sub = rpc.Subprotocol
 	}
 	client, server := Pipe(sub)
 	d.Serve(server)

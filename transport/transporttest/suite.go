@@ -15,14 +15,15 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/swillorg/swill-go/rpc"
 	"github.com/swillorg/swill-go/transport"
 	"github.com/swillorg/swill-go/transport/internal/wstest"
 )
 
 // Subprotocols the suite negotiates: the server prefers the first.
 const (
-	preferred = "swill.v1"
-	legacy    = "swill/1"
+	preferred = rpc.Subprotocol
+	legacy    = rpc.LegacySubprotocol
 )
 
 var serverProtocols = []string{preferred, legacy}
