@@ -36,10 +36,15 @@
 //
 // Errors that did not come from the server are never *rpc.Error values:
 // [ErrConnectionLost] (wrapping the transport's error) for calls open when
-// the connection broke, [ErrClosed] after [Client.Close], [ErrSlowConsumer]
-// for a stream whose reader fell too far behind, ctx.Err() for a cancelled
-// call, and plain errors for requests or responses that do not encode or
-// decode.
+// the connection broke, [ErrClosed] after [Client.Close], [ErrStreamClosed]
+// after a stream's Close, [ErrSlowConsumer] for a stream whose reader fell
+// too far behind, ctx.Err() for a cancelled call, and plain errors for
+// requests or responses that do not encode or decode.
+//
+// A stream's Recv returns [io.EOF] only when the server ended the stream
+// normally (END_OF_STREAM). None of the errors above is or wraps io.EOF,
+// so reading until io.EOF never takes a stream cut short by a lost
+// connection, a shutdown or a cancel for a complete one.
 //
 // # Cancellation and deadlines
 //

@@ -99,7 +99,7 @@ func (r *receiver[Res]) err() error {
 }
 
 func (r *receiver[Res]) close() {
-	r.cl.cancel(errStreamClosed)
+	r.cl.cancel(ErrStreamClosed)
 	r.observeEnd()
 }
 
@@ -131,16 +131,22 @@ func CallServerStream[Req, Res any](ctx context.Context, c *Client, name string,
 }
 
 // Recv returns the next message, waiting for it. After the last one it
-// returns [io.EOF] if the stream ended normally, or the error that ended
-// it: an [*rpc.Error] from the server, ctx.Err() if the stream's context
-// ended, [ErrConnectionLost], [ErrClosed] or [ErrSlowConsumer]. Messages
-// that arrived before an error from the server or a lost connection are
-// returned first; cancelling (through the context or Close) drops them.
+// returns [io.EOF] if, and only if, the server ended the stream normally
+// (END_OF_STREAM); otherwise the error that ended it: an [*rpc.Error]
+// from the server, ctx.Err() if the stream's context ended,
+// [ErrConnectionLost], [ErrClosed], [ErrStreamClosed] or
+// [ErrSlowConsumer], none of which is io.EOF, so that a loop reading
+// until io.EOF never takes a stream cut short for a complete one.
+// Messages that arrived before an error from the server or a lost
+// connection are returned first; cancelling (through the context or
+// Close) drops them.
 func (s *ServerStream[Res]) Recv() (Res, error) { return s.r.recv() }
 
 // All returns an iterator over the stream's messages. It yields each
-// message with a nil error; if the stream fails it then yields the zero
-// Res with the error, once. Breaking out of the loop closes the stream.
+// message with a nil error; if the stream ends other than by the server's
+// END_OF_STREAM (an error, a lost connection, a cancelled context) it
+// then yields the zero Res with the error, once, so a loop must check it.
+// Breaking out of the loop closes the stream.
 func (s *ServerStream[Res]) All() iter.Seq2[Res, error] { return s.r.all() }
 
 // Header returns the leading metadata received so far: it is known once
@@ -163,8 +169,9 @@ func (s *ServerStream[Res]) Trailer() rpc.Metadata {
 func (s *ServerStream[Res]) Err() error { return s.r.err() }
 
 // Close cancels the stream if it is still open (CANCEL goes to the
-// server) and drops any messages not yet received. It is safe to call
-// more than once and after the end; it always returns nil.
+// server) and drops any messages not yet received; Recv then returns
+// [ErrStreamClosed]. It is safe to call more than once and after the end;
+// it always returns nil.
 func (s *ServerStream[Res]) Close() error {
 	s.r.close()
 	return nil
@@ -198,8 +205,9 @@ func CallClientStream[Req, Res any](ctx context.Context, c *Client, name string,
 
 // Send sends one message. It waits while the connection's send queue is
 // full (see [DefaultSendQueueBytes]). Once the call has ended it returns
-// its error ([io.EOF] if the server already answered, for instance with
-// an early result); call CloseAndReceive for the outcome.
+// its error ([io.EOF] only if the server already answered, for instance
+// with an early result; [ErrConnectionLost] and the like otherwise); call
+// CloseAndReceive for the outcome.
 func (s *ClientStream[Req, Res]) Send(msg Req) error { return s.cl.send(s.ctx, msg) }
 
 // CloseAndReceive ends the client's stream (END_OF_STREAM) and waits for
@@ -247,7 +255,7 @@ func (s *ClientStream[Req, Res]) Trailer() rpc.Metadata {
 // server). It is safe to call more than once and after the end; it always
 // returns nil.
 func (s *ClientStream[Req, Res]) Close() error {
-	s.cl.cancel(errStreamClosed)
+	s.cl.cancel(ErrStreamClosed)
 	return nil
 }
 

@@ -61,6 +61,8 @@ type caller struct {
 	timeout time.Duration
 
 	shownHeader bool
+	streaming   bool // the response streams
+	items       int  // the stream items printed
 }
 
 func cmdCall(ctx context.Context, e *env, args []string) error {
@@ -214,10 +216,13 @@ func (c *caller) serverStream(cl *clientgo.Client, req any) error {
 // receive prints a response stream's items as they arrive, and its
 // metadata with -v.
 func (c *caller) receive(recv func() (any, error), header, trailer func() rpc.Metadata) error {
+	c.streaming = true
 	for {
 		item, err := recv()
 		c.showHeader(header())
-		if errors.Is(err, io.EOF) {
+		// io.EOF is the server's END_OF_STREAM, and only that: a stream
+		// cut short ends with another error.
+		if err == io.EOF {
 			c.showTrailer(trailer())
 			return nil
 		}
@@ -228,6 +233,7 @@ func (c *caller) receive(recv func() (any, error), header, trailer func() rpc.Me
 		if err := c.print(item); err != nil {
 			return err
 		}
+		c.items++
 	}
 }
 
@@ -239,7 +245,8 @@ func (c *caller) clientStream(cl *clientgo.Client) error {
 	defer stream.Close()
 	done := make(chan struct{})
 	defer close(done)
-	if err := c.sendInput(stream.Send, done); err != nil {
+	// errCallOver: the call ended while sending; its outcome says how.
+	if err := c.sendInput(stream.Send, done); err != nil && !errors.Is(err, errCallOver) {
 		return err
 	}
 	res, err := stream.CloseAndReceive()
@@ -416,7 +423,10 @@ func (c *caller) outcome(err error) error {
 		return fail(exitTimeout, "deadline exceeded: no answer within %v", c.timeout)
 	}
 	if errors.Is(err, clientgo.ErrConnectionLost) || errors.Is(err, clientgo.ErrClosed) {
-		return failWith(exitConnection, err)
+		if c.streaming {
+			return fail(exitConnection, "the connection was lost after %s, before the end of the stream: %v", plural(c.items, "item"), err)
+		}
+		return fail(exitConnection, "the connection was lost before the call ended: %v", err)
 	}
 	return failWith(exitFailure, err)
 }
@@ -437,4 +447,12 @@ func (c *caller) showError(re *rpc.Error) {
 		}
 		fmt.Fprintf(c.e.stderr, "data: %s\n", b)
 	}
+}
+
+// plural writes n and noun, with an s unless n is 1.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -22,6 +22,10 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 func TestMain(m *testing.M) {
+	if os.Getenv(childServerEnv) != "" {
+		serveChild() // the test binary run as a server process to be killed
+		return
+	}
 	goleak.VerifyTestMain(m)
 }
 
