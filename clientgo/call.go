@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/swillorg/swill-go/codec"
+	"github.com/swillorg/swill-go/internal/wire"
 	"github.com/swillorg/swill-go/rpc"
 )
 
@@ -44,8 +45,8 @@ type call struct {
 	mu         sync.Mutex
 	ended      bool
 	err        error // nil for a normal end
-	result     *codec.Buffer
-	items      []*codec.Buffer
+	result     *wire.Buffer
+	items      []*wire.Buffer
 	head       int
 	size       int    // payload bytes in items
 	takes      uint64 // items the consumer has taken
@@ -101,23 +102,23 @@ func (c *call) isLocked(cn *conn, seq int64) bool {
 // deliver applies one response frame of call f.Seq on cn. It runs on the
 // transport's reader; it blocks only while a stream's buffer is full (see
 // push).
-func (c *call) deliver(cn *conn, f *codec.Response) {
+func (c *call) deliver(cn *conn, f *wire.Response) {
 	switch f.Type {
-	case codec.TypeMetadata:
+	case wire.TypeMetadata:
 		c.mu.Lock()
 		if c.isLocked(cn, f.Seq) && !c.ended {
 			c.leading = mergeMD(c.leading, f.Leading)
 		}
 		c.mu.Unlock()
 		c.wake()
-	case codec.TypeError:
-		e, err := codec.DecodeError(f.Data)
+	case wire.TypeError:
+		e, err := wire.DecodeError(f.Data)
 		if err != nil {
 			c.cancelOn(cn, f.Seq, &protocolError{reason: "undecodable ERROR payload: " + err.Error()})
 			return
 		}
 		c.finish(cn, f.Seq, e, f.Leading, f.Trailing, nil)
-	case codec.TypeEndOfStream:
+	case wire.TypeEndOfStream:
 		if !c.kind.ResponseStreams() {
 			c.mu.Lock()
 			name := c.name
@@ -126,8 +127,8 @@ func (c *call) deliver(cn *conn, f *codec.Response) {
 			return
 		}
 		c.finish(cn, f.Seq, nil, f.Leading, f.Trailing, nil)
-	case codec.TypeMessage:
-		b := codec.GetBuffer()
+	case wire.TypeMessage:
+		b := wire.GetBuffer()
 		b.B = append(b.B, f.Data...)
 		if !c.kind.ResponseStreams() {
 			c.finish(cn, f.Seq, nil, f.Leading, f.Trailing, b)
@@ -144,7 +145,7 @@ func (c *call) deliver(cn *conn, f *codec.Response) {
 // consumer that takes nothing for the slow-consumer timeout while the
 // reader waits gets its stream cancelled; one that keeps taking items,
 // however slowly, never does.
-func (c *call) push(b *codec.Buffer, leading rpc.Metadata) {
+func (c *call) push(b *wire.Buffer, leading rpc.Metadata) {
 	cfg := c.cn.cl.cfg
 	c.mu.Lock()
 	for !c.ended && !c.roomLocked(cfg, len(b.B)) {
@@ -158,7 +159,7 @@ func (c *call) push(b *codec.Buffer, leading rpc.Metadata) {
 		fired, closing := c.waitTaken(cfg.slowConsumer)
 		if closing {
 			// The client is closing: the call fails with the connection.
-			codec.PutBuffer(b)
+			wire.PutBuffer(b)
 			return
 		}
 		c.mu.Lock()
@@ -170,7 +171,7 @@ func (c *call) push(b *codec.Buffer, leading rpc.Metadata) {
 	}
 	if c.ended {
 		c.mu.Unlock()
-		codec.PutBuffer(b)
+		wire.PutBuffer(b)
 		return
 	}
 	c.leading = mergeMD(c.leading, leading)
@@ -225,10 +226,10 @@ func (c *call) waitTaken(d time.Duration) (fired, closing bool) {
 
 // slowConsumerLocked drops b and cancels the stream with ErrSlowConsumer;
 // it releases c.mu.
-func (c *call) slowConsumerLocked(b *codec.Buffer) {
+func (c *call) slowConsumerLocked(b *wire.Buffer) {
 	n, size := len(c.items)-c.head, c.size
 	c.mu.Unlock()
-	codec.PutBuffer(b)
+	wire.PutBuffer(b)
 	c.cancel(fmt.Errorf("%w (%d messages, %d bytes waiting)", ErrSlowConsumer, n, size))
 }
 
@@ -256,7 +257,7 @@ func (c *call) wake() {
 
 // next returns the next stream item, waiting for it; at the end it
 // returns nil and the call's error (nil for a normal end).
-func (c *call) next() (*codec.Buffer, error) {
+func (c *call) next() (*wire.Buffer, error) {
 	for {
 		c.mu.Lock()
 		if c.head < len(c.items) {
@@ -318,12 +319,12 @@ func (c *call) endLocked(cn *conn, seq int64, err error) bool {
 
 // finish ends call seq on cn as the server ended it: with a result, an
 // END_OF_STREAM or an ERROR.
-func (c *call) finish(cn *conn, seq int64, err error, leading, trailing rpc.Metadata, result *codec.Buffer) {
+func (c *call) finish(cn *conn, seq int64, err error, leading, trailing rpc.Metadata, result *wire.Buffer) {
 	c.mu.Lock()
 	if !c.endLocked(cn, seq, err) {
 		c.mu.Unlock()
 		if result != nil {
-			codec.PutBuffer(result)
+			wire.PutBuffer(result)
 		}
 		return
 	}
@@ -335,7 +336,7 @@ func (c *call) finish(cn *conn, seq int64, err error, leading, trailing rpc.Meta
 		// meanwhile would open a new call on the server under this seq.
 		// CANCEL, written after any such message, closes it.
 		c.sendClosed = true
-		c.cn.enqueue(c.frame(codec.TypeCancel))
+		c.cn.enqueue(c.frame(wire.TypeCancel))
 	}
 	c.mu.Unlock()
 	c.released()
@@ -356,7 +357,7 @@ func (c *call) cancelOn(cn *conn, seq int64, err error) bool {
 	}
 	c.dropItemsLocked()
 	c.sendClosed = true
-	c.cn.enqueue(c.frame(codec.TypeCancel))
+	c.cn.enqueue(c.frame(wire.TypeCancel))
 	c.mu.Unlock()
 	c.released()
 	return true
@@ -384,19 +385,19 @@ func (c *call) released() {
 
 func (c *call) dropItemsLocked() {
 	for i := c.head; i < len(c.items); i++ {
-		codec.PutBuffer(c.items[i])
+		wire.PutBuffer(c.items[i])
 		c.items[i] = nil
 	}
 	c.items, c.head, c.size = nil, 0, 0
 }
 
 // frame encodes a control frame of the call: [seq, nil, rpc, typ].
-func (c *call) frame(typ codec.FrameType) *codec.Buffer {
-	b := codec.GetBuffer()
-	enc := codec.GetEncoder()
+func (c *call) frame(typ wire.FrameType) *wire.Buffer {
+	b := wire.GetBuffer()
+	enc := wire.GetEncoder()
 	// A nil payload and no metadata cannot fail to encode.
 	_ = enc.Request(b, c.seq, c.name, typ, nil, nil)
-	codec.PutEncoder(enc)
+	wire.PutEncoder(enc)
 	return b
 }
 
@@ -406,19 +407,19 @@ func (c *call) send(ctx context.Context, v any) error {
 	if err := c.cn.waitSpace(ctx); err != nil {
 		return err
 	}
-	b := codec.GetBuffer()
-	enc := codec.GetEncoder()
-	err := enc.Request(b, c.seq, c.name, codec.TypeMessage, v, nil)
-	codec.PutEncoder(enc)
+	b := wire.GetBuffer()
+	enc := wire.GetEncoder()
+	err := enc.Request(b, c.seq, c.name, wire.TypeMessage, v, nil)
+	wire.PutEncoder(enc)
 	if err != nil {
-		codec.PutBuffer(b)
+		wire.PutBuffer(b)
 		return fmt.Errorf("clientgo: encoding a message for %q: %w", c.name, err)
 	}
 	c.mu.Lock()
 	if c.sendClosed {
 		err := c.sendErrLocked()
 		c.mu.Unlock()
-		codec.PutBuffer(b)
+		wire.PutBuffer(b)
 		return err
 	}
 	// Enqueued under c.mu, so that it cannot pass the CANCEL that finish
@@ -440,7 +441,7 @@ func (c *call) closeSend() error {
 		return nil
 	}
 	c.sendClosed = true
-	c.cn.enqueue(c.frame(codec.TypeEndOfStream))
+	c.cn.enqueue(c.frame(wire.TypeEndOfStream))
 	return nil
 }
 
@@ -456,7 +457,7 @@ func (c *call) sendErrLocked() error {
 
 // outcome returns how the call ended, once it has. The result buffer
 // passes to the caller.
-func (c *call) outcome() (result *codec.Buffer, leading, trailing rpc.Metadata, err error) {
+func (c *call) outcome() (result *wire.Buffer, leading, trailing rpc.Metadata, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	result, c.result = c.result, nil
@@ -530,7 +531,7 @@ func Call[Req, Res any](ctx context.Context, c *Client, name string, req Req, op
 	}
 	cl.recycle()
 	err = codec.Unmarshal(b.B, &res)
-	codec.PutBuffer(b)
+	wire.PutBuffer(b)
 	if err != nil {
 		return res, fmt.Errorf("clientgo: decoding the result of %q into %T: %w", name, res, err)
 	}

@@ -8,7 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/swillorg/swill-go/codec"
+	"github.com/swillorg/swill-go/internal/wire"
 	"github.com/swillorg/swill-go/rpc"
 	"github.com/swillorg/swill-go/transport"
 )
@@ -248,30 +248,30 @@ func (c *Client) start(ctx context.Context, name string, kind rpc.Kind, req any,
 		tm.md[rpc.TimeoutKey] = &tm.ms // encodes as the integer, and boxes without allocating
 		md = tm.md
 	}
-	typ := codec.TypeMessage
+	typ := wire.TypeMessage
 	if kind.RequestStreams() {
 		// A METADATA frame opens the call on the server at once, so that
 		// its handler runs (and can send) before the first message, and
 		// so that a stream with no message can still be ended.
-		typ, req = codec.TypeMetadata, nil
+		typ, req = wire.TypeMetadata, nil
 		if md == nil {
 			md = noMetadata
 		}
 	}
-	b := codec.GetBuffer()
+	b := wire.GetBuffer()
 	for {
 		cn, err := c.conn(ctx)
 		if err != nil {
-			codec.PutBuffer(b)
+			wire.PutBuffer(b)
 			return nil, err
 		}
 		seq := c.seq.Add(1)
 		b.Reset()
-		enc := codec.GetEncoder()
+		enc := wire.GetEncoder()
 		err = enc.Request(b, seq, name, typ, req, md)
-		codec.PutEncoder(enc)
+		wire.PutEncoder(enc)
 		if err != nil {
-			codec.PutBuffer(b)
+			wire.PutBuffer(b)
 			return nil, fmt.Errorf("clientgo: encoding the request for %q: %w", name, err)
 		}
 		var cl *call

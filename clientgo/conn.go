@@ -8,7 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/swillorg/swill-go/codec"
+	"github.com/swillorg/swill-go/internal/wire"
 	"github.com/swillorg/swill-go/transport"
 )
 
@@ -39,8 +39,8 @@ type conn struct {
 	// flushes when the queue has stayed empty across a yield (see
 	// writeLoop), so that a burst of frames shares one system call.
 	wmu     sync.Mutex
-	queue   []*codec.Buffer
-	spare   []*codec.Buffer
+	queue   []*wire.Buffer
+	spare   []*wire.Buffer
 	queued  int
 	writing bool
 	wclosed bool
@@ -108,9 +108,9 @@ func (cn *conn) HandleMessage(typ transport.MessageType, data []byte) {
 		cn.close(transport.StatusUnsupportedData, "swill/1 frames are binary MsgPack")
 		return
 	}
-	var f codec.Response
-	if err := codec.ParseResponse(data, &f); err != nil {
-		var fe *codec.FrameError
+	var f wire.Response
+	if err := wire.ParseResponse(data, &f); err != nil {
+		var fe *wire.FrameError
 		if errors.As(err, &fe) && fe.HasSeq {
 			if c := cn.find(fe.Seq); c != nil {
 				c.cancelOn(cn, fe.Seq, &protocolError{reason: err.Error()})
@@ -150,7 +150,7 @@ func (cn *conn) HandleClose(err error) {
 	cn.wg.Wait()
 	cn.wmu.Lock()
 	for _, b := range cn.queue {
-		codec.PutBuffer(b)
+		wire.PutBuffer(b)
 	}
 	cn.queue, cn.queued = nil, 0
 	cn.wmu.Unlock()
@@ -170,11 +170,11 @@ func (cn *conn) HandleClose(err error) {
 
 // enqueue hands a frame to the writer, starting it when idle. Frames for
 // an ended connection are dropped; its calls fail on their own.
-func (cn *conn) enqueue(b *codec.Buffer) {
+func (cn *conn) enqueue(b *wire.Buffer) {
 	cn.wmu.Lock()
 	if cn.wclosed {
 		cn.wmu.Unlock()
-		codec.PutBuffer(b)
+		wire.PutBuffer(b)
 		return
 	}
 	cn.queue = append(cn.queue, b)
@@ -195,7 +195,7 @@ func (cn *conn) enqueue(b *codec.Buffer) {
 // goroutine batches the frame with theirs (see writeLoop). Only the
 // caller's goroutines may use it, holding no lock: the transport's reader
 // must never wait for the network's writes.
-func (cn *conn) write(b *codec.Buffer) {
+func (cn *conn) write(b *wire.Buffer) {
 	cn.wmu.Lock()
 	if cn.wclosed || cn.writing || cn.open.Load() > 1 {
 		cn.wmu.Unlock()
@@ -207,7 +207,7 @@ func (cn *conn) write(b *codec.Buffer) {
 	cn.wmu.Unlock()
 
 	err := cn.tc.WriteMessage(b.B)
-	codec.PutBuffer(b)
+	wire.PutBuffer(b)
 	if err == nil {
 		err = cn.tc.Flush()
 	}
@@ -312,7 +312,7 @@ func (cn *conn) writeLoop() {
 				err = cn.tc.WriteMessage(b.B)
 			}
 			n += len(b.B)
-			codec.PutBuffer(b)
+			wire.PutBuffer(b)
 			batch[i] = nil
 		}
 		unflushed += n

@@ -8,20 +8,20 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"github.com/swillorg/swill-go/codec"
+	"github.com/swillorg/swill-go/internal/wire"
 )
 
 // sendItems has the fake server send items 0 ... n-1 of stream seq, as
 // fast as it can, then END_OF_STREAM: the client's reader always has the
 // next frame at hand, so it is never slower than the consumer.
 func (s *fakeServer) sendItems(seq int64, n int) {
-	b := codec.GetBuffer()
-	defer codec.PutBuffer(b)
-	enc := codec.GetEncoder()
-	defer codec.PutEncoder(enc)
+	b := wire.GetBuffer()
+	defer wire.PutBuffer(b)
+	enc := wire.GetEncoder()
+	defer wire.PutEncoder(enc)
 	for i := range n {
 		b.Reset()
-		if err := enc.Response(b, seq, codec.TypeMessage, i, nil, nil); err != nil {
+		if err := enc.Response(b, seq, wire.TypeMessage, i, nil, nil); err != nil {
 			s.t.Error(err)
 			return
 		}
@@ -33,7 +33,7 @@ func (s *fakeServer) sendItems(seq int64, n int) {
 		}
 	}
 	b.Reset()
-	enc.Response(b, seq, codec.TypeEndOfStream, nil, nil, nil)
+	enc.Response(b, seq, wire.TypeEndOfStream, nil, nil, nil)
 	s.tc.WriteMessage(b.B)
 	s.tc.Flush()
 }
@@ -113,11 +113,11 @@ func TestStalledConsumerCutOff(t *testing.T) {
 	req := s.recv()
 	require.Equal(t, "unary", req.RPC)
 	<-sent // one writer at a time
-	s.respond(req.Seq, codec.TypeMessage, 2, nil, nil)
+	s.respond(req.Seq, wire.TypeMessage, 2, nil, nil)
 
 	cancel := s.recv()
 	assert.Equal(t, f.Seq, cancel.Seq)
-	assert.Equal(t, codec.TypeCancel, cancel.Type)
+	assert.Equal(t, wire.TypeCancel, cancel.Type)
 	assert.GreaterOrEqual(t, time.Since(stopped), timeout, "cancelled before the consumer had taken nothing for the timeout")
 	select {
 	case err := <-res:

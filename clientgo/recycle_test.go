@@ -6,7 +6,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"github.com/swillorg/swill-go/codec"
+	"github.com/swillorg/swill-go/internal/wire"
 	"github.com/swillorg/swill-go/rpc"
 )
 
@@ -34,29 +34,29 @@ func TestRecycledCallIgnoresItsPast(t *testing.T) {
 	newSeq := c.seq.Add(1)
 	stale.reuse(ctx, cn, newSeq, "add")
 	require.True(t, cn.register(stale))
-	stale.deliver(cn, &codec.Response{Seq: oldSeq, Type: codec.TypeMetadata, Leading: rpc.Metadata{"old": true}})
-	stale.deliver(cn, &codec.Response{Seq: oldSeq, Type: codec.TypeMessage, Data: []byte{0x03}})
-	stale.deliver(cn, &codec.Response{Seq: oldSeq, Type: codec.TypeEndOfStream})
+	stale.deliver(cn, &wire.Response{Seq: oldSeq, Type: wire.TypeMetadata, Leading: rpc.Metadata{"old": true}})
+	stale.deliver(cn, &wire.Response{Seq: oldSeq, Type: wire.TypeMessage, Data: []byte{0x03}})
+	stale.deliver(cn, &wire.Response{Seq: oldSeq, Type: wire.TypeEndOfStream})
 	stale.fail(cn, oldSeq, ErrConnectionLost)
 	select {
 	case <-stale.done:
 		t.Fatal("the old call's frames ended the new call")
 	default:
 	}
-	stale.deliver(cn, &codec.Response{Seq: newSeq, Type: codec.TypeMessage, Data: []byte{0x07}})
+	stale.deliver(cn, &wire.Response{Seq: newSeq, Type: wire.TypeMessage, Data: []byte{0x07}})
 	<-stale.done
 	b, leading, _, err := stale.outcome()
 	require.NoError(t, err)
 	assert.Equal(t, []byte{0x07}, b.B)
 	assert.Nil(t, leading)
-	codec.PutBuffer(b)
+	wire.PutBuffer(b)
 	stale.clear()
 
 	// The object now serves a call with the old sequence number on another
 	// connection.
 	other := newConn(c, cn.tc)
 	stale.reuse(ctx, other, oldSeq, "add")
-	stale.deliver(cn, &codec.Response{Seq: oldSeq, Type: codec.TypeMessage, Data: []byte{0x03}})
+	stale.deliver(cn, &wire.Response{Seq: oldSeq, Type: wire.TypeMessage, Data: []byte{0x03}})
 	stale.fail(cn, oldSeq, ErrConnectionLost)
 	select {
 	case <-stale.done:

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/swillorg/swill-go/codec"
+	"github.com/swillorg/swill-go/internal/wire"
 	"github.com/swillorg/swill-go/rpc"
 )
 
@@ -47,7 +48,7 @@ func (r *receiver[Res]) recv() (Res, error) {
 		return v, r.cl.userErr(err)
 	}
 	err = codec.Unmarshal(b.B, &v)
-	codec.PutBuffer(b)
+	wire.PutBuffer(b)
 	if err != nil {
 		err = fmt.Errorf("clientgo: decoding a message of %q into %T: %w", r.cl.name, v, err)
 		r.cl.cancel(err)
@@ -230,7 +231,7 @@ func (s *ClientStream[Req, Res]) CloseAndReceive() (Res, error) {
 		return res, fmt.Errorf("clientgo: the result of %q was already received", s.cl.name)
 	}
 	err = codec.Unmarshal(b.B, &res)
-	codec.PutBuffer(b)
+	wire.PutBuffer(b)
 	if err != nil {
 		return res, fmt.Errorf("clientgo: decoding the result of %q into %T: %w", s.cl.name, res, err)
 	}

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/swillorg/swill-go/clientgo"
-	"github.com/swillorg/swill-go/codec"
+	"github.com/swillorg/swill-go/internal/wire"
 	"github.com/swillorg/swill-go/rpc"
 )
 
@@ -31,16 +31,16 @@ func legacyServer(t *testing.T, subprotocols ...string) string {
 			if err != nil {
 				return
 			}
-			var req codec.Request
-			if codec.ParseRequest(data, &req) != nil || req.Type != codec.TypeMessage {
+			var req wire.Request
+			if wire.ParseRequest(data, &req) != nil || req.Type != wire.TypeMessage {
 				continue
 			}
-			b := codec.GetBuffer()
-			enc := codec.GetEncoder()
-			enc.Response(b, req.Seq, codec.TypeMessage, 3, nil, nil)
-			codec.PutEncoder(enc)
+			b := wire.GetBuffer()
+			enc := wire.GetEncoder()
+			enc.Response(b, req.Seq, wire.TypeMessage, 3, nil, nil)
+			wire.PutEncoder(enc)
 			err = c.Write(ctx, websocket.MessageBinary, b.B)
-			codec.PutBuffer(b)
+			wire.PutBuffer(b)
 			if err != nil {
 				return
 			}

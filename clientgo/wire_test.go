@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/swillorg/swill-go/codec"
+	"github.com/swillorg/swill-go/internal/wire"
 	"github.com/swillorg/swill-go/rpc"
 	"github.com/swillorg/swill-go/transport"
 	"github.com/swillorg/swill-go/transport/memtransport"
@@ -25,7 +26,7 @@ type frame struct {
 	Seq  int64
 	Data any
 	RPC  string
-	Type codec.FrameType
+	Type wire.FrameType
 	MD   rpc.Metadata
 }
 
@@ -38,8 +39,8 @@ type fakeServer struct {
 }
 
 func (s *fakeServer) HandleMessage(_ transport.MessageType, data []byte) {
-	var r codec.Request
-	if err := codec.ParseRequest(data, &r); err != nil {
+	var r wire.Request
+	if err := wire.ParseRequest(data, &r); err != nil {
 		s.t.Errorf("the client sent a malformed frame % x: %v", data, err)
 		return
 	}
@@ -72,12 +73,12 @@ func (s *fakeServer) send(b []byte) {
 }
 
 // respond writes a response frame.
-func (s *fakeServer) respond(seq int64, typ codec.FrameType, data any, leading, trailing rpc.Metadata) {
+func (s *fakeServer) respond(seq int64, typ wire.FrameType, data any, leading, trailing rpc.Metadata) {
 	s.t.Helper()
-	b := codec.GetBuffer()
-	defer codec.PutBuffer(b)
-	enc := codec.GetEncoder()
-	defer codec.PutEncoder(enc)
+	b := wire.GetBuffer()
+	defer wire.PutBuffer(b)
+	enc := wire.GetEncoder()
+	defer wire.PutEncoder(enc)
 	require.NoError(s.t, enc.Response(b, seq, typ, data, leading, trailing))
 	s.send(b.B)
 }
@@ -119,7 +120,7 @@ func TestWireUnary(t *testing.T) {
 	}()
 	f := s.recv()
 	assert.Equal(t, "add", f.RPC)
-	assert.Equal(t, codec.TypeMessage, f.Type)
+	assert.Equal(t, wire.TypeMessage, f.Type)
 	assert.Equal(t, []any{int8(1), int8(2)}, f.Data)
 	assert.Equal(t, rpc.Metadata{"k": "v"}, f.MD)
 	assert.NotContains(t, f.MD, rpc.TimeoutKey, "no deadline, no timeout metadata")
@@ -134,13 +135,13 @@ func TestWireCompactRequest(t *testing.T) {
 	f := s.recv()
 	require.Equal(t, int64(1), f.Seq, "the first call has seq 1")
 	// Replay the exact bytes: the reference client's compact form.
-	b := codec.GetBuffer()
-	enc := codec.GetEncoder()
-	require.NoError(t, enc.Request(b, 1, "add", codec.TypeMessage, [2]int{1, 2}, nil))
-	codec.PutEncoder(enc)
+	b := wire.GetBuffer()
+	enc := wire.GetEncoder()
+	require.NoError(t, enc.Request(b, 1, "add", wire.TypeMessage, [2]int{1, 2}, nil))
+	wire.PutEncoder(enc)
 	assert.Equal(t, []byte{0x93, 0x01, 0x92, 0x01, 0x02, 0xa3, 'a', 'd', 'd'}, b.B)
-	codec.PutBuffer(b)
-	s.respond(f.Seq, codec.TypeMessage, 3, nil, nil)
+	wire.PutBuffer(b)
+	s.respond(f.Seq, wire.TypeMessage, 3, nil, nil)
 }
 
 func TestWireSeqNeverReused(t *testing.T) {
@@ -163,7 +164,7 @@ func TestWireSeqNeverReused(t *testing.T) {
 	}
 	// Answer in reverse order: replies are matched by seq, not order.
 	for i := len(seqs) - 1; i >= 0; i-- {
-		s.respond(seqs[i], codec.TypeMessage, 0, nil, nil)
+		s.respond(seqs[i], wire.TypeMessage, 0, nil, nil)
 	}
 	for i := 0; i < n; i++ {
 		require.NoError(t, <-errs)
@@ -185,7 +186,7 @@ func TestWireDeadlineMetadata(t *testing.T) {
 	assert.InDelta(t, 2000, ms, 100)
 	assert.LessOrEqual(t, ms, 2000)
 	// Before the deadline, a 408 stays the server's error.
-	s.respond(f.Seq, codec.TypeError, map[string]any{"code": 408, "message": "deadline exceeded"}, nil, nil)
+	s.respond(f.Seq, wire.TypeError, map[string]any{"code": 408, "message": "deadline exceeded"}, nil, nil)
 	err := <-done
 	assert.Equal(t, rpc.CodeTimeout, rpc.CodeOf(err))
 	assert.True(t, rpc.IsWireError(err))
@@ -221,13 +222,13 @@ func TestWireCancel(t *testing.T) {
 	cancel()
 	assert.Equal(t, context.Canceled, <-done)
 	cf := s.recv()
-	assert.Equal(t, frame{Seq: f.Seq, RPC: "sleep", Type: codec.TypeCancel}, cf)
+	assert.Equal(t, frame{Seq: f.Seq, RPC: "sleep", Type: wire.TypeCancel}, cf)
 	// A late result is dropped; the connection goes on.
-	s.respond(f.Seq, codec.TypeMessage, 1, nil, nil)
+	s.respond(f.Seq, wire.TypeMessage, 1, nil, nil)
 	go Call[int, int](context.Background(), c, "sleep", 2)
 	f2 := s.recv()
 	assert.Greater(t, f2.Seq, f.Seq)
-	s.respond(f2.Seq, codec.TypeMessage, 2, nil, nil)
+	s.respond(f2.Seq, wire.TypeMessage, 2, nil, nil)
 }
 
 func TestWireStreamOpening(t *testing.T) {
@@ -235,17 +236,17 @@ func TestWireStreamOpening(t *testing.T) {
 	cs, err := CallClientStream[int, int](context.Background(), c, "sum")
 	require.NoError(t, err)
 	f := s.recv()
-	assert.Equal(t, frame{Seq: f.Seq, RPC: "sum", Type: codec.TypeMetadata, MD: rpc.Metadata{}}, f,
+	assert.Equal(t, frame{Seq: f.Seq, RPC: "sum", Type: wire.TypeMetadata, MD: rpc.Metadata{}}, f,
 		"a client stream opens with METADATA so that the server starts it at once")
 	require.NoError(t, cs.Send(5))
-	assert.Equal(t, frame{Seq: f.Seq, RPC: "sum", Type: codec.TypeMessage, Data: int8(5)}, s.recv())
+	assert.Equal(t, frame{Seq: f.Seq, RPC: "sum", Type: wire.TypeMessage, Data: int8(5)}, s.recv())
 	done := make(chan int, 1)
 	go func() {
 		v, _ := cs.CloseAndReceive()
 		done <- v
 	}()
-	assert.Equal(t, frame{Seq: f.Seq, RPC: "sum", Type: codec.TypeEndOfStream}, s.recv())
-	s.respond(f.Seq, codec.TypeMessage, 5, nil, nil)
+	assert.Equal(t, frame{Seq: f.Seq, RPC: "sum", Type: wire.TypeEndOfStream}, s.recv())
+	s.respond(f.Seq, wire.TypeMessage, 5, nil, nil)
 	assert.Equal(t, 5, <-done)
 }
 
@@ -254,12 +255,12 @@ func TestWireServerEndsBidiEarly(t *testing.T) {
 	bs, err := CallBidiStream[int, int](context.Background(), c, "echo")
 	require.NoError(t, err)
 	f := s.recv()
-	s.respond(f.Seq, codec.TypeError, map[string]any{"code": 429, "message": "too many"}, nil, nil)
+	s.respond(f.Seq, wire.TypeError, map[string]any{"code": 429, "message": "too many"}, nil, nil)
 	_, err = bs.Recv()
 	assert.Equal(t, rpc.Code(429), rpc.CodeOf(err))
 	// The client's side was still open: a CANCEL closes whatever a message
 	// sent meanwhile might have opened on the server.
-	assert.Equal(t, frame{Seq: f.Seq, RPC: "echo", Type: codec.TypeCancel}, s.recv())
+	assert.Equal(t, frame{Seq: f.Seq, RPC: "echo", Type: wire.TypeCancel}, s.recv())
 	assert.Equal(t, rpc.Code(429), rpc.CodeOf(bs.Send(1)), "Send reports the call's error")
 	select {
 	case extra := <-s.frames:
@@ -274,16 +275,16 @@ func TestWireStreamBufferBound(t *testing.T) {
 	require.NoError(t, err)
 	f := s.recv()
 	for i := 0; i < 4; i++ {
-		s.respond(f.Seq, codec.TypeMessage, i, nil, nil)
+		s.respond(f.Seq, wire.TypeMessage, i, nil, nil)
 	}
 	require.Eventually(t, func() bool { n, _ := ss.r.cl.buffered(); return n == 4 }, wait, time.Millisecond)
-	s.respond(f.Seq, codec.TypeMessage, 4, nil, nil)
-	assert.Equal(t, frame{Seq: f.Seq, RPC: "flood", Type: codec.TypeCancel}, s.recv(), "the fifth item cancels the stream")
+	s.respond(f.Seq, wire.TypeMessage, 4, nil, nil)
+	assert.Equal(t, frame{Seq: f.Seq, RPC: "flood", Type: wire.TypeCancel}, s.recv(), "the fifth item cancels the stream")
 	n, size := ss.r.cl.buffered()
 	assert.Equal(t, 0, n, "the buffer is released at once")
 	assert.Equal(t, 0, size)
 	for i := 5; i < 100; i++ {
-		s.respond(f.Seq, codec.TypeMessage, i, nil, nil) // dropped
+		s.respond(f.Seq, wire.TypeMessage, i, nil, nil) // dropped
 	}
 	_, err = ss.Recv()
 	assert.ErrorIs(t, err, ErrSlowConsumer)
@@ -295,9 +296,9 @@ func TestWireStreamByteBound(t *testing.T) {
 	require.NoError(t, err)
 	f := s.recv()
 	big := string(make([]byte, 150))
-	s.respond(f.Seq, codec.TypeMessage, big, nil, nil) // alone, over the bound: accepted
-	s.respond(f.Seq, codec.TypeMessage, "x", nil, nil) // would exceed it
-	assert.Equal(t, codec.TypeCancel, s.recv().Type)
+	s.respond(f.Seq, wire.TypeMessage, big, nil, nil) // alone, over the bound: accepted
+	s.respond(f.Seq, wire.TypeMessage, "x", nil, nil) // would exceed it
+	assert.Equal(t, wire.TypeCancel, s.recv().Type)
 	_, err = ss.Recv()
 	assert.ErrorIs(t, err, ErrSlowConsumer)
 }
@@ -308,9 +309,9 @@ func TestWireFullBufferWaitsForTheConsumer(t *testing.T) {
 	require.NoError(t, err)
 	f := s.recv()
 	for i := 0; i < 6; i++ {
-		s.respond(f.Seq, codec.TypeMessage, i, nil, nil)
+		s.respond(f.Seq, wire.TypeMessage, i, nil, nil)
 	}
-	s.respond(f.Seq, codec.TypeEndOfStream, nil, nil, nil)
+	s.respond(f.Seq, wire.TypeEndOfStream, nil, nil, nil)
 	// The reader holds the fifth item until the consumer makes room; the
 	// buffer never holds more than four.
 	require.Eventually(t, func() bool { n, _ := ss.r.cl.buffered(); return n == 4 }, wait, time.Millisecond)
@@ -337,8 +338,8 @@ func TestWireWaitingReaderReleasedByClose(t *testing.T) {
 	ss, err := CallServerStream[int, int](context.Background(), c, "n", 0)
 	require.NoError(t, err)
 	f := s.recv()
-	s.respond(f.Seq, codec.TypeMessage, 0, nil, nil)
-	s.respond(f.Seq, codec.TypeMessage, 1, nil, nil) // the reader waits on this one
+	s.respond(f.Seq, wire.TypeMessage, 0, nil, nil)
+	s.respond(f.Seq, wire.TypeMessage, 1, nil, nil) // the reader waits on this one
 	require.Eventually(t, func() bool { n, _ := ss.r.cl.buffered(); return n == 1 }, wait, time.Millisecond)
 	done := make(chan struct{})
 	go func() {
@@ -361,10 +362,10 @@ func TestWireItemsBeforeErrorAreDelivered(t *testing.T) {
 	ss, err := CallServerStream[int, int](context.Background(), c, "n", 0)
 	require.NoError(t, err)
 	f := s.recv()
-	s.respond(f.Seq, codec.TypeMetadata, nil, rpc.Metadata{"a": "b"}, nil)
-	s.respond(f.Seq, codec.TypeMessage, 1, nil, nil)
-	s.respond(f.Seq, codec.TypeMessage, 2, nil, nil)
-	s.respond(f.Seq, codec.TypeError, map[string]any{"code": 500, "message": "oops", "data": []int{1}}, nil, nil)
+	s.respond(f.Seq, wire.TypeMetadata, nil, rpc.Metadata{"a": "b"}, nil)
+	s.respond(f.Seq, wire.TypeMessage, 1, nil, nil)
+	s.respond(f.Seq, wire.TypeMessage, 2, nil, nil)
+	s.respond(f.Seq, wire.TypeError, map[string]any{"code": 500, "message": "oops", "data": []int{1}}, nil, nil)
 	var got []int
 	for v, err := range ss.All() {
 		if err != nil {
@@ -391,12 +392,12 @@ func TestWireProtocolViolations(t *testing.T) {
 			done <- err
 		}()
 		f := s.recv()
-		s.respond(f.Seq, codec.TypeEndOfStream, nil, nil, nil)
+		s.respond(f.Seq, wire.TypeEndOfStream, nil, nil, nil)
 		err := <-done
 		var pe *protocolError
 		assert.ErrorAs(t, err, &pe)
 		assert.False(t, rpc.IsWireError(err))
-		assert.Equal(t, codec.TypeCancel, s.recv().Type)
+		assert.Equal(t, wire.TypeCancel, s.recv().Type)
 	})
 	t.Run("undecodable ERROR", func(t *testing.T) {
 		c, s := startFake(t)
@@ -406,7 +407,7 @@ func TestWireProtocolViolations(t *testing.T) {
 			done <- err
 		}()
 		f := s.recv()
-		s.respond(f.Seq, codec.TypeError, "not a map", nil, nil)
+		s.respond(f.Seq, wire.TypeError, "not a map", nil, nil)
 		var pe *protocolError
 		assert.ErrorAs(t, <-done, &pe)
 	})
@@ -418,10 +419,10 @@ func TestWireProtocolViolations(t *testing.T) {
 			done <- err
 		}()
 		f := s.recv()
-		s.send([]byte{0xc1})                           // not MsgPack: dropped
-		s.send([]byte{0x91, 0x01})                     // one element: dropped
-		s.respond(999, codec.TypeMessage, 1, nil, nil) // no such call: dropped
-		s.send([]byte{0x93, byte(f.Seq), 0x01, 0x09})  // bad type: fails the call
+		s.send([]byte{0xc1})                          // not MsgPack: dropped
+		s.send([]byte{0x91, 0x01})                    // one element: dropped
+		s.respond(999, wire.TypeMessage, 1, nil, nil) // no such call: dropped
+		s.send([]byte{0x93, byte(f.Seq), 0x01, 0x09}) // bad type: fails the call
 		var pe *protocolError
 		assert.ErrorAs(t, <-done, &pe)
 		go func() {
@@ -432,10 +433,10 @@ func TestWireProtocolViolations(t *testing.T) {
 			done <- err
 		}()
 		f = s.recv()
-		for f.Type == codec.TypeCancel {
+		for f.Type == wire.TypeCancel {
 			f = s.recv()
 		}
-		s.respond(f.Seq, codec.TypeMessage, 7, nil, nil)
+		s.respond(f.Seq, wire.TypeMessage, 7, nil, nil)
 		assert.NoError(t, <-done, "the connection still works")
 	})
 }
@@ -445,13 +446,13 @@ func TestWireHeaderMapNotShared(t *testing.T) {
 	ss, err := CallServerStream[int, int](context.Background(), c, "n", 0)
 	require.NoError(t, err)
 	f := s.recv()
-	s.respond(f.Seq, codec.TypeMetadata, nil, rpc.Metadata{"a": 1}, nil)
-	s.respond(f.Seq, codec.TypeMessage, 1, rpc.Metadata{"b": 2}, nil)
+	s.respond(f.Seq, wire.TypeMetadata, nil, rpc.Metadata{"a": 1}, nil)
+	s.respond(f.Seq, wire.TypeMessage, 1, rpc.Metadata{"b": 2}, nil)
 	_, err = ss.Recv()
 	require.NoError(t, err)
 	h := ss.Header()
 	h["mine"] = true
-	s.respond(f.Seq, codec.TypeEndOfStream, nil, nil, rpc.Metadata{"t": 3})
+	s.respond(f.Seq, wire.TypeEndOfStream, nil, nil, rpc.Metadata{"t": 3})
 	_, err = ss.Recv()
 	require.Equal(t, io.EOF, err)
 	assert.EqualValues(t, 1, ss.Header()["a"])

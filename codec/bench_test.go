@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/swillorg/swill-go/codec"
+	"github.com/swillorg/swill-go/internal/wire"
 	"github.com/swillorg/swill-go/rpc"
 )
 
@@ -20,9 +21,9 @@ func BenchmarkParseRequest(b *testing.B) {
 		b.Run(f.name, func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(in)))
-			var r codec.Request
+			var r wire.Request
 			for i := 0; i < b.N; i++ {
-				if err := codec.ParseRequest(in, &r); err != nil {
+				if err := wire.ParseRequest(in, &r); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -42,9 +43,9 @@ func BenchmarkParseResponse(b *testing.B) {
 		b.Run(f.name, func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(in)))
-			var r codec.Response
+			var r wire.Response
 			for i := 0; i < b.N; i++ {
-				if err := codec.ParseResponse(in, &r); err != nil {
+				if err := wire.ParseResponse(in, &r); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -59,27 +60,27 @@ func BenchmarkEncodeResponse(b *testing.B) {
 	}
 	cases := []struct {
 		name              string
-		typ               codec.FrameType
+		typ               wire.FrameType
 		data              any
 		leading, trailing rpc.Metadata
 	}{
-		{"message_int", codec.TypeMessage, 3, nil, nil},
-		{"message_struct", codec.TypeMessage, user{"u1", "Alice"}, nil, nil},
-		{"message_leading_trailing", codec.TypeMessage, 3, rpc.Metadata{"hello": "world"}, rpc.Metadata{"bye": "world"}},
-		{"end_of_stream_trailing", codec.TypeEndOfStream, nil, nil, rpc.Metadata{"total": 3}},
-		{"metadata", codec.TypeMetadata, nil, rpc.Metadata{"x": "y"}, nil},
+		{"message_int", wire.TypeMessage, 3, nil, nil},
+		{"message_struct", wire.TypeMessage, user{"u1", "Alice"}, nil, nil},
+		{"message_leading_trailing", wire.TypeMessage, 3, rpc.Metadata{"hello": "world"}, rpc.Metadata{"bye": "world"}},
+		{"end_of_stream_trailing", wire.TypeEndOfStream, nil, nil, rpc.Metadata{"total": 3}},
+		{"metadata", wire.TypeMetadata, nil, rpc.Metadata{"x": "y"}, nil},
 	}
 	for _, tc := range cases {
 		b.Run(tc.name, func(b *testing.B) {
 			b.ReportAllocs()
-			enc := codec.GetEncoder()
-			defer codec.PutEncoder(enc)
+			enc := wire.GetEncoder()
+			defer wire.PutEncoder(enc)
 			for i := 0; i < b.N; i++ {
-				buf := codec.GetBuffer()
+				buf := wire.GetBuffer()
 				if err := enc.Response(buf, int64(i), tc.typ, tc.data, tc.leading, tc.trailing); err != nil {
 					b.Fatal(err)
 				}
-				codec.PutBuffer(buf)
+				wire.PutBuffer(buf)
 			}
 		})
 	}
@@ -88,38 +89,38 @@ func BenchmarkEncodeResponse(b *testing.B) {
 func BenchmarkEncodeError(b *testing.B) {
 	e := rpc.NewError(rpc.CodeNotFound, `no handler named "nope"`)
 	b.ReportAllocs()
-	enc := codec.GetEncoder()
-	defer codec.PutEncoder(enc)
+	enc := wire.GetEncoder()
+	defer wire.PutEncoder(enc)
 	for i := 0; i < b.N; i++ {
-		buf := codec.GetBuffer()
+		buf := wire.GetBuffer()
 		enc.Error(buf, int64(i), e)
-		codec.PutBuffer(buf)
+		wire.PutBuffer(buf)
 	}
 }
 
 func BenchmarkEncodeRequest(b *testing.B) {
 	cases := []struct {
 		name string
-		typ  codec.FrameType
+		typ  wire.FrameType
 		data any
 		md   rpc.Metadata
 	}{
-		{"message", codec.TypeMessage, [2]int{1, 2}, nil},
-		{"end_of_stream", codec.TypeEndOfStream, nil, nil},
-		{"metadata", codec.TypeMetadata, nil, rpc.Metadata{"k": "v"}},
-		{"cancel", codec.TypeCancel, nil, nil},
+		{"message", wire.TypeMessage, [2]int{1, 2}, nil},
+		{"end_of_stream", wire.TypeEndOfStream, nil, nil},
+		{"metadata", wire.TypeMetadata, nil, rpc.Metadata{"k": "v"}},
+		{"cancel", wire.TypeCancel, nil, nil},
 	}
 	for _, tc := range cases {
 		b.Run(tc.name, func(b *testing.B) {
 			b.ReportAllocs()
-			enc := codec.GetEncoder()
-			defer codec.PutEncoder(enc)
+			enc := wire.GetEncoder()
+			defer wire.PutEncoder(enc)
 			for i := 0; i < b.N; i++ {
-				buf := codec.GetBuffer()
+				buf := wire.GetBuffer()
 				if err := enc.Request(buf, int64(i), "add", tc.typ, tc.data, tc.md); err != nil {
 					b.Fatal(err)
 				}
-				codec.PutBuffer(buf)
+				wire.PutBuffer(buf)
 			}
 		})
 	}

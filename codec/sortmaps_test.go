@@ -6,6 +6,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/swillorg/swill-go/codec"
+	"github.com/swillorg/swill-go/internal/wire"
 	"github.com/swillorg/swill-go/rpc"
 	"github.com/vmihailenco/msgpack/v5"
 )
@@ -78,12 +79,12 @@ func TestMapKeysSorted(t *testing.T) {
 
 	// The same through an Encoder, as frames are written, also when the
 	// value's dynamic type only shows at run time.
-	b := codec.GetBuffer()
-	defer codec.PutBuffer(b)
-	enc := codec.GetEncoder()
-	defer codec.PutEncoder(enc)
+	b := wire.GetBuffer()
+	defer wire.PutBuffer(b)
+	enc := wire.GetEncoder()
+	defer wire.PutEncoder(enc)
 	var res any = map[string]uint16{"b": 1, "a": 2}
-	require.NoError(t, enc.Response(b, 1, codec.TypeMessage, res, nil, nil))
+	require.NoError(t, enc.Response(b, 1, wire.TypeMessage, res, nil, nil))
 	assert.Equal(t, "950182a16102a1620100c0c0", hexOf(b.B))
 	b.Reset()
 	enc.Error(b, 1, rpc.NewError(rpc.CodeValidation, "x").WithData(map[string][]int{"b": {1}, "a": {2}}))
@@ -112,9 +113,9 @@ type secondOfTwo struct {
 // A pooled encoder that remembers the last type it prepared still sorts
 // the maps of the next, different, type.
 func TestMapKeysSortedAfterAnotherType(t *testing.T) {
-	enc := codec.GetEncoder()
-	defer codec.PutEncoder(enc)
-	var b codec.Buffer
+	enc := wire.GetEncoder()
+	defer wire.PutEncoder(enc)
+	var b wire.Buffer
 	require.NoError(t, enc.Value(&b, firstOfTwo{N: 1}))
 	b.Reset()
 	require.NoError(t, enc.Value(&b, secondOfTwo{M: map[int16]string{9: "c", -3: "a", 4: "b", 100: "d", 0: "e"}}))

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/swillorg/swill-go/codec"
+	"github.com/swillorg/swill-go/internal/wire"
 )
 
 type signup struct {
@@ -137,8 +138,8 @@ func TestMarshal(t *testing.T) {
 
 func TestFrameErrorMessages(t *testing.T) {
 	t.Parallel()
-	var fe *codec.FrameError
-	assert.Equal(t, "codec: malformed frame: x", (&codec.FrameError{Reason: "x"}).Error())
-	assert.Equal(t, "codec: malformed frame (seq 4): x", (&codec.FrameError{Seq: 4, HasSeq: true, Reason: "x"}).Error())
-	assert.True(t, errors.As(codec.ParseRequest(nil, &codec.Request{}), &fe))
+	var fe *wire.FrameError
+	assert.Equal(t, "codec: malformed frame: x", (&wire.FrameError{Reason: "x"}).Error())
+	assert.Equal(t, "codec: malformed frame (seq 4): x", (&wire.FrameError{Seq: 4, HasSeq: true, Reason: "x"}).Error())
+	assert.True(t, errors.As(wire.ParseRequest(nil, &wire.Request{}), &fe))
 }

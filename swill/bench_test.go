@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/swillorg/swill-go/codec"
 	"github.com/swillorg/swill-go/examples/demo/demosvc"
 	"github.com/swillorg/swill-go/internal/swilltest"
+	"github.com/swillorg/swill-go/internal/wire"
 	"github.com/swillorg/swill-go/swill"
 	"github.com/swillorg/swill-go/transport"
 )
@@ -174,8 +174,8 @@ func TestBenchFrames(t *testing.T) {
 	t.Parallel()
 	frame := addFrame()
 	setSeq(frame, 70000)
-	var r codec.Request
-	if err := codec.ParseRequest(frame, &r); err != nil || r.Seq != 70000 || string(r.RPC) != "add" {
+	var r wire.Request
+	if err := wire.ParseRequest(frame, &r); err != nil || r.Seq != 70000 || string(r.RPC) != "add" {
 		t.Fatalf("%v %+v", err, r)
 	}
 	srv := swill.NewServer()

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"sync"
 
-	"github.com/swillorg/swill-go/codec"
+	"github.com/swillorg/swill-go/internal/wire"
 	"github.com/swillorg/swill-go/rpc"
 )
 
@@ -148,22 +148,22 @@ func (c *Call) SendHeader(md rpc.Metadata) error {
 		c.fail(err)
 		return err
 	}
-	b := codec.GetBuffer()
-	enc := codec.GetEncoder()
-	err := enc.Response(b, c.seq, codec.TypeMetadata, nil, leading, nil)
-	codec.PutEncoder(enc)
+	b := wire.GetBuffer()
+	enc := wire.GetEncoder()
+	err := enc.Response(b, c.seq, wire.TypeMetadata, nil, leading, nil)
+	wire.PutEncoder(enc)
 	if err != nil {
-		codec.PutBuffer(b)
+		wire.PutBuffer(b)
 		return rpc.Errorf(rpc.CodeInternal, "swill: encoding leading metadata: %w", err)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.leadingSent {
-		codec.PutBuffer(b)
+		wire.PutBuffer(b)
 		return ErrHeaderSent
 	}
 	if c.finished {
-		codec.PutBuffer(b)
+		wire.PutBuffer(b)
 		return ErrCallEnded
 	}
 	c.leadingSent = true
@@ -228,18 +228,18 @@ func (c *Call) sendItem(ctx context.Context, v any) error {
 	if err := c.conn.waitSpace(ctx); err != nil {
 		return err
 	}
-	b := codec.GetBuffer()
-	enc := codec.GetEncoder()
-	err = enc.Response(b, c.seq, codec.TypeMessage, v, leading, nil)
-	codec.PutEncoder(enc)
+	b := wire.GetBuffer()
+	enc := wire.GetEncoder()
+	err = enc.Response(b, c.seq, wire.TypeMessage, v, leading, nil)
+	wire.PutEncoder(enc)
 	if err != nil {
-		codec.PutBuffer(b)
+		wire.PutBuffer(b)
 		return rpc.Errorf(rpc.CodeInternal, "swill: encoding a stream item: %w", err)
 	}
 	c.mu.Lock()
 	if c.finished {
 		c.mu.Unlock()
-		codec.PutBuffer(b)
+		wire.PutBuffer(b)
 		return ErrCallEnded
 	}
 	c.conn.enqueue(b)
@@ -313,17 +313,17 @@ func (c *Call) finish(ctx context.Context, res any, hasRes bool) {
 		c.failFrom(err, true)
 		return
 	}
-	typ := codec.TypeMessage
+	typ := wire.TypeMessage
 	if !hasRes {
-		typ = codec.TypeEndOfStream
+		typ = wire.TypeEndOfStream
 		res = nil
 	}
-	b := codec.GetBuffer()
-	enc := codec.GetEncoder()
+	b := wire.GetBuffer()
+	enc := wire.GetEncoder()
 	encErr := enc.Response(b, c.seq, typ, res, leading, trailing)
-	codec.PutEncoder(enc)
+	wire.PutEncoder(enc)
 	if encErr != nil {
-		codec.PutBuffer(b)
+		wire.PutBuffer(b)
 		c.conn.srv.logger.Error("swill: encoding a response", "rpc", c.h.name, "conn", c.conn.id, "err", encErr)
 		c.failFrom(rpc.Errorf(rpc.CodeInternal, "encoding the response: %w", encErr), true)
 		return
@@ -331,7 +331,7 @@ func (c *Call) finish(ctx context.Context, res any, hasRes bool) {
 	c.mu.Lock()
 	if c.finished {
 		c.mu.Unlock()
-		codec.PutBuffer(b)
+		wire.PutBuffer(b)
 		return
 	}
 	c.finished = true

@@ -14,7 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/swillorg/swill-go/codec"
+	"github.com/swillorg/swill-go/internal/wire"
 	"github.com/swillorg/swill-go/rpc"
 	"github.com/swillorg/swill-go/transport"
 )
@@ -67,8 +67,8 @@ type Conn struct {
 	// while something is queued, writes each frame as its own message and
 	// flushes when the queue is momentarily empty.
 	wmu     sync.Mutex
-	queue   []*codec.Buffer
-	spare   []*codec.Buffer
+	queue   []*wire.Buffer
+	spare   []*wire.Buffer
 	queued  int
 	writing bool
 	closed  bool          // no frame is accepted any more
@@ -351,19 +351,19 @@ func (c *Conn) HandleMessage(typ transport.MessageType, data []byte) {
 		c.closeWith(transport.StatusUnsupportedData, "swill/1 frames are binary MsgPack")
 		return
 	}
-	var f codec.Request
-	if err := codec.ParseRequest(data, &f); err != nil {
+	var f wire.Request
+	if err := wire.ParseRequest(data, &f); err != nil {
 		c.malformed(err)
 		return
 	}
 	switch f.Type {
-	case codec.TypeMessage:
+	case wire.TypeMessage:
 		c.onMessage(&f)
-	case codec.TypeMetadata:
+	case wire.TypeMetadata:
 		c.onMetadata(&f)
-	case codec.TypeEndOfStream:
+	case wire.TypeEndOfStream:
 		c.onEndOfStream(&f)
-	case codec.TypeCancel:
+	case wire.TypeCancel:
 		call, over := c.find(f.Seq, f.RPC)
 		switch {
 		case over:
@@ -379,7 +379,7 @@ func (c *Conn) HandleMessage(typ transport.MessageType, data []byte) {
 }
 
 func (c *Conn) malformed(err error) {
-	var fe *codec.FrameError
+	var fe *wire.FrameError
 	if !errors.As(err, &fe) || !fe.HasSeq {
 		c.srv.logger.Info("swill: malformed frame dropped", "conn", c.id, "err", err)
 		return
@@ -434,7 +434,7 @@ func (c *Conn) bury(call *Call) {
 }
 
 // open registers a new call, or answers 404, 429 or 503 and returns nil.
-func (c *Conn) open(f *codec.Request) *Call {
+func (c *Conn) open(f *wire.Request) *Call {
 	r := c.srv.lookup(f.RPC)
 	if r == nil {
 		c.sendError(f.Seq, rpc.Errorf(rpc.CodeNotFound, "no handler named %q", f.RPC))
@@ -647,7 +647,7 @@ func (c *Conn) unlink(call *Call) {
 	}
 }
 
-func (c *Conn) onMessage(f *codec.Request) {
+func (c *Conn) onMessage(f *wire.Request) {
 	call, over := c.find(f.Seq, f.RPC)
 	if over {
 		return
@@ -698,7 +698,7 @@ func (c *Conn) onMessage(f *codec.Request) {
 	c.start(call)
 }
 
-func (c *Conn) onMetadata(f *codec.Request) {
+func (c *Conn) onMetadata(f *wire.Request) {
 	call, over := c.find(f.Seq, f.RPC)
 	if over {
 		return
@@ -718,7 +718,7 @@ func (c *Conn) onMetadata(f *codec.Request) {
 	}
 }
 
-func (c *Conn) onEndOfStream(f *codec.Request) {
+func (c *Conn) onEndOfStream(f *wire.Request) {
 	call, over := c.find(f.Seq, f.RPC)
 	if over {
 		c.bury(call)
@@ -836,7 +836,7 @@ func (c *Conn) sendError(seq int64, e *rpc.Error) {
 
 // enqueue hands a frame to the writer, starting it if it is idle. Frames
 // for a closed connection are dropped.
-func (c *Conn) enqueue(b *codec.Buffer) { c.push(b, false) }
+func (c *Conn) enqueue(b *wire.Buffer) { c.push(b, false) }
 
 // push queues a frame. Without a running writer, it starts one; or, with
 // mayWrite, it makes the caller the writer instead and returns true: the
@@ -844,11 +844,11 @@ func (c *Conn) enqueue(b *codec.Buffer) { c.push(b, false) }
 // goroutine of a call that is ending passes mayWrite: it may block on the
 // network, and writing the batch itself spares starting a goroutine. The
 // read path never does.
-func (c *Conn) push(b *codec.Buffer, mayWrite bool) bool {
+func (c *Conn) push(b *wire.Buffer, mayWrite bool) bool {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if c.closed {
-		codec.PutBuffer(b)
+		wire.PutBuffer(b)
 		return false
 	}
 	c.queue = append(c.queue, b)
@@ -867,7 +867,7 @@ func (c *Conn) push(b *codec.Buffer, mayWrite bool) bool {
 
 // pushEnd queues the terminal frame of call, like push; from the
 // goroutine of an inline call, the frame waits for HandleIdle.
-func (c *Conn) pushEnd(call *Call, b *codec.Buffer, mayWrite bool) bool {
+func (c *Conn) pushEnd(call *Call, b *wire.Buffer, mayWrite bool) bool {
 	if mayWrite && c.holds(call) {
 		c.pushHeld(b)
 		return false
@@ -877,11 +877,11 @@ func (c *Conn) pushEnd(call *Call, b *codec.Buffer, mayWrite bool) bool {
 
 // pushHeld queues a frame from the reader's goroutine of a transport that
 // calls HandleIdle: unless a writer runs, the frame waits for it.
-func (c *Conn) pushHeld(b *codec.Buffer) {
+func (c *Conn) pushHeld(b *wire.Buffer) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if c.closed {
-		codec.PutBuffer(b)
+		wire.PutBuffer(b)
 		return
 	}
 	c.queue = append(c.queue, b)
@@ -892,11 +892,11 @@ func (c *Conn) pushHeld(b *codec.Buffer) {
 }
 
 // errorFrame encodes an ERROR frame.
-func errorFrame(seq int64, e *rpc.Error) *codec.Buffer {
-	b := codec.GetBuffer()
-	enc := codec.GetEncoder()
+func errorFrame(seq int64, e *rpc.Error) *wire.Buffer {
+	b := wire.GetBuffer()
+	enc := wire.GetEncoder()
 	enc.Error(b, seq, e)
-	codec.PutEncoder(enc)
+	wire.PutEncoder(enc)
 	return b
 }
 
@@ -996,7 +996,7 @@ func (c *Conn) write(inline bool) {
 				err = c.tc.WriteMessage(b.B)
 			}
 			n += len(b.B)
-			codec.PutBuffer(b)
+			wire.PutBuffer(b)
 			batch[i] = nil
 		}
 		held += n
@@ -1046,7 +1046,7 @@ func (c *Conn) dropQueue() {
 	}
 	c.wmu.Unlock()
 	for _, b := range batch {
-		codec.PutBuffer(b)
+		wire.PutBuffer(b)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/swillorg/swill-go/codec"
+	"github.com/swillorg/swill-go/internal/wire"
 	"github.com/swillorg/swill-go/rpc"
 	"github.com/swillorg/swill-go/swill"
 )
@@ -123,7 +124,7 @@ func TestSeqReuse(t *testing.T) {
 		require.Equal(t, rpc.Code(409), c.recv().rpcErr(t).Code, "round %d", i)
 		c.msg(3, "countdown", 1)
 		require.Equal(t, int64(1), c.recv().int(t))
-		require.Equal(t, codec.TypeEndOfStream, c.recv().Type, "round %d", i)
+		require.Equal(t, wire.TypeEndOfStream, c.recv().Type, "round %d", i)
 		c.msg(4, "sum", 5)
 		c.end(4, "sum")
 		require.Equal(t, int64(5), c.recv().int(t), "round %d", i)
@@ -244,12 +245,12 @@ func TestInterleaving100Calls(t *testing.T) {
 		close(gateOf(seq))
 		r := c.recv()
 		require.Equal(t, seq, r.Seq, "the call released last-but-none is the one that replies")
-		assert.Equal(t, codec.TypeMessage, r.Type)
+		assert.Equal(t, wire.TypeMessage, r.Type)
 		assert.Equal(t, 2*seq, r.int(t))
 		if seq%10 == 0 {
 			r = c.recv()
 			require.Equal(t, seq, r.Seq)
-			assert.Equal(t, codec.TypeEndOfStream, r.Type)
+			assert.Equal(t, wire.TypeEndOfStream, r.Type)
 		}
 	}
 	c.quiet(50 * time.Millisecond)
@@ -378,7 +379,7 @@ func TestLeadingMetadataAlone(t *testing.T) {
 	r := c.recv()
 	assert.Equal(t, "9501c00281a16101c0", hexString(r.raw), "[seq, nil, METADATA, {a: 1}, nil]")
 	r = c.recv()
-	assert.Equal(t, codec.TypeMessage, r.Type)
+	assert.Equal(t, wire.TypeMessage, r.Type)
 	assert.Nil(t, r.Leading, "leading metadata is not repeated")
 	assert.Equal(t, rpc.Metadata{"t": int64(1)}, flat(r.Trailing))
 	var got headerErrors
@@ -390,7 +391,7 @@ func TestLeadingMetadataAlone(t *testing.T) {
 	// The demo's lead: METADATA first, then the items, then END_OF_STREAM.
 	c.msg(2, "lead", 2)
 	r = c.recv()
-	assert.Equal(t, codec.TypeMetadata, r.Type)
+	assert.Equal(t, wire.TypeMetadata, r.Type)
 	assert.Equal(t, rpc.Metadata{"x": "y"}, r.Leading)
 	for i := int64(0); i < 2; i++ {
 		r = c.recv()
@@ -398,13 +399,13 @@ func TestLeadingMetadataAlone(t *testing.T) {
 		assert.Nil(t, r.Leading)
 	}
 	r = c.recv()
-	assert.Equal(t, codec.TypeEndOfStream, r.Type)
+	assert.Equal(t, wire.TypeEndOfStream, r.Type)
 	assert.Nil(t, r.Leading)
 	assert.Nil(t, r.Trailing)
 
 	// A client stream may send its (empty) leading metadata before any
 	// item arrives.
-	c.send(3, "md.client", codec.TypeMetadata, nil, rpc.Metadata{})
+	c.send(3, "md.client", wire.TypeMetadata, nil, rpc.Metadata{})
 	r = c.recv()
 	assert.Equal(t, "9503c00280c0", hexString(r.raw), "empty leading metadata is a map, not nil")
 	c.msg(3, "md.client", 4)
@@ -424,7 +425,7 @@ func TestLeadingMetadataWithResult(t *testing.T) {
 	c := dialWire(t, srv)
 	c.msg(1, "md.with", nil)
 	r := c.recv()
-	assert.Equal(t, codec.TypeMessage, r.Type)
+	assert.Equal(t, wire.TypeMessage, r.Type)
 	assert.Equal(t, int64(5), r.int(t))
 	assert.Equal(t, rpc.Metadata{"a": int64(3), "b": int64(2)}, flat(r.Leading))
 	assert.Equal(t, rpc.Metadata{"t": int64(1), "u": int64(2)}, flat(r.Trailing))
@@ -440,7 +441,7 @@ func TestLeadingMetadataWithResult(t *testing.T) {
 	assert.Equal(t, "950205"+"00c0c0", hexString(c.recv().raw), "no metadata: nil, nil")
 
 	// The demo's metadata call, with the reference's frame.
-	c.send(3, "metadata", codec.TypeMessage, nil, rpc.Metadata{"k": "v"})
+	c.send(3, "metadata", wire.TypeMessage, nil, rpc.Metadata{"k": "v"})
 	r = c.recv()
 	assert.Equal(t, rpc.Metadata{"k": "v"}, rpc.Metadata(r.value(t).(map[string]any)))
 	assert.Equal(t, rpc.Metadata{"hello": "world"}, r.Leading)
@@ -463,7 +464,7 @@ func TestStreamMetadata(t *testing.T) {
 		assert.Nil(t, r.Trailing)
 	}
 	r := c.recv()
-	assert.Equal(t, codec.TypeEndOfStream, r.Type)
+	assert.Equal(t, wire.TypeEndOfStream, r.Type)
 	assert.Nil(t, r.Leading)
 	assert.Equal(t, rpc.Metadata{"t": int64(2)}, flat(r.Trailing))
 
@@ -480,7 +481,7 @@ func TestStreamMetadata(t *testing.T) {
 	assert.Nil(t, r.Leading)
 	c.end(3, "md.bidi")
 	r = c.recv()
-	assert.Equal(t, codec.TypeEndOfStream, r.Type)
+	assert.Equal(t, wire.TypeEndOfStream, r.Type)
 	assert.Equal(t, rpc.Metadata{"t": int64(2)}, flat(r.Trailing))
 	c.quiet(50 * time.Millisecond)
 }
@@ -499,27 +500,27 @@ func TestRequestMetadata(t *testing.T) {
 	}
 
 	// Unary: in the MESSAGE, in a METADATA frame, or both (merged).
-	c.send(1, "md.echo.u", codec.TypeMessage, nil, rpc.Metadata{"k": "v"})
+	c.send(1, "md.echo.u", wire.TypeMessage, nil, rpc.Metadata{"k": "v"})
 	assert.Equal(t, rpc.Metadata{"k": "v"}, md(c.recv()))
-	c.send(2, "md.echo.u", codec.TypeMetadata, nil, rpc.Metadata{"k": "first"})
+	c.send(2, "md.echo.u", wire.TypeMetadata, nil, rpc.Metadata{"k": "first"})
 	c.quiet(50 * time.Millisecond) // a unary call starts with its MESSAGE
 	c.msg(2, "md.echo.u", nil)
 	assert.Equal(t, rpc.Metadata{"k": "first"}, md(c.recv()))
-	c.send(3, "md.echo.u", codec.TypeMetadata, nil, rpc.Metadata{"a": 1, "b": 1})
-	c.send(3, "md.echo.u", codec.TypeMessage, nil, rpc.Metadata{"b": 2})
+	c.send(3, "md.echo.u", wire.TypeMetadata, nil, rpc.Metadata{"a": 1, "b": 1})
+	c.send(3, "md.echo.u", wire.TypeMessage, nil, rpc.Metadata{"b": 2})
 	assert.Equal(t, rpc.Metadata{"a": int64(1), "b": int64(2)}, md(c.recv()))
 	c.msg(4, "md.echo.u", nil)
 	assert.Equal(t, rpc.Metadata{}, md(c.recv()), "never nil")
 
 	// Server stream: METADATA first.
-	c.send(5, "md.echo.s", codec.TypeMetadata, nil, rpc.Metadata{"s": 1})
+	c.send(5, "md.echo.s", wire.TypeMetadata, nil, rpc.Metadata{"s": 1})
 	c.msg(5, "md.echo.s", nil)
 	assert.Equal(t, rpc.Metadata{"s": int64(1)}, md(c.recv()))
-	assert.Equal(t, codec.TypeEndOfStream, c.recv().Type)
+	assert.Equal(t, wire.TypeEndOfStream, c.recv().Type)
 
 	// Client stream: METADATA first, as the reference client sends it,
 	// or with the first item.
-	c.send(6, "md.echo.c", codec.TypeMetadata, nil, rpc.Metadata{"c": "x"})
+	c.send(6, "md.echo.c", wire.TypeMetadata, nil, rpc.Metadata{"c": "x"})
 	c.msg(6, "md.echo.c", 1)
 	c.msg(6, "md.echo.c", 2)
 	c.end(6, "md.echo.c")
@@ -529,19 +530,19 @@ func TestRequestMetadata(t *testing.T) {
 	require.Len(t, got, 2)
 	assert.Equal(t, map[string]any{"c": "x"}, got[0])
 	assert.Equal(t, []any{int64(1), int64(2)}, []any{num(got[1].([]any)[0]), num(got[1].([]any)[1])})
-	c.send(7, "md.echo.c", codec.TypeMessage, 1, rpc.Metadata{"c": "y"})
+	c.send(7, "md.echo.c", wire.TypeMessage, 1, rpc.Metadata{"c": "y"})
 	c.end(7, "md.echo.c")
 	got = nil
 	require.NoError(t, codec.Unmarshal(c.recv().Data, &got))
 	assert.Equal(t, map[string]any{"c": "y"}, got[0])
 
 	// Bidi: the handler runs as soon as METADATA opens the call.
-	c.send(8, "md.echo.b", codec.TypeMetadata, nil, rpc.Metadata{"b": true})
+	c.send(8, "md.echo.b", wire.TypeMetadata, nil, rpc.Metadata{"b": true})
 	assert.Equal(t, rpc.Metadata{"b": true}, md(c.recv()), "sent before any item")
 	c.msg(8, "md.echo.b", 3)
 	assert.Equal(t, int64(3), c.recv().int(t))
 	c.end(8, "md.echo.b")
-	assert.Equal(t, codec.TypeEndOfStream, c.recv().Type)
+	assert.Equal(t, wire.TypeEndOfStream, c.recv().Type)
 	c.quiet(50 * time.Millisecond)
 }
 

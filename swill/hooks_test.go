@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/swillorg/swill-go/codec"
 	"github.com/swillorg/swill-go/internal/swilltest"
+	"github.com/swillorg/swill-go/internal/wire"
 	"github.com/swillorg/swill-go/rpc"
 	"github.com/swillorg/swill-go/swill"
 )
@@ -86,10 +87,10 @@ func derefInt(v any) any {
 	return v
 }
 
-func response(tb testing.TB, b []byte) codec.Response {
+func response(tb testing.TB, b []byte) wire.Response {
 	tb.Helper()
-	var r codec.Response
-	require.NoError(tb, codec.ParseResponse(b, &r))
+	var r wire.Response
+	require.NoError(tb, wire.ParseResponse(b, &r))
 	return r
 }
 
@@ -144,7 +145,7 @@ func TestHooksOrderPerKind(t *testing.T) {
 		{
 			name: "unary",
 			frames: func(t *testing.T) [][]byte {
-				return [][]byte{requestFrameMD(t, 1, "unary", codec.TypeMessage, 41, rpc.Metadata{"m": 1})}
+				return [][]byte{requestFrameMD(t, 1, "unary", wire.TypeMessage, 41, rpc.Metadata{"m": 1})}
 			},
 			recv: 1,
 			want: []string{
@@ -162,7 +163,7 @@ func TestHooksOrderPerKind(t *testing.T) {
 		{
 			name: "server",
 			frames: func(t *testing.T) [][]byte {
-				return [][]byte{requestFrameMD(t, 1, "server", codec.TypeMessage, 2, nil)}
+				return [][]byte{requestFrameMD(t, 1, "server", wire.TypeMessage, 2, nil)}
 			},
 			recv: 2,
 			want: []string{
@@ -182,10 +183,10 @@ func TestHooksOrderPerKind(t *testing.T) {
 			name: "client",
 			frames: func(t *testing.T) [][]byte {
 				return [][]byte{
-					requestFrameMD(t, 1, "client", codec.TypeMetadata, nil, rpc.Metadata{"m": 3}),
-					requestFrameMD(t, 1, "client", codec.TypeMessage, 4, nil),
-					requestFrameMD(t, 1, "client", codec.TypeMessage, 5, nil),
-					requestFrameMD(t, 1, "client", codec.TypeEndOfStream, nil, nil),
+					requestFrameMD(t, 1, "client", wire.TypeMetadata, nil, rpc.Metadata{"m": 3}),
+					requestFrameMD(t, 1, "client", wire.TypeMessage, 4, nil),
+					requestFrameMD(t, 1, "client", wire.TypeMessage, 5, nil),
+					requestFrameMD(t, 1, "client", wire.TypeEndOfStream, nil, nil),
 				}
 			},
 			recv: 1,
@@ -211,13 +212,13 @@ func TestHooksOrderPerKind(t *testing.T) {
 			for _, f := range tc.frames(t) {
 				c.Send(f)
 			}
-			var last codec.Response
+			var last wire.Response
 			for i := 0; i < tc.recv; i++ {
 				last = response(t, c.Recv(5*time.Second))
 			}
 			if tc.name == "server" {
 				last = response(t, c.Recv(5*time.Second))
-				assert.Equal(t, codec.TypeEndOfStream, last.Type)
+				assert.Equal(t, wire.TypeEndOfStream, last.Type)
 			}
 			require.NoError(t, c.Conn.Close(websocket.StatusNormalClosure, ""))
 			select {
@@ -236,14 +237,14 @@ func TestHooksBidiItemsInterleave(t *testing.T) {
 	tr := &trace{closed: make(chan struct{})}
 	srv := traceServer(t, tr)
 	c := swilltest.Dial(t, srv.URL)
-	c.Send(requestFrameMD(t, 7, "bidi", codec.TypeMessage, 1, nil))
+	c.Send(requestFrameMD(t, 7, "bidi", wire.TypeMessage, 1, nil))
 	r := response(t, c.Recv(5*time.Second))
-	require.Equal(t, codec.TypeMessage, r.Type)
-	c.Send(requestFrameMD(t, 7, "bidi", codec.TypeMessage, 2, nil))
+	require.Equal(t, wire.TypeMessage, r.Type)
+	c.Send(requestFrameMD(t, 7, "bidi", wire.TypeMessage, 2, nil))
 	response(t, c.Recv(5*time.Second))
-	c.Send(requestFrameMD(t, 7, "bidi", codec.TypeEndOfStream, nil, nil))
+	c.Send(requestFrameMD(t, 7, "bidi", wire.TypeEndOfStream, nil, nil))
 	r = response(t, c.Recv(5*time.Second))
-	require.Equal(t, codec.TypeEndOfStream, r.Type)
+	require.Equal(t, wire.TypeEndOfStream, r.Type)
 	c.Conn.Close(websocket.StatusNormalClosure, "")
 	<-tr.closed
 	got := tr.get()
@@ -314,18 +315,18 @@ func TestHookFailsCall(t *testing.T) {
 	s := swilltest.Start(t, srv)
 	c := swilltest.Dial(t, s.URL)
 
-	c.Send(requestFrameMD(t, 1, "who", codec.TypeMessage, nil, nil))
+	c.Send(requestFrameMD(t, 1, "who", wire.TypeMessage, nil, nil))
 	r := response(t, c.Recv(5*time.Second))
-	require.Equal(t, codec.TypeError, r.Type)
-	e, err := codec.DecodeError(r.Data)
+	require.Equal(t, wire.TypeError, r.Type)
+	e, err := wire.DecodeError(r.Data)
 	require.NoError(t, err)
 	assert.Equal(t, rpc.CodeForbidden, e.Code)
 	assert.Equal(t, "tenant required", e.Message)
 	assert.Empty(t, ran, "the handler must not run when a hook fails the call")
 
-	c.Send(requestFrameMD(t, 2, "who", codec.TypeMessage, nil, rpc.Metadata{"tenant": "acme"}))
+	c.Send(requestFrameMD(t, 2, "who", wire.TypeMessage, nil, rpc.Metadata{"tenant": "acme"}))
 	r = response(t, c.Recv(5*time.Second))
-	require.Equal(t, codec.TypeMessage, r.Type)
+	require.Equal(t, wire.TypeMessage, r.Type)
 	var md map[string]any
 	require.NoError(t, codec.Unmarshal(r.Data, &md))
 	assert.Equal(t, map[string]any{"tenant": "acme", "seen": true}, md)
@@ -349,10 +350,10 @@ func TestHooksRunInRegistrationOrder(t *testing.T) {
 	require.NoError(t, srv.Register(swill.Unary("x", func(ctx context.Context, _ any) (int, error) { return 1, nil })))
 	s := swilltest.Start(t, srv)
 	c := swilltest.Dial(t, s.URL)
-	c.Send(requestFrameMD(t, 1, "x", codec.TypeMessage, nil, nil))
+	c.Send(requestFrameMD(t, 1, "x", wire.TypeMessage, nil, nil))
 	r := response(t, c.Recv(5*time.Second))
-	require.Equal(t, codec.TypeError, r.Type)
-	e, _ := codec.DecodeError(r.Data)
+	require.Equal(t, wire.TypeError, r.Type)
+	e, _ := wire.DecodeError(r.Data)
 	assert.Equal(t, rpc.CodeInternal, e.Code, "a plain error from a hook is an internal error")
 	mu.Lock()
 	assert.Equal(t, []string{"first", "second"}, order)
@@ -386,12 +387,12 @@ func TestInterceptorsCompose(t *testing.T) {
 	))
 	s := swilltest.Start(t, srv)
 	c := swilltest.Dial(t, s.URL)
-	c.Send(requestFrameMD(t, 1, "double", codec.TypeMessage, 21, nil))
+	c.Send(requestFrameMD(t, 1, "double", wire.TypeMessage, 21, nil))
 	r := response(t, c.Recv(5*time.Second))
 	var n int
 	require.NoError(t, codec.Unmarshal(r.Data, &n))
 	assert.Equal(t, 42, n, "the unary result passes through every interceptor")
-	c.Send(requestFrameMD(t, 2, "count", codec.TypeMessage, 2, nil))
+	c.Send(requestFrameMD(t, 2, "count", wire.TypeMessage, 2, nil))
 	for i := 0; i < 3; i++ {
 		response(t, c.Recv(5*time.Second))
 	}
@@ -423,14 +424,14 @@ func TestTokenInterceptor(t *testing.T) {
 	})))
 	s := swilltest.Start(t, srv)
 	c := swilltest.Dial(t, s.URL)
-	c.Send(requestFrameMD(t, 1, "secret", codec.TypeMessage, nil, rpc.Metadata{"authorization": "Bearer wrong"}))
+	c.Send(requestFrameMD(t, 1, "secret", wire.TypeMessage, nil, rpc.Metadata{"authorization": "Bearer wrong"}))
 	r := response(t, c.Recv(5*time.Second))
-	require.Equal(t, codec.TypeError, r.Type)
-	e, _ := codec.DecodeError(r.Data)
+	require.Equal(t, wire.TypeError, r.Type)
+	e, _ := wire.DecodeError(r.Data)
 	assert.Equal(t, rpc.CodeUnauthorized, e.Code)
-	c.Send(requestFrameMD(t, 2, "secret", codec.TypeMessage, nil, rpc.Metadata{"authorization": "Bearer s3cret"}))
+	c.Send(requestFrameMD(t, 2, "secret", wire.TypeMessage, nil, rpc.Metadata{"authorization": "Bearer s3cret"}))
 	r = response(t, c.Recv(5*time.Second))
-	require.Equal(t, codec.TypeMessage, r.Type)
+	require.Equal(t, wire.TypeMessage, r.Type)
 	var s2 string
 	require.NoError(t, codec.Unmarshal(r.Data, &s2))
 	assert.Equal(t, "the answer", s2)
@@ -450,9 +451,9 @@ func TestAfterRequestSeesCancel(t *testing.T) {
 	})))
 	s := swilltest.Start(t, srv)
 	c := swilltest.Dial(t, s.URL)
-	c.Send(requestFrameMD(t, 1, "wait", codec.TypeMessage, nil, nil))
+	c.Send(requestFrameMD(t, 1, "wait", wire.TypeMessage, nil, nil))
 	<-started
-	c.Send(requestFrameMD(t, 1, "wait", codec.TypeCancel, nil, nil))
+	c.Send(requestFrameMD(t, 1, "wait", wire.TypeCancel, nil, nil))
 	select {
 	case out := <-done:
 		assert.True(t, out.Canceled)
@@ -468,18 +469,18 @@ func TestDeadlineEndsIdleStreamWith408(t *testing.T) {
 	c := swilltest.Dial(t, srv.URL)
 	// echo with a 50 ms deadline and no item: the deadline, not the
 	// client, ends its input, so the call ends with 408.
-	c.Send(requestFrameMD(t, 1, "echo", codec.TypeMetadata, nil, rpc.Metadata{rpc.TimeoutKey: 50}))
+	c.Send(requestFrameMD(t, 1, "echo", wire.TypeMetadata, nil, rpc.Metadata{rpc.TimeoutKey: 50}))
 	r := response(t, c.Recv(5*time.Second))
-	require.Equal(t, codec.TypeError, r.Type)
-	e, err := codec.DecodeError(r.Data)
+	require.Equal(t, wire.TypeError, r.Type)
+	e, err := wire.DecodeError(r.Data)
 	require.NoError(t, err)
 	assert.Equal(t, rpc.CodeTimeout, e.Code)
 	// The same for a client stream.
-	c.Send(requestFrameMD(t, 2, "sum", codec.TypeMetadata, nil, rpc.Metadata{rpc.TimeoutKey: 50}))
-	c.Send(requestFrameMD(t, 2, "sum", codec.TypeMessage, 5, nil))
+	c.Send(requestFrameMD(t, 2, "sum", wire.TypeMetadata, nil, rpc.Metadata{rpc.TimeoutKey: 50}))
+	c.Send(requestFrameMD(t, 2, "sum", wire.TypeMessage, 5, nil))
 	r = response(t, c.Recv(5*time.Second))
-	require.Equal(t, codec.TypeError, r.Type)
-	e, err = codec.DecodeError(r.Data)
+	require.Equal(t, wire.TypeError, r.Type)
+	e, err = wire.DecodeError(r.Data)
 	require.NoError(t, err)
 	assert.Equal(t, rpc.CodeTimeout, e.Code)
 }

@@ -4,7 +4,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/swillorg/swill-go/codec"
+	"github.com/swillorg/swill-go/internal/wire"
 	"github.com/swillorg/swill-go/transport"
 )
 
@@ -214,7 +214,7 @@ func (c *Conn) HandleIdle() {
 // tryWrite writes batch through the shared reader's TryWriteMessages, as
 // the writer (c.writing is set), and hands what remains to a writer
 // goroutine.
-func (c *Conn) tryWrite(batch []*codec.Buffer) {
+func (c *Conn) tryWrite(batch []*wire.Buffer) {
 	ps := c.tryBufs[:0]
 	n := 0
 	for _, b := range batch {
@@ -235,7 +235,7 @@ func (c *Conn) tryWrite(batch []*codec.Buffer) {
 		return
 	}
 	for i, b := range batch {
-		codec.PutBuffer(b)
+		wire.PutBuffer(b)
 		batch[i] = nil
 	}
 	c.queued -= n

@@ -14,8 +14,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/swillorg/swill-go/codec"
 	"github.com/swillorg/swill-go/internal/swilltest"
+	"github.com/swillorg/swill-go/internal/wire"
 	"github.com/swillorg/swill-go/swill"
 	"github.com/swillorg/swill-go/transport"
 	"github.com/swillorg/swill-go/transport/epoll"
@@ -65,7 +65,7 @@ func TestInlineSharedReaderNeverWaitsForAPeer(t *testing.T) {
 	// In one write: the server reads the requests at once, and its
 	// replies outgrow the socket in one go.
 	for i := range 256 {
-		require.NoError(t, tc.WriteMessage(requestFrame(t, int64(i+1), "big", codec.TypeMessage, i)))
+		require.NoError(t, tc.WriteMessage(requestFrame(t, int64(i+1), "big", wire.TypeMessage, i)))
 	}
 	require.NoError(t, tc.Flush())
 	require.Eventually(t, func() bool { return served.Load() == 256 }, 10*time.Second, time.Millisecond)
@@ -73,8 +73,8 @@ func TestInlineSharedReaderNeverWaitsForAPeer(t *testing.T) {
 	// Another client on the same worker is served all along.
 	c := swilltest.Dial(t, s.URL)
 	for i := range 20 {
-		c.Send(requestFrame(t, int64(i+1), "id", codec.TypeMessage, i))
-		assert.Equal(t, resultFrame(t, int64(i+1), codec.TypeMessage, i), hex.EncodeToString(c.Recv(5*time.Second)))
+		c.Send(requestFrame(t, int64(i+1), "id", wire.TypeMessage, i))
+		assert.Equal(t, resultFrame(t, int64(i+1), wire.TypeMessage, i), hex.EncodeToString(c.Recv(5*time.Second)))
 	}
 }
 
@@ -110,10 +110,10 @@ func TestInlineReleasedWorkerLeavesNoConnectionBehind(t *testing.T) {
 	// While the only worker is held, a's and b's requests arrive: the
 	// worker that takes over after the release finds both in one wait,
 	// a's first.
-	gate.Send(requestFrame(t, 1, "hold", codec.TypeMessage, 1))
+	gate.Send(requestFrame(t, 1, "hold", wire.TypeMessage, 1))
 	require.Equal(t, 1, <-started)
-	a.Send(requestFrame(t, 1, "hold", codec.TypeMessage, 2))
-	b.Send(requestFrame(t, 1, "id", codec.TypeMessage, 3))
-	assert.Equal(t, resultFrame(t, 1, codec.TypeMessage, 3), hex.EncodeToString(b.Recv(5*time.Second)),
+	a.Send(requestFrame(t, 1, "hold", wire.TypeMessage, 2))
+	b.Send(requestFrame(t, 1, "id", wire.TypeMessage, 3))
+	assert.Equal(t, resultFrame(t, 1, wire.TypeMessage, 3), hex.EncodeToString(b.Recv(5*time.Second)),
 		"b is answered while a's call blocks")
 }

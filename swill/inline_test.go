@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/swillorg/swill-go/codec"
 	"github.com/swillorg/swill-go/internal/swilltest"
+	"github.com/swillorg/swill-go/internal/wire"
 	"github.com/swillorg/swill-go/swill"
 )
 
@@ -41,27 +41,27 @@ func holdServer(t *testing.T, opts ...swill.Option) (c *swilltest.Raw, started <
 func TestInlineCallThatBlocksReleasesTheReader(t *testing.T) {
 	t.Parallel()
 	c, started, release := holdServer(t)
-	c.Send(requestFrame(t, 1, "hold", codec.TypeMessage, 1))
+	c.Send(requestFrame(t, 1, "hold", wire.TypeMessage, 1))
 	<-started
 	for i := range 20 {
-		c.Send(requestFrame(t, int64(10+i), "id", codec.TypeMessage, i))
+		c.Send(requestFrame(t, int64(10+i), "id", wire.TypeMessage, i))
 	}
 	for i := range 20 {
-		assert.Equal(t, resultFrame(t, int64(10+i), codec.TypeMessage, i), hex.EncodeToString(c.Recv(5*time.Second)),
+		assert.Equal(t, resultFrame(t, int64(10+i), wire.TypeMessage, i), hex.EncodeToString(c.Recv(5*time.Second)),
 			"call %d answered while the first one blocks", i)
 	}
 
 	// A second blocking call, read by the new reader, releases it in turn.
-	c.Send(requestFrame(t, 2, "hold", codec.TypeMessage, 2))
+	c.Send(requestFrame(t, 2, "hold", wire.TypeMessage, 2))
 	<-started
-	c.Send(requestFrame(t, 3, "id", codec.TypeMessage, 3))
-	assert.Equal(t, resultFrame(t, 3, codec.TypeMessage, 3), hex.EncodeToString(c.Recv(5*time.Second)))
+	c.Send(requestFrame(t, 3, "id", wire.TypeMessage, 3))
+	assert.Equal(t, resultFrame(t, 3, wire.TypeMessage, 3), hex.EncodeToString(c.Recv(5*time.Second)))
 
 	close(release)
 	got := map[string]bool{hex.EncodeToString(c.Recv(5 * time.Second)): true, hex.EncodeToString(c.Recv(5 * time.Second)): true}
 	assert.Equal(t, map[string]bool{
-		resultFrame(t, 1, codec.TypeMessage, 1): true,
-		resultFrame(t, 2, codec.TypeMessage, 2): true,
+		resultFrame(t, 1, wire.TypeMessage, 1): true,
+		resultFrame(t, 2, wire.TypeMessage, 2): true,
 	}, got, "the released calls answer when they return")
 }
 
@@ -70,11 +70,11 @@ func TestInlineCallThatBlocksReleasesTheReader(t *testing.T) {
 func TestInlineCallCancelled(t *testing.T) {
 	t.Parallel()
 	c, started, _ := holdServer(t)
-	c.Send(requestFrame(t, 1, "hold", codec.TypeMessage, 1))
+	c.Send(requestFrame(t, 1, "hold", wire.TypeMessage, 1))
 	<-started
-	c.Send(requestFrame(t, 1, "hold", codec.TypeCancel, nil))
-	c.Send(requestFrame(t, 2, "id", codec.TypeMessage, 2))
-	assert.Equal(t, resultFrame(t, 2, codec.TypeMessage, 2), hex.EncodeToString(c.Recv(5*time.Second)))
+	c.Send(requestFrame(t, 1, "hold", wire.TypeCancel, nil))
+	c.Send(requestFrame(t, 2, "id", wire.TypeMessage, 2))
+	assert.Equal(t, resultFrame(t, 2, wire.TypeMessage, 2), hex.EncodeToString(c.Recv(5*time.Second)))
 	c.Quiet(100 * time.Millisecond) // nothing for the cancelled call
 }
 
@@ -85,7 +85,7 @@ func TestInlineCallsBlockTogether(t *testing.T) {
 	c, started, release := holdServer(t)
 	const n = 8
 	for i := range n {
-		c.Send(requestFrame(t, int64(i+1), "hold", codec.TypeMessage, i))
+		c.Send(requestFrame(t, int64(i+1), "hold", wire.TypeMessage, i))
 	}
 	for range n {
 		select {
@@ -107,13 +107,13 @@ func TestInlineCallsBlockTogether(t *testing.T) {
 func TestInlineBudgetHoldsTheReader(t *testing.T) {
 	t.Parallel()
 	c, started, release := holdServer(t, swill.WithInlineBudget(time.Hour))
-	c.Send(requestFrame(t, 1, "hold", codec.TypeMessage, 1))
+	c.Send(requestFrame(t, 1, "hold", wire.TypeMessage, 1))
 	<-started
-	c.Send(requestFrame(t, 2, "id", codec.TypeMessage, 2))
+	c.Send(requestFrame(t, 2, "id", wire.TypeMessage, 2))
 	c.Quiet(100 * time.Millisecond)
 	close(release)
-	assert.Equal(t, resultFrame(t, 1, codec.TypeMessage, 1), hex.EncodeToString(c.Recv(5*time.Second)))
-	assert.Equal(t, resultFrame(t, 2, codec.TypeMessage, 2), hex.EncodeToString(c.Recv(5*time.Second)))
+	assert.Equal(t, resultFrame(t, 1, wire.TypeMessage, 1), hex.EncodeToString(c.Recv(5*time.Second)))
+	assert.Equal(t, resultFrame(t, 2, wire.TypeMessage, 2), hex.EncodeToString(c.Recv(5*time.Second)))
 }
 
 // The watchdog runs while calls run inline, and ends after a quiet
@@ -128,7 +128,7 @@ func TestInlineWatchdogEndsWhenQuiet(t *testing.T) {
 	})))
 	c := swilltest.Dial(t, swilltest.Start(t, srv).URL)
 	for round := range 2 {
-		c.Send(requestFrame(t, int64(round+1), "watched", codec.TypeMessage, round))
+		c.Send(requestFrame(t, int64(round+1), "watched", wire.TypeMessage, round))
 		c.Recv(5 * time.Second)
 		assert.True(t, <-watched, "round %d: the watchdog runs during an inline call", round)
 		require.Eventually(t, func() bool { return !swill.WatchdogRunning(srv) }, 5*time.Second, 10*time.Millisecond,

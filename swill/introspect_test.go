@@ -16,6 +16,7 @@ import (
 	"github.com/swillorg/swill-go/codec"
 	"github.com/swillorg/swill-go/examples/demo/demosvc"
 	"github.com/swillorg/swill-go/internal/swilltest"
+	"github.com/swillorg/swill-go/internal/wire"
 	"github.com/swillorg/swill-go/introspect"
 	"github.com/swillorg/swill-go/rpc"
 	"github.com/swillorg/swill-go/swill"
@@ -47,18 +48,18 @@ func checkGolden(t *testing.T, name string, v any) {
 // ends with a bare END_OF_STREAM.
 func introspectRaw(t *testing.T, c *swilltest.Raw, seq int64) []introspect.Entry {
 	t.Helper()
-	c.Send(requestFrame(t, seq, swill.IntrospectRPC, codec.TypeMessage, nil))
+	c.Send(requestFrame(t, seq, swill.IntrospectRPC, wire.TypeMessage, nil))
 	var entries []introspect.Entry
 	for {
 		b := c.Recv(5 * time.Second)
-		var f codec.Response
-		require.NoError(t, codec.ParseResponse(b, &f))
+		var f wire.Response
+		require.NoError(t, wire.ParseResponse(b, &f))
 		require.Equal(t, seq, f.Seq)
-		if f.Type == codec.TypeEndOfStream {
-			assert.Equal(t, resultFrame(t, seq, codec.TypeEndOfStream, nil), hex.EncodeToString(b))
+		if f.Type == wire.TypeEndOfStream {
+			assert.Equal(t, resultFrame(t, seq, wire.TypeEndOfStream, nil), hex.EncodeToString(b))
 			return entries
 		}
-		require.Equal(t, codec.TypeMessage, f.Type, "frame % x", b)
+		require.Equal(t, wire.TypeMessage, f.Type, "frame % x", b)
 		var e introspect.Entry
 		require.NoError(t, codec.Unmarshal(f.Data, &e))
 		entries = append(entries, e)
@@ -67,12 +68,12 @@ func introspectRaw(t *testing.T, c *swilltest.Raw, seq int64) []introspect.Entry
 
 func describeRaw(t *testing.T, c *swilltest.Raw, seq int64) *introspect.Document {
 	t.Helper()
-	c.Send(requestFrame(t, seq, swill.DescribeRPC, codec.TypeMessage, nil))
+	c.Send(requestFrame(t, seq, swill.DescribeRPC, wire.TypeMessage, nil))
 	b := c.Recv(5 * time.Second)
-	var f codec.Response
-	require.NoError(t, codec.ParseResponse(b, &f))
+	var f wire.Response
+	require.NoError(t, wire.ParseResponse(b, &f))
 	require.Equal(t, seq, f.Seq)
-	require.Equal(t, codec.TypeMessage, f.Type, "frame % x", b)
+	require.Equal(t, wire.TypeMessage, f.Type, "frame % x", b)
 	var doc introspect.Document
 	require.NoError(t, codec.Unmarshal(f.Data, &doc))
 	return &doc
@@ -116,8 +117,8 @@ func TestIntrospectDemo(t *testing.T) {
 	checkGolden(t, "demo.introspect.json", entries)
 
 	// The connection is still fine, and the call can be made again.
-	c.Send(requestFrame(t, 2, "add", codec.TypeMessage, []int{1, 2}))
-	assert.Equal(t, resultFrame(t, 2, codec.TypeMessage, 3), hex.EncodeToString(c.Recv(5*time.Second)))
+	c.Send(requestFrame(t, 2, "add", wire.TypeMessage, []int{1, 2}))
+	assert.Equal(t, resultFrame(t, 2, wire.TypeMessage, 3), hex.EncodeToString(c.Recv(5*time.Second)))
 	assert.Len(t, introspectRaw(t, c, 3), len(want))
 }
 
@@ -185,10 +186,10 @@ func TestIntrospectionTracksRegistration(t *testing.T) {
 	assert.Nil(t, doc.Method(swill.DescribeRPC))
 
 	// Any request value is accepted, as the reference clients may send one.
-	c.Send(requestFrame(t, 5, swill.DescribeRPC, codec.TypeMessage, map[string]any{"ignored": true}))
-	var f codec.Response
-	require.NoError(t, codec.ParseResponse(c.Recv(5*time.Second), &f))
-	assert.Equal(t, codec.TypeMessage, f.Type)
+	c.Send(requestFrame(t, 5, swill.DescribeRPC, wire.TypeMessage, map[string]any{"ignored": true}))
+	var f wire.Response
+	require.NoError(t, wire.ParseResponse(c.Recv(5*time.Second), &f))
+	assert.Equal(t, wire.TypeMessage, f.Type)
 }
 
 // TestIntrospectionDisabled removes both built-in calls.
@@ -197,12 +198,12 @@ func TestIntrospectionDisabled(t *testing.T) {
 	c := swilltest.Dial(t, srv.URL)
 	for i, name := range []string{swill.IntrospectRPC, swill.DescribeRPC} {
 		seq := int64(i + 1)
-		c.Send(requestFrame(t, seq, name, codec.TypeMessage, nil))
+		c.Send(requestFrame(t, seq, name, wire.TypeMessage, nil))
 		b := c.Recv(5 * time.Second)
-		var f codec.Response
-		require.NoError(t, codec.ParseResponse(b, &f))
-		require.Equal(t, codec.TypeError, f.Type)
-		e, err := codec.DecodeError(f.Data)
+		var f wire.Response
+		require.NoError(t, wire.ParseResponse(b, &f))
+		require.Equal(t, wire.TypeError, f.Type)
+		e, err := wire.DecodeError(f.Data)
 		require.NoError(t, err)
 		assert.Equal(t, rpc.CodeNotFound, e.Code)
 	}
@@ -212,19 +213,19 @@ func TestIntrospectionDisabled(t *testing.T) {
 func TestIntrospectCancel(t *testing.T) {
 	srv := swilltest.StartDemo(t)
 	c := swilltest.Dial(t, srv.URL)
-	c.Send(requestFrame(t, 1, swill.IntrospectRPC, codec.TypeMessage, nil))
-	c.Send(requestFrame(t, 1, swill.IntrospectRPC, codec.TypeCancel, nil))
+	c.Send(requestFrame(t, 1, swill.IntrospectRPC, wire.TypeMessage, nil))
+	c.Send(requestFrame(t, 1, swill.IntrospectRPC, wire.TypeCancel, nil))
 	// Whatever was sent before the cancel arrived, the stream ends
 	// without an ERROR and the connection still serves calls.
-	c.Send(requestFrame(t, 2, "add", codec.TypeMessage, []int{2, 2}))
+	c.Send(requestFrame(t, 2, "add", wire.TypeMessage, []int{2, 2}))
 	for {
 		b := c.Recv(5 * time.Second)
-		var f codec.Response
-		require.NoError(t, codec.ParseResponse(b, &f))
+		var f wire.Response
+		require.NoError(t, wire.ParseResponse(b, &f))
 		if f.Seq == 2 {
-			assert.Equal(t, resultFrame(t, 2, codec.TypeMessage, 4), hex.EncodeToString(b))
+			assert.Equal(t, resultFrame(t, 2, wire.TypeMessage, 4), hex.EncodeToString(b))
 			break
 		}
-		assert.NotEqual(t, codec.TypeError, f.Type)
+		assert.NotEqual(t, wire.TypeError, f.Type)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/swillorg/swill-go/codec"
+	"github.com/swillorg/swill-go/internal/wire"
 	"github.com/swillorg/swill-go/rpc"
 	"github.com/swillorg/swill-go/swill"
 	"github.com/swillorg/swill-go/transport"
@@ -123,13 +124,13 @@ func TestFrameTooBig(t *testing.T) {
 	fits := limit
 	var frame []byte
 	for frame = nil; len(frame) != limit; fits-- {
-		frame = requestFrameMD(t, 1, "len", codec.TypeMessage, strings.Repeat("a", fits), nil)
+		frame = requestFrameMD(t, 1, "len", wire.TypeMessage, strings.Repeat("a", fits), nil)
 	}
 	fits++
 	c.sendRaw(frame)
 	assert.Equal(t, int64(fits), c.recv().int(t))
 
-	c.sendRaw(requestFrameMD(t, 2, "len", codec.TypeMessage, strings.Repeat("a", fits+1), nil))
+	c.sendRaw(requestFrameMD(t, 2, "len", wire.TypeMessage, strings.Repeat("a", fits+1), nil))
 	assert.Equal(t, websocket.StatusMessageTooBig, c.closed())
 	bystander.alive()
 }
@@ -153,7 +154,7 @@ func TestMaxConcurrentCalls(t *testing.T) {
 	e := r.rpcErr(t)
 	assert.Equal(t, rpc.CodeTooManyRequests, e.Code)
 	assert.Contains(t, e.Message, "limit 4")
-	c.send(11, "sum", codec.TypeMetadata, nil, rpc.Metadata{})
+	c.send(11, "sum", wire.TypeMetadata, nil, rpc.Metadata{})
 	assert.Equal(t, rpc.CodeTooManyRequests, c.recv().rpcErr(t).Code, "a METADATA frame opening a call counts too")
 
 	other := dialWire(t, srv)
@@ -162,12 +163,12 @@ func TestMaxConcurrentCalls(t *testing.T) {
 	c.end(2, "g.client")
 	c.end(3, "g.bidi")
 	g.open()
-	got := map[int64]codec.FrameType{}
+	got := map[int64]wire.FrameType{}
 	for range 4 {
 		r := c.recv()
 		got[r.Seq] = r.Type
 	}
-	assert.Equal(t, map[int64]codec.FrameType{0: codec.TypeMessage, 1: codec.TypeEndOfStream, 2: codec.TypeMessage, 3: codec.TypeEndOfStream}, got)
+	assert.Equal(t, map[int64]wire.FrameType{0: wire.TypeMessage, 1: wire.TypeEndOfStream, 2: wire.TypeMessage, 3: wire.TypeEndOfStream}, got)
 	c.alive()
 }
 
@@ -229,7 +230,7 @@ func TestMaxQueueBytes(t *testing.T) {
 	srv.ServeConn(fc, nil)
 	defer shutdownNow(t, srv)
 
-	fc.deliver(requestFrameMD(t, 1, "big", codec.TypeMessage, items, nil))
+	fc.deliver(requestFrameMD(t, 1, "big", wire.TypeMessage, items, nil))
 	select {
 	case <-fc.holding:
 	case <-time.After(waitFor):
@@ -251,15 +252,15 @@ func TestMaxQueueBytes(t *testing.T) {
 	frames := fc.received()
 	require.Len(t, frames, items+1, "every item and END_OF_STREAM")
 	for i, f := range frames[:items] {
-		var r codec.Response
-		require.NoError(t, codec.ParseResponse(f, &r))
+		var r wire.Response
+		require.NoError(t, wire.ParseResponse(f, &r))
 		var item []byte
 		require.NoError(t, codec.Unmarshal(r.Data, &item))
 		require.Equal(t, byte(i), item[0], "item %d out of order", i)
 	}
-	var r codec.Response
-	require.NoError(t, codec.ParseResponse(frames[items], &r))
-	assert.Equal(t, codec.TypeEndOfStream, r.Type)
+	var r wire.Response
+	require.NoError(t, wire.ParseResponse(frames[items], &r))
+	assert.Equal(t, wire.TypeEndOfStream, r.Type)
 }
 
 // A client that stops reading is disconnected once a write has waited
@@ -286,7 +287,7 @@ func TestClientThatDoesNotRead(t *testing.T) {
 	conn, _, err := websocket.Dial(ctx, srv.URL, &websocket.DialOptions{Subprotocols: []string{rpc.Subprotocol}})
 	require.NoError(t, err)
 	defer conn.CloseNow()
-	require.NoError(t, conn.Write(ctx, websocket.MessageBinary, requestFrameMD(t, 1, "firehose", codec.TypeMessage, nil, nil)))
+	require.NoError(t, conn.Write(ctx, websocket.MessageBinary, requestFrameMD(t, 1, "firehose", wire.TypeMessage, nil, nil)))
 	// The client never reads: the socket buffers fill, then the queue.
 	select {
 	case <-ctxDone:

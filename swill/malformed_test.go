@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/swillorg/swill-go/codec"
 	"github.com/swillorg/swill-go/internal/swilltest"
+	"github.com/swillorg/swill-go/internal/wire"
 	"github.com/swillorg/swill-go/rpc"
 	"github.com/swillorg/swill-go/swill"
 )
@@ -99,7 +100,7 @@ func TestUnknownRPC(t *testing.T) {
 		assert.Equal(t, rpc.CodeNotFound, e.Code)
 		assert.Contains(t, e.Message, `"`+name+`"`, "the message names the rpc")
 	}
-	c.send(9, "nope", codec.TypeMetadata, nil, rpc.Metadata{})
+	c.send(9, "nope", wire.TypeMetadata, nil, rpc.Metadata{})
 	assert.Equal(t, rpc.CodeNotFound, c.recv().rpcErr(t).Code, "a METADATA frame opening an unknown rpc")
 	c.alive()
 }
@@ -272,12 +273,12 @@ func TestMisuse(t *testing.T) {
 
 	c.msg(4, "g.client", 1)
 	g.waitStarted(t)
-	c.send(4, "g.client", codec.TypeMetadata, nil, rpc.Metadata{"late": true})
+	c.send(4, "g.client", wire.TypeMetadata, nil, rpc.Metadata{"late": true})
 	expect400(4, "METADATA")
 
-	c.send(5, "g.bidi", codec.TypeMetadata, nil, rpc.Metadata{})
+	c.send(5, "g.bidi", wire.TypeMetadata, nil, rpc.Metadata{})
 	g.waitStarted(t)
-	c.send(5, "g.bidi", codec.TypeMetadata, nil, rpc.Metadata{})
+	c.send(5, "g.bidi", wire.TypeMetadata, nil, rpc.Metadata{})
 	expect400(5, "METADATA")
 
 	// A malformed frame that names an open call ends that call.
@@ -299,7 +300,7 @@ func TestMisuseBeforeStartFreesTheCall(t *testing.T) {
 	open := func(seq int64) {
 		t.Helper()
 		for try := 0; ; try++ {
-			c.send(seq, "add", codec.TypeMetadata, nil, rpc.Metadata{"k": "v"})
+			c.send(seq, "add", wire.TypeMetadata, nil, rpc.Metadata{"k": "v"})
 			select {
 			case r := <-c.in:
 				require.Less(t, try, 50, "the place of the previous call was never freed")
@@ -316,7 +317,7 @@ func TestMisuseBeforeStartFreesTheCall(t *testing.T) {
 		c.msg(100, "add", []int{1, 1})
 		r := c.recv()
 		require.Equal(t, int64(100), r.Seq)
-		require.Equal(t, codec.TypeMessage, r.Type, "%s: the call's place was not freed: % x", what, r.raw)
+		require.Equal(t, wire.TypeMessage, r.Type, "%s: the call's place was not freed: % x", what, r.raw)
 	}
 
 	open(1)
@@ -325,7 +326,7 @@ func TestMisuseBeforeStartFreesTheCall(t *testing.T) {
 	next("CANCEL")
 
 	open(2)
-	c.send(2, "add", codec.TypeMetadata, nil, rpc.Metadata{})
+	c.send(2, "add", wire.TypeMetadata, nil, rpc.Metadata{})
 	assert.Equal(t, rpc.CodeBadRequest, c.recv().rpcErr(t).Code)
 	next("a second METADATA")
 
@@ -404,21 +405,21 @@ func FuzzServerFrame(f *testing.F) {
 	srv.ServeConn(fc, nil)
 	f.Cleanup(func() { shutdownNow(f, srv) })
 
-	seed := func(seq int64, name string, typ codec.FrameType, data any, md rpc.Metadata) {
+	seed := func(seq int64, name string, typ wire.FrameType, data any, md rpc.Metadata) {
 		f.Add(requestFrameMD(f, seq, name, typ, data, md))
 	}
-	seed(1, "u.pair", codec.TypeMessage, []int{1, 2}, nil)
-	seed(2, "u.shapes", codec.TypeMessage, map[string]any{"a": 300, "b": []any{1, "x"}, "c": map[string]any{"k": -1}, "d": nil, "t": time.Unix(1, 0), "n": 5, "m": map[int]bool{1: true}, "f": []float64{1, 2, 3}}, nil)
-	seed(3, "u.any", codec.TypeMessage, map[string]any{"nested": []any{map[string]any{"x": nil}}}, rpc.Metadata{rpc.TimeoutKey: 1})
-	seed(4, "c.sum", codec.TypeMetadata, nil, rpc.Metadata{"k": "v"})
-	seed(4, "c.sum", codec.TypeMessage, 5, nil)
-	seed(4, "c.sum", codec.TypeEndOfStream, nil, nil)
-	seed(5, "b.echo", codec.TypeMessage, map[string]any{"a": 1}, nil)
-	seed(5, "b.echo", codec.TypeCancel, nil, nil)
-	seed(6, "s.count", codec.TypeMessage, 3, nil)
-	seed(6, "s.count", codec.TypeEndOfStream, nil, nil)
-	seed(7, "u.pair", codec.TypeMetadata, nil, rpc.Metadata{})
-	seed(7, "u.pair", codec.TypeMessage, []any{"a", 1 << 40}, nil)
+	seed(1, "u.pair", wire.TypeMessage, []int{1, 2}, nil)
+	seed(2, "u.shapes", wire.TypeMessage, map[string]any{"a": 300, "b": []any{1, "x"}, "c": map[string]any{"k": -1}, "d": nil, "t": time.Unix(1, 0), "n": 5, "m": map[int]bool{1: true}, "f": []float64{1, 2, 3}}, nil)
+	seed(3, "u.any", wire.TypeMessage, map[string]any{"nested": []any{map[string]any{"x": nil}}}, rpc.Metadata{rpc.TimeoutKey: 1})
+	seed(4, "c.sum", wire.TypeMetadata, nil, rpc.Metadata{"k": "v"})
+	seed(4, "c.sum", wire.TypeMessage, 5, nil)
+	seed(4, "c.sum", wire.TypeEndOfStream, nil, nil)
+	seed(5, "b.echo", wire.TypeMessage, map[string]any{"a": 1}, nil)
+	seed(5, "b.echo", wire.TypeCancel, nil, nil)
+	seed(6, "s.count", wire.TypeMessage, 3, nil)
+	seed(6, "s.count", wire.TypeEndOfStream, nil, nil)
+	seed(7, "u.pair", wire.TypeMetadata, nil, rpc.Metadata{})
+	seed(7, "u.pair", wire.TypeMessage, []any{"a", 1 << 40}, nil)
 	f.Add(unhex("95 09 92 01 02 a6 75 2e 70 61 69 72 00 81 01 02"))
 	f.Fuzz(func(t *testing.T, frame []byte) {
 		fc.deliver(frame)

@@ -18,6 +18,7 @@ import (
 	"github.com/swillorg/swill-go/codec"
 	"github.com/swillorg/swill-go/examples/demo/demosvc"
 	"github.com/swillorg/swill-go/internal/swilltest"
+	"github.com/swillorg/swill-go/internal/wire"
 	"github.com/swillorg/swill-go/rpc"
 	"github.com/swillorg/swill-go/swill"
 	"github.com/swillorg/swill-go/transport"
@@ -39,7 +40,7 @@ type wireClient struct {
 
 // reply is one response frame received.
 type reply struct {
-	codec.Response
+	wire.Response
 	raw []byte
 }
 
@@ -88,7 +89,7 @@ func (c *wireClient) readLoop() {
 			return
 		}
 		var r reply
-		if err := codec.ParseResponse(b, &r.Response); err != nil {
+		if err := wire.ParseResponse(b, &r.Response); err != nil {
 			c.err = fmt.Errorf("server sent a malformed frame % x: %w", b, err)
 			return
 		}
@@ -106,29 +107,29 @@ func (c *wireClient) sendRaw(b []byte) {
 }
 
 // send writes a request frame.
-func (c *wireClient) send(seq int64, name string, typ codec.FrameType, data any, md rpc.Metadata) {
+func (c *wireClient) send(seq int64, name string, typ wire.FrameType, data any, md rpc.Metadata) {
 	c.t.Helper()
-	b := codec.GetBuffer()
-	defer codec.PutBuffer(b)
-	enc := codec.GetEncoder()
-	defer codec.PutEncoder(enc)
+	b := wire.GetBuffer()
+	defer wire.PutBuffer(b)
+	enc := wire.GetEncoder()
+	defer wire.PutEncoder(enc)
 	require.NoError(c.t, enc.Request(b, seq, name, typ, data, md))
 	c.sendRaw(b.B)
 }
 
 func (c *wireClient) msg(seq int64, name string, data any) {
 	c.t.Helper()
-	c.send(seq, name, codec.TypeMessage, data, nil)
+	c.send(seq, name, wire.TypeMessage, data, nil)
 }
 
 func (c *wireClient) end(seq int64, name string) {
 	c.t.Helper()
-	c.send(seq, name, codec.TypeEndOfStream, nil, nil)
+	c.send(seq, name, wire.TypeEndOfStream, nil, nil)
 }
 
 func (c *wireClient) cancel(seq int64, name string) {
 	c.t.Helper()
-	c.send(seq, name, codec.TypeCancel, nil, nil)
+	c.send(seq, name, wire.TypeCancel, nil, nil)
 }
 
 // recv returns the next frame.
@@ -180,7 +181,7 @@ func (c *wireClient) alive() {
 	c.msg(seq, "add", []int{20, 22})
 	r := c.recv()
 	require.Equal(c.t, int64(seq), r.Seq, "liveness check: frame % x", r.raw)
-	require.Equal(c.t, codec.TypeMessage, r.Type, "liveness check: frame % x", r.raw)
+	require.Equal(c.t, wire.TypeMessage, r.Type, "liveness check: frame % x", r.raw)
 	require.Equal(c.t, int64(42), r.int(c.t))
 }
 
@@ -201,8 +202,8 @@ func (r reply) int(t testing.TB) int64 {
 // rpcErr decodes an ERROR frame.
 func (r reply) rpcErr(t testing.TB) *rpc.Error {
 	t.Helper()
-	require.Equal(t, codec.TypeError, r.Type, "want an ERROR frame, got % x", r.raw)
-	e, err := codec.DecodeError(r.Data)
+	require.Equal(t, wire.TypeError, r.Type, "want an ERROR frame, got % x", r.raw)
+	e, err := wire.DecodeError(r.Data)
 	require.NoError(t, err)
 	return e
 }
@@ -345,7 +346,7 @@ func TestServerStreamCall(t *testing.T) {
 	c.msg(1, "countdown", 3)
 	for _, want := range []int64{3, 2, 1} {
 		r := c.recv()
-		assert.Equal(t, codec.TypeMessage, r.Type)
+		assert.Equal(t, wire.TypeMessage, r.Type)
 		assert.Equal(t, want, r.int(t))
 		assert.Nil(t, r.Leading)
 		assert.Nil(t, r.Trailing)
@@ -355,7 +356,7 @@ func TestServerStreamCall(t *testing.T) {
 
 	c.msg(2, "countdown", 0)
 	r = c.recv()
-	assert.Equal(t, codec.TypeEndOfStream, r.Type, "a stream with no item sends only END_OF_STREAM")
+	assert.Equal(t, wire.TypeEndOfStream, r.Type, "a stream with no item sends only END_OF_STREAM")
 	assert.Equal(t, rpc.Metadata{"total": int64(0)}, flat(r.Trailing))
 	c.quiet(50 * time.Millisecond)
 }
@@ -369,13 +370,13 @@ func TestClientStreamCall(t *testing.T) {
 	}
 	c.end(1, "sum")
 	r := c.recv()
-	assert.Equal(t, codec.TypeMessage, r.Type)
+	assert.Equal(t, wire.TypeMessage, r.Type)
 	assert.Equal(t, int64(55), r.int(t))
 
 	c.end(2, "sum") // END_OF_STREAM for a call that is not open is ignored
 	c.quiet(100 * time.Millisecond)
 
-	c.send(3, "sum", codec.TypeMetadata, nil, rpc.Metadata{"k": "v"})
+	c.send(3, "sum", wire.TypeMetadata, nil, rpc.Metadata{"k": "v"})
 	c.end(3, "sum")
 	r = c.recv()
 	assert.Equal(t, int64(3), r.Seq)
@@ -392,7 +393,7 @@ func TestBidiStreamCall(t *testing.T) {
 	for _, v := range []any{int64(1), "two", []any{int64(3)}, map[string]any{"four": int64(4)}, nil} {
 		c.msg(1, "echo", v)
 		r := c.recv()
-		assert.Equal(t, codec.TypeMessage, r.Type)
+		assert.Equal(t, wire.TypeMessage, r.Type)
 		got := r.value(t)
 		if l, ok := got.([]any); ok {
 			got = []any{num(l[0])}
@@ -405,7 +406,7 @@ func TestBidiStreamCall(t *testing.T) {
 	}
 	c.end(1, "echo")
 	r := c.recv()
-	assert.Equal(t, codec.TypeEndOfStream, r.Type)
+	assert.Equal(t, wire.TypeEndOfStream, r.Type)
 	assert.Equal(t, int64(1), r.Seq)
 	c.quiet(50 * time.Millisecond)
 }
@@ -425,7 +426,7 @@ func TestBidiServerEndsFirst(t *testing.T) {
 	c.msg(1, "two", 2)
 	assert.Equal(t, int64(10), c.recv().int(t))
 	assert.Equal(t, int64(20), c.recv().int(t))
-	assert.Equal(t, codec.TypeEndOfStream, c.recv().Type)
+	assert.Equal(t, wire.TypeEndOfStream, c.recv().Type)
 	c.alive()
 }
 
@@ -492,7 +493,7 @@ func TestDeadlineMetadata(t *testing.T) {
 	c := dialWire(t, srv)
 	left := func(seq int64, v any) [2]bool {
 		t.Helper()
-		c.send(seq, "left", codec.TypeMessage, nil, rpc.Metadata{rpc.TimeoutKey: v})
+		c.send(seq, "left", wire.TypeMessage, nil, rpc.Metadata{rpc.TimeoutKey: v})
 		r := c.recv()
 		require.Equal(t, seq, r.Seq)
 		var got [2]bool
@@ -510,13 +511,13 @@ func TestDeadlineMetadata(t *testing.T) {
 	assert.Equal(t, [2]bool{true, false}, left(27, int64(1<<62)))
 	assert.Equal(t, [2]bool{true, false}, left(28, 1e300))
 
-	c.send(1, "g.unary", codec.TypeMessage, 1, rpc.Metadata{rpc.TimeoutKey: 30})
+	c.send(1, "g.unary", wire.TypeMessage, 1, rpc.Metadata{rpc.TimeoutKey: 30})
 	g.waitStarted(t)
 	g.waitCtxDone(t)
 	e := c.recv().rpcErr(t)
 	assert.Equal(t, rpc.CodeTimeout, e.Code)
 
-	c.send(2, "g.unary", codec.TypeMessage, 1, rpc.Metadata{rpc.TimeoutKey: 0})
+	c.send(2, "g.unary", wire.TypeMessage, 1, rpc.Metadata{rpc.TimeoutKey: 0})
 	g.waitStarted(t)
 	g.waitCtxDone(t)
 	assert.Equal(t, rpc.CodeTimeout, c.recv().rpcErr(t).Code, "no time left")
@@ -737,7 +738,7 @@ func TestCallFromContext(t *testing.T) {
 	check(c.recv(), "c", "client_stream", 3)
 	c.msg(4, "b", nil)
 	check(c.recv(), "b", "bidi_stream", 4)
-	assert.Equal(t, codec.TypeEndOfStream, c.recv().Type)
+	assert.Equal(t, wire.TypeEndOfStream, c.recv().Type)
 }
 
 // The same server serves connections of any transport: here the
@@ -754,22 +755,22 @@ func TestServeConnMemTransport(t *testing.T) {
 	})
 
 	client := newMemClient(t, srv)
-	client.send(t, 1, "add", codec.TypeMessage, []int{2, 3}, nil)
+	client.send(t, 1, "add", wire.TypeMessage, []int{2, 3}, nil)
 	r := client.recv(t)
 	assert.Equal(t, "950105"+"00c0c0", fmt.Sprintf("%x", r.raw))
 
-	client.send(t, 2, "countdown", codec.TypeMessage, 2, nil)
+	client.send(t, 2, "countdown", wire.TypeMessage, 2, nil)
 	assert.Equal(t, int64(2), client.recv(t).int(t))
 	assert.Equal(t, int64(1), client.recv(t).int(t))
-	assert.Equal(t, codec.TypeEndOfStream, client.recv(t).Type)
+	assert.Equal(t, wire.TypeEndOfStream, client.recv(t).Type)
 
-	client.send(t, 3, "sum", codec.TypeMetadata, nil, rpc.Metadata{"k": "v"})
-	client.send(t, 3, "sum", codec.TypeMessage, 4, nil)
-	client.send(t, 3, "sum", codec.TypeEndOfStream, nil, nil)
+	client.send(t, 3, "sum", wire.TypeMetadata, nil, rpc.Metadata{"k": "v"})
+	client.send(t, 3, "sum", wire.TypeMessage, 4, nil)
+	client.send(t, 3, "sum", wire.TypeEndOfStream, nil, nil)
 	assert.Equal(t, int64(4), client.recv(t).int(t))
 
 	// A call still running when the client goes away is cancelled.
-	client.send(t, 4, "g.unary", codec.TypeMessage, 1, nil)
+	client.send(t, 4, "g.unary", wire.TypeMessage, 1, nil)
 	g.waitStarted(t)
 	client.conn.Close(transport.StatusNormalClosure, "")
 	g.waitCtxDone(t)
@@ -799,7 +800,7 @@ func newMemClient(t testing.TB, srv *swill.Server) *memClient {
 func (c *memClient) HandleMessage(typ transport.MessageType, data []byte) {
 	var r reply
 	r.raw = bytes.Clone(data)
-	if err := codec.ParseResponse(r.raw, &r.Response); err != nil {
+	if err := wire.ParseResponse(r.raw, &r.Response); err != nil {
 		panic(err)
 	}
 	c.in <- r
@@ -807,12 +808,12 @@ func (c *memClient) HandleMessage(typ transport.MessageType, data []byte) {
 
 func (c *memClient) HandleClose(err error) { c.closed <- err }
 
-func (c *memClient) send(t testing.TB, seq int64, name string, typ codec.FrameType, data any, md rpc.Metadata) {
+func (c *memClient) send(t testing.TB, seq int64, name string, typ wire.FrameType, data any, md rpc.Metadata) {
 	t.Helper()
-	b := codec.GetBuffer()
-	defer codec.PutBuffer(b)
-	enc := codec.GetEncoder()
-	defer codec.PutEncoder(enc)
+	b := wire.GetBuffer()
+	defer wire.PutBuffer(b)
+	enc := wire.GetEncoder()
+	defer wire.PutEncoder(enc)
 	require.NoError(t, enc.Request(b, seq, name, typ, data, md))
 	require.NoError(t, c.conn.WriteMessage(b.B))
 	require.NoError(t, c.conn.Flush())

@@ -11,7 +11,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"github.com/swillorg/swill-go/codec"
+	"github.com/swillorg/swill-go/internal/wire"
 	"github.com/swillorg/swill-go/rpc"
 	"github.com/swillorg/swill-go/swill"
 	"github.com/swillorg/swill-go/transport"
@@ -47,12 +47,12 @@ func TestShutdownLetsCallsFinish(t *testing.T) {
 		c.msg(seq, "add", []int{1, 1})
 		r := c.recv()
 		require.Equal(t, seq, r.Seq)
-		if r.Type == codec.TypeError {
+		if r.Type == wire.TypeError {
 			e = r.rpcErr(t)
 		}
 	}
 	assert.Equal(t, rpc.CodeUnavailable, e.Code)
-	c.send(200, "sum", codec.TypeMetadata, nil, rpc.Metadata{})
+	c.send(200, "sum", wire.TypeMetadata, nil, rpc.Metadata{})
 	assert.Equal(t, rpc.CodeUnavailable, c.recv().rpcErr(t).Code)
 
 	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
@@ -69,12 +69,12 @@ func TestShutdownLetsCallsFinish(t *testing.T) {
 	case <-time.After(50 * time.Millisecond):
 	}
 	g.open()
-	got := map[int64]codec.FrameType{}
+	got := map[int64]wire.FrameType{}
 	for range 2 {
 		r := c.recv()
 		got[r.Seq] = r.Type
 	}
-	assert.Equal(t, map[int64]codec.FrameType{1: codec.TypeMessage, 2: codec.TypeEndOfStream}, got, "running calls finish normally")
+	assert.Equal(t, map[int64]wire.FrameType{1: wire.TypeMessage, 2: wire.TypeEndOfStream}, got, "running calls finish normally")
 	assert.Equal(t, websocket.StatusGoingAway, c.closed())
 	assert.Equal(t, websocket.StatusGoingAway, idle.closed())
 	select {
@@ -109,7 +109,7 @@ func TestShutdownDeadline(t *testing.T) {
 		// may precede the close.
 		select {
 		case r := <-c.in:
-			if r.Type == codec.TypeError {
+			if r.Type == wire.TypeError {
 				assert.Equal(t, rpc.CodeUnavailable, r.rpcErr(t).Code)
 			}
 			continue
@@ -169,7 +169,7 @@ func TestShutdownLeavesNoGoroutine(t *testing.T) {
 		c.alive()
 	}
 	mem := newMemClient(t, srv)
-	mem.send(t, 1, "g.unary", codec.TypeMessage, 1, nil)
+	mem.send(t, 1, "g.unary", wire.TypeMessage, 1, nil)
 	g.waitStarted(t)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)

@@ -8,8 +8,8 @@ import (
 	"github.com/coder/websocket"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"github.com/swillorg/swill-go/codec"
 	"github.com/swillorg/swill-go/internal/swilltest"
+	"github.com/swillorg/swill-go/internal/wire"
 	"github.com/swillorg/swill-go/rpc"
 	"github.com/swillorg/swill-go/swill"
 )
@@ -35,13 +35,13 @@ func TestClientStreamHandlerReturnsEarly(t *testing.T) {
 	for i := 0; i < 5; i++ {
 		c.msg(1, "first", 20+i)
 	}
-	c.send(1, "first", codec.TypeMetadata, nil, rpc.Metadata{})
+	c.send(1, "first", wire.TypeMetadata, nil, rpc.Metadata{})
 	c.end(1, "first")
 	c.quiet(100 * time.Millisecond)
 
 	c.msg(2, "first.bidi", 7)
 	assert.Equal(t, int64(7), c.recv().int(t))
-	assert.Equal(t, codec.TypeEndOfStream, c.recv().Type)
+	assert.Equal(t, wire.TypeEndOfStream, c.recv().Type)
 	c.msg(2, "first.bidi", 8)
 	c.cancel(2, "first.bidi") // CANCEL ends the client's side too
 	c.quiet(100 * time.Millisecond)
@@ -52,7 +52,7 @@ func TestClientStreamHandlerReturnsEarly(t *testing.T) {
 	c.end(1, "first")
 	c.msg(2, "first.bidi", 9)
 	assert.Equal(t, int64(9), c.recv().int(t))
-	assert.Equal(t, codec.TypeEndOfStream, c.recv().Type)
+	assert.Equal(t, wire.TypeEndOfStream, c.recv().Type)
 	c.end(2, "first.bidi")
 	c.quiet(50 * time.Millisecond)
 	c.alive()
@@ -146,7 +146,7 @@ func TestServerStreamSenderNeverBlocked(t *testing.T) {
 			break
 		}
 		require.Equal(t, int64(1), r.Seq)
-		require.Equal(t, codec.TypeMessage, r.Type, "no terminal frame after CANCEL")
+		require.Equal(t, wire.TypeMessage, r.Type, "no terminal frame after CANCEL")
 	}
 	c.quiet(50 * time.Millisecond)
 }
@@ -170,7 +170,7 @@ func TestServerStreamHandlerClosesOut(t *testing.T) {
 		assert.Equal(t, i, c.recv().int(t))
 	}
 	r := c.recv()
-	assert.Equal(t, codec.TypeEndOfStream, r.Type)
+	assert.Equal(t, wire.TypeEndOfStream, r.Type)
 	assert.Equal(t, rpc.Metadata{"n": int64(3)}, flat(r.Trailing), "END_OF_STREAM waits for the handler to return")
 }
 
@@ -219,17 +219,17 @@ func TestBidiLongStream(t *testing.T) {
 	c := dialWire(t, srv)
 	const n = 1000
 	frames := make([][]byte, 0, n+1)
-	enc := codec.GetEncoder()
+	enc := wire.GetEncoder()
 	for i := 0; i <= n; i++ {
-		var b codec.Buffer
+		var b wire.Buffer
 		if i < n {
-			require.NoError(t, enc.Request(&b, 1, "echo", codec.TypeMessage, i, nil))
+			require.NoError(t, enc.Request(&b, 1, "echo", wire.TypeMessage, i, nil))
 		} else {
-			require.NoError(t, enc.Request(&b, 1, "echo", codec.TypeEndOfStream, nil, nil))
+			require.NoError(t, enc.Request(&b, 1, "echo", wire.TypeEndOfStream, nil, nil))
 		}
 		frames = append(frames, b.B)
 	}
-	codec.PutEncoder(enc)
+	wire.PutEncoder(enc)
 	done := make(chan error, 1)
 	go func() {
 		for _, f := range frames {
@@ -242,9 +242,9 @@ func TestBidiLongStream(t *testing.T) {
 	}()
 	for i := int64(0); i < n; i++ {
 		r := c.recv()
-		require.Equal(t, codec.TypeMessage, r.Type, "item %d: % x", i, r.raw)
+		require.Equal(t, wire.TypeMessage, r.Type, "item %d: % x", i, r.raw)
 		require.Equal(t, i, r.int(t))
 	}
-	assert.Equal(t, codec.TypeEndOfStream, c.recv().Type)
+	assert.Equal(t, wire.TypeEndOfStream, c.recv().Type)
 	assert.NoError(t, <-done)
 }

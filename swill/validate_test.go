@@ -13,43 +13,43 @@ import (
 	"github.com/go-playground/validator/v10"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"github.com/swillorg/swill-go/codec"
 	"github.com/swillorg/swill-go/internal/swilltest"
+	"github.com/swillorg/swill-go/internal/wire"
 	"github.com/swillorg/swill-go/rpc"
 	"github.com/swillorg/swill-go/swill"
 )
 
 // requestFrame encodes a request frame as the reference clients do.
-func requestFrame(tb testing.TB, seq int64, name string, typ codec.FrameType, data any) []byte {
+func requestFrame(tb testing.TB, seq int64, name string, typ wire.FrameType, data any) []byte {
 	tb.Helper()
 	return requestFrameMD(tb, seq, name, typ, data, nil)
 }
 
 // requestFrameMD encodes a request frame with metadata.
-func requestFrameMD(tb testing.TB, seq int64, name string, typ codec.FrameType, data any, md rpc.Metadata) []byte {
+func requestFrameMD(tb testing.TB, seq int64, name string, typ wire.FrameType, data any, md rpc.Metadata) []byte {
 	tb.Helper()
-	b := &codec.Buffer{}
-	enc := codec.GetEncoder()
-	defer codec.PutEncoder(enc)
+	b := &wire.Buffer{}
+	enc := wire.GetEncoder()
+	defer wire.PutEncoder(enc)
 	require.NoError(tb, enc.Request(b, seq, name, typ, data, md))
 	return b.B
 }
 
 // errorFrame encodes the ERROR frame the server must send.
 func errorFrame(seq int64, e *rpc.Error) string {
-	b := &codec.Buffer{}
-	enc := codec.GetEncoder()
-	defer codec.PutEncoder(enc)
+	b := &wire.Buffer{}
+	enc := wire.GetEncoder()
+	defer wire.PutEncoder(enc)
 	enc.Error(b, seq, e)
 	return hex.EncodeToString(b.B)
 }
 
 // resultFrame encodes a MESSAGE frame without metadata.
-func resultFrame(tb testing.TB, seq int64, typ codec.FrameType, v any) string {
+func resultFrame(tb testing.TB, seq int64, typ wire.FrameType, v any) string {
 	tb.Helper()
-	b := &codec.Buffer{}
-	enc := codec.GetEncoder()
-	defer codec.PutEncoder(enc)
+	b := &wire.Buffer{}
+	enc := wire.GetEncoder()
+	defer wire.PutEncoder(enc)
 	require.NoError(tb, enc.Response(b, seq, typ, v, nil, nil))
 	return hex.EncodeToString(b.B)
 }
@@ -182,10 +182,10 @@ func TestValidationTags(t *testing.T) {
 			o := validOrder()
 			tc.mutate(&o)
 			seq := int64(i + 1)
-			c.Send(requestFrame(t, seq, "order", codec.TypeMessage, o))
+			c.Send(requestFrame(t, seq, "order", wire.TypeMessage, o))
 			got := hex.EncodeToString(c.Recv(5 * time.Second))
 			if tc.want == nil {
-				assert.Equal(t, resultFrame(t, seq, codec.TypeMessage, "ok "+o.Name), got)
+				assert.Equal(t, resultFrame(t, seq, wire.TypeMessage, "ok "+o.Name), got)
 				return
 			}
 			assert.Equal(t, errorFrame(seq, validationError(tc.want)), got)
@@ -198,12 +198,12 @@ func TestValidationTags(t *testing.T) {
 func TestValidationMatchesReference(t *testing.T) {
 	srv := swilltest.StartDemo(t)
 	c := swilltest.Dial(t, srv.URL, rpc.LegacySubprotocol)
-	c.Send(requestFrame(t, 1, "signup", codec.TypeMessage, map[string]any{"name": "A", "email": "a@example.com", "age": 5}))
+	c.Send(requestFrame(t, 1, "signup", wire.TypeMessage, map[string]any{"name": "A", "email": "a@example.com", "age": 5}))
 	want := "950183a4636f6465cd01a6a76d657373616765b056616c69646174696f6e204572726f72a46461746182a36167659181ab6465736372697074696f6eac6c657373207468616e203133a46e616d659181ab6465736372697074696f6eb26c656e677468206c657373207468616e203203c0c0"
 	assert.Equal(t, want, hex.EncodeToString(c.Recv(5*time.Second)))
 	// The connection stays usable.
-	c.Send(requestFrame(t, 2, "add", codec.TypeMessage, []int{20, 22}))
-	assert.Equal(t, resultFrame(t, 2, codec.TypeMessage, 42), hex.EncodeToString(c.Recv(5*time.Second)))
+	c.Send(requestFrame(t, 2, "add", wire.TypeMessage, []int{20, 22}))
+	assert.Equal(t, resultFrame(t, 2, wire.TypeMessage, 42), hex.EncodeToString(c.Recv(5*time.Second)))
 }
 
 type spanPart struct {
@@ -270,10 +270,10 @@ func TestValidateMethod(t *testing.T) {
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			seq := int64(i + 1)
-			c.Send(requestFrame(t, seq, "span", codec.TypeMessage, tc.in))
+			c.Send(requestFrame(t, seq, "span", wire.TypeMessage, tc.in))
 			got := hex.EncodeToString(c.Recv(5 * time.Second))
 			if tc.want == nil {
-				assert.Equal(t, resultFrame(t, seq, codec.TypeMessage, tc.in.To-tc.in.From), got)
+				assert.Equal(t, resultFrame(t, seq, wire.TypeMessage, tc.in.To-tc.in.From), got)
 				return
 			}
 			assert.Equal(t, errorFrame(seq, tc.want), got)
@@ -300,22 +300,22 @@ func TestValidationClientStream(t *testing.T) {
 	c := swilltest.Dial(t, url)
 
 	// A valid stream.
-	c.Send(requestFrame(t, 1, "total", codec.TypeMessage, lineItem{SKU: "a", Qty: 2}))
-	c.Send(requestFrame(t, 1, "total", codec.TypeMessage, lineItem{SKU: "b", Qty: 3}))
-	c.Send(requestFrame(t, 1, "total", codec.TypeEndOfStream, nil))
-	assert.Equal(t, resultFrame(t, 1, codec.TypeMessage, 5), hex.EncodeToString(c.Recv(5*time.Second)))
+	c.Send(requestFrame(t, 1, "total", wire.TypeMessage, lineItem{SKU: "a", Qty: 2}))
+	c.Send(requestFrame(t, 1, "total", wire.TypeMessage, lineItem{SKU: "b", Qty: 3}))
+	c.Send(requestFrame(t, 1, "total", wire.TypeEndOfStream, nil))
+	assert.Equal(t, resultFrame(t, 1, wire.TypeMessage, 5), hex.EncodeToString(c.Recv(5*time.Second)))
 	<-seen
 	<-seen
 
 	// The third item is invalid.
-	c.Send(requestFrame(t, 2, "total", codec.TypeMessage, lineItem{SKU: "a", Qty: 1}))
-	c.Send(requestFrame(t, 2, "total", codec.TypeMessage, lineItem{SKU: "b", Qty: 1}))
-	c.Send(requestFrame(t, 2, "total", codec.TypeMessage, lineItem{SKU: "", Qty: 1}))
+	c.Send(requestFrame(t, 2, "total", wire.TypeMessage, lineItem{SKU: "a", Qty: 1}))
+	c.Send(requestFrame(t, 2, "total", wire.TypeMessage, lineItem{SKU: "b", Qty: 1}))
+	c.Send(requestFrame(t, 2, "total", wire.TypeMessage, lineItem{SKU: "", Qty: 1}))
 	want := validationError(map[string]any{"sku": wantDescs("is required")})
 	assert.Equal(t, errorFrame(2, want), hex.EncodeToString(c.Recv(5*time.Second)))
 	// The call is over: its END_OF_STREAM is ignored, and nothing follows
 	// the ERROR.
-	c.Send(requestFrame(t, 2, "total", codec.TypeEndOfStream, nil))
+	c.Send(requestFrame(t, 2, "total", wire.TypeEndOfStream, nil))
 	c.Quiet(100 * time.Millisecond)
 	assert.Equal(t, []string{"a", "b"}, []string{(<-seen).SKU, (<-seen).SKU})
 	assert.Empty(t, seen)
@@ -334,7 +334,7 @@ func TestValidationServerStream(t *testing.T) {
 		}),
 	))
 	c := swilltest.Dial(t, swilltest.Start(t, srv).URL)
-	c.Send(requestFrame(t, 1, "repeat", codec.TypeMessage, lineItem{SKU: "x", Qty: 500}))
+	c.Send(requestFrame(t, 1, "repeat", wire.TypeMessage, lineItem{SKU: "x", Qty: 500}))
 	want := validationError(map[string]any{"qty": wantDescs("greater than 100")})
 	assert.Equal(t, errorFrame(1, want), hex.EncodeToString(c.Recv(5*time.Second)))
 	c.Quiet(100 * time.Millisecond)
@@ -364,24 +364,24 @@ func TestValidatorOptions(t *testing.T) {
 	require.NoError(t, srv.Register(swill.Unary("even", func(ctx context.Context, e evenPair) (int, error) { return e.N, nil })))
 	c := swilltest.Dial(t, swilltest.Start(t, srv).URL)
 
-	c.Send(requestFrame(t, 1, "even", codec.TypeMessage, evenPair{N: 3, Name: "ab"}))
+	c.Send(requestFrame(t, 1, "even", wire.TypeMessage, evenPair{N: 3, Name: "ab"}))
 	want := validationError(map[string]any{"n": wantDescs("must be even"), "name": wantDescs("at least 3 characters")})
 	assert.Equal(t, errorFrame(1, want), hex.EncodeToString(c.Recv(5*time.Second)))
 
-	c.Send(requestFrame(t, 2, "even", codec.TypeMessage, evenPair{N: 4}))
+	c.Send(requestFrame(t, 2, "even", wire.TypeMessage, evenPair{N: 4}))
 	want = validationError(map[string]any{"name": wantDescs("est obligatoire")})
 	assert.Equal(t, errorFrame(2, want), hex.EncodeToString(c.Recv(5*time.Second)))
 
-	c.Send(requestFrame(t, 3, "even", codec.TypeMessage, evenPair{N: 4, Name: "abc"}))
-	assert.Equal(t, resultFrame(t, 3, codec.TypeMessage, 4), hex.EncodeToString(c.Recv(5*time.Second)))
+	c.Send(requestFrame(t, 3, "even", wire.TypeMessage, evenPair{N: 4, Name: "abc"}))
+	assert.Equal(t, resultFrame(t, 3, wire.TypeMessage, 4), hex.EncodeToString(c.Recv(5*time.Second)))
 }
 
 // TestValidationDisabled lets invalid requests reach the handler.
 func TestValidationDisabled(t *testing.T) {
 	srv := validationServer(t, swill.WithValidator(nil))
 	c := swilltest.Dial(t, srv.URL)
-	c.Send(requestFrame(t, 1, "order", codec.TypeMessage, order{Name: "A"}))
-	assert.Equal(t, resultFrame(t, 1, codec.TypeMessage, "ok A"), hex.EncodeToString(c.Recv(5*time.Second)))
+	c.Send(requestFrame(t, 1, "order", wire.TypeMessage, order{Name: "A"}))
+	assert.Equal(t, resultFrame(t, 1, wire.TypeMessage, "ok A"), hex.EncodeToString(c.Recv(5*time.Second)))
 }
 
 type customValidator struct{}
@@ -401,9 +401,9 @@ func (customValidator) Validate(v any) error {
 func TestCustomValidator(t *testing.T) {
 	srv := validationServer(t, swill.WithValidator(customValidator{}))
 	c := swilltest.Dial(t, srv.URL)
-	c.Send(requestFrame(t, 1, "order", codec.TypeMessage, order{Name: "root"}))
+	c.Send(requestFrame(t, 1, "order", wire.TypeMessage, order{Name: "root"}))
 	assert.Equal(t, errorFrame(1, validationError(map[string]any{"": wantDescs("root may not order")})), hex.EncodeToString(c.Recv(5*time.Second)))
-	c.Send(requestFrame(t, 2, "order", codec.TypeMessage, order{Name: "many"}))
+	c.Send(requestFrame(t, 2, "order", wire.TypeMessage, order{Name: "many"}))
 	assert.Equal(t, errorFrame(2, validationError(map[string]any{"": wantDescs("try again later"), "name": wantDescs("is taken")})), hex.EncodeToString(c.Recv(5*time.Second)))
 }
 
@@ -432,12 +432,12 @@ func TestValidatePanicInClientStream(t *testing.T) {
 		}),
 	))
 	c := swilltest.Dial(t, swilltest.Start(t, srv).URL)
-	c.Send(requestFrame(t, 1, "count", codec.TypeMessage, panicky{N: 1}))
-	c.Send(requestFrame(t, 1, "count", codec.TypeMessage, panicky{N: -1}))
+	c.Send(requestFrame(t, 1, "count", wire.TypeMessage, panicky{N: 1}))
+	c.Send(requestFrame(t, 1, "count", wire.TypeMessage, panicky{N: -1}))
 	assert.Equal(t, errorFrame(1, rpc.NewError(rpc.CodeInternal, "An internal server error occurred")), hex.EncodeToString(c.Recv(5*time.Second)))
-	c.Send(requestFrame(t, 2, "count", codec.TypeMessage, panicky{N: 1}))
-	c.Send(requestFrame(t, 2, "count", codec.TypeEndOfStream, nil))
-	assert.Equal(t, resultFrame(t, 2, codec.TypeMessage, 1), hex.EncodeToString(c.Recv(5*time.Second)))
+	c.Send(requestFrame(t, 2, "count", wire.TypeMessage, panicky{N: 1}))
+	c.Send(requestFrame(t, 2, "count", wire.TypeEndOfStream, nil))
+	assert.Equal(t, resultFrame(t, 2, wire.TypeMessage, 1), hex.EncodeToString(c.Recv(5*time.Second)))
 }
 
 // TestValidatorDirect covers what the socket tests do not: requests that
@@ -681,7 +681,7 @@ func TestValidationOutcome(t *testing.T) {
 	c := swilltest.Dial(t, srv.URL)
 	o := validOrder()
 	o.Age = 1
-	c.Send(requestFrame(t, 1, "order", codec.TypeMessage, o))
+	c.Send(requestFrame(t, 1, "order", wire.TypeMessage, o))
 	c.Recv(5 * time.Second)
 	err := <-outcomes
 	assert.Equal(t, rpc.CodeValidation, rpc.CodeOf(err))

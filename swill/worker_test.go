@@ -11,8 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"github.com/swillorg/swill-go/codec"
 	"github.com/swillorg/swill-go/internal/swilltest"
+	"github.com/swillorg/swill-go/internal/wire"
 	"github.com/swillorg/swill-go/swill"
 )
 
@@ -44,7 +44,7 @@ func TestWorkersEndWhenIdle(t *testing.T) {
 
 	running.Add(concurrent)
 	for i := range concurrent {
-		c.Send(requestFrame(t, int64(i+1), "hold", codec.TypeMessage, i))
+		c.Send(requestFrame(t, int64(i+1), "hold", wire.TypeMessage, i))
 	}
 	running.Wait() // every call runs at once, each on its own worker
 	assert.Equal(t, concurrent, workers())
@@ -55,8 +55,8 @@ func TestWorkersEndWhenIdle(t *testing.T) {
 
 	// Sequential calls reuse the idle workers.
 	for i := range 20 {
-		c.Send(requestFrame(t, int64(100+i), "id", codec.TypeMessage, i))
-		assert.Equal(t, resultFrame(t, int64(100+i), codec.TypeMessage, i), hex.EncodeToString(c.Recv(5*time.Second)))
+		c.Send(requestFrame(t, int64(100+i), "id", wire.TypeMessage, i))
+		assert.Equal(t, resultFrame(t, int64(100+i), wire.TypeMessage, i), hex.EncodeToString(c.Recv(5*time.Second)))
 	}
 	n := workers()
 	assert.Positive(t, n, "no idle worker kept")

@@ -1,4 +1,4 @@
-package codec_test
+package wire_test
 
 import (
 	"bytes"
@@ -9,7 +9,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"github.com/swillorg/swill-go/codec"
+	"github.com/swillorg/swill-go/internal/wire"
 	"github.com/swillorg/swill-go/rpc"
 )
 
@@ -36,45 +36,45 @@ func TestParseRequest(t *testing.T) {
 	cases := []struct {
 		name string
 		in   []byte
-		want codec.Request
+		want wire.Request
 	}{
 		{"protocol example add(1, 2)", h("93 01 92 01 02 a3 61 64 64"),
-			codec.Request{Seq: 1, Data: h("92 01 02"), RPC: []byte("add"), Type: codec.TypeMessage}},
+			wire.Request{Seq: 1, Data: h("92 01 02"), RPC: []byte("add"), Type: wire.TypeMessage}},
 		{"nil data", h("93 07 c0 a3 73 75 6d"),
-			codec.Request{Seq: 7, Data: h("c0"), RPC: []byte("sum")}},
+			wire.Request{Seq: 7, Data: h("c0"), RPC: []byte("sum")}},
 		{"end of stream", h("94 07 c0 a3 73 75 6d 01"),
-			codec.Request{Seq: 7, Data: h("c0"), RPC: []byte("sum"), Type: codec.TypeEndOfStream}},
+			wire.Request{Seq: 7, Data: h("c0"), RPC: []byte("sum"), Type: wire.TypeEndOfStream}},
 		{"metadata first", h("95 07 c0 a3 73 75 6d 02 81 a1 6b a1 76"),
-			codec.Request{Seq: 7, Data: h("c0"), RPC: []byte("sum"), Type: codec.TypeMetadata, Metadata: rpc.Metadata{"k": "v"}}},
+			wire.Request{Seq: 7, Data: h("c0"), RPC: []byte("sum"), Type: wire.TypeMetadata, Metadata: rpc.Metadata{"k": "v"}}},
 		{"cancel", h("94 07 c0 a5 73 6c 65 65 70 03"),
-			codec.Request{Seq: 7, Data: h("c0"), RPC: []byte("sleep"), Type: codec.TypeCancel}},
+			wire.Request{Seq: 7, Data: h("c0"), RPC: []byte("sleep"), Type: wire.TypeCancel}},
 		{"five elements, nil metadata", h("95 02 05 a1 78 00 c0"),
-			codec.Request{Seq: 2, Data: h("05"), RPC: []byte("x")}},
+			wire.Request{Seq: 2, Data: h("05"), RPC: []byte("x")}},
 		{"empty metadata map", h("95 02 05 a1 78 00 80"),
-			codec.Request{Seq: 2, Data: h("05"), RPC: []byte("x"), Metadata: rpc.Metadata{}}},
+			wire.Request{Seq: 2, Data: h("05"), RPC: []byte("x"), Metadata: rpc.Metadata{}}},
 		{"metadata with nested values", h("95 02 05 a1 78 00 82 a1 61 92 01 a1 62 a1 62 81 a1 63 c3"),
-			codec.Request{Seq: 2, Data: h("05"), RPC: []byte("x"), Metadata: rpc.Metadata{
+			wire.Request{Seq: 2, Data: h("05"), RPC: []byte("x"), Metadata: rpc.Metadata{
 				"a": []any{int8(1), "b"}, "b": map[string]any{"c": true}}}},
 		{"elements after the fifth are ignored", h("97 02 05 a1 78 00 c0 a5 65 78 74 72 61 c1"),
-			codec.Request{Seq: 2, Data: h("05"), RPC: []byte("x")}},
+			wire.Request{Seq: 2, Data: h("05"), RPC: []byte("x")}},
 		{"array16 header", h("dc 00 03 01 c0 a1 78"),
-			codec.Request{Seq: 1, Data: h("c0"), RPC: []byte("x")}},
+			wire.Request{Seq: 1, Data: h("c0"), RPC: []byte("x")}},
 		{"array32 header", h("dd 00 00 00 04 01 c0 a1 78 01"),
-			codec.Request{Seq: 1, Data: h("c0"), RPC: []byte("x"), Type: codec.TypeEndOfStream}},
+			wire.Request{Seq: 1, Data: h("c0"), RPC: []byte("x"), Type: wire.TypeEndOfStream}},
 		{"type in a wide integer form", h("94 01 c0 a1 78 d3 00 00 00 00 00 00 00 02"),
-			codec.Request{Seq: 1, Data: h("c0"), RPC: []byte("x"), Type: codec.TypeMetadata}},
+			wire.Request{Seq: 1, Data: h("c0"), RPC: []byte("x"), Type: wire.TypeMetadata}},
 		{"rpc as str8", cat(h("93 01 c0"), h("d9 03"), []byte("add")),
-			codec.Request{Seq: 1, Data: h("c0"), RPC: []byte("add")}},
+			wire.Request{Seq: 1, Data: h("c0"), RPC: []byte("add")}},
 		{"data is a map", h("93 01 82 a4 63 6f 64 65 cd 01 a2 a7 6d 65 73 73 61 67 65 a0 a4 66 61 69 6c"),
-			codec.Request{Seq: 1, Data: h("82 a4 63 6f 64 65 cd 01 a2 a7 6d 65 73 73 61 67 65 a0"), RPC: []byte("fail")}},
+			wire.Request{Seq: 1, Data: h("82 a4 63 6f 64 65 cd 01 a2 a7 6d 65 73 73 61 67 65 a0"), RPC: []byte("fail")}},
 		{"data of every scalar kind", cat(h("93 01"), h("9f c0 c2 c3 ca 3f 80 00 00 cb 3f f0 00 00 00 00 00 00 c4 01 ff c5 00 01 ff c6 00 00 00 01 ff d4 01 02 d5 01 02 03 d6 ff 00 00 00 01 d7 01 00 00 00 00 00 00 00 01 d8 01 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 c7 01 05 ff c8 00 01 05 ff"), h("a1 78")),
-			codec.Request{Seq: 1, Data: h("9f c0 c2 c3 ca 3f 80 00 00 cb 3f f0 00 00 00 00 00 00 c4 01 ff c5 00 01 ff c6 00 00 00 01 ff d4 01 02 d5 01 02 03 d6 ff 00 00 00 01 d7 01 00 00 00 00 00 00 00 01 d8 01 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 c7 01 05 ff c8 00 01 05 ff"), RPC: []byte("x")}},
+			wire.Request{Seq: 1, Data: h("9f c0 c2 c3 ca 3f 80 00 00 cb 3f f0 00 00 00 00 00 00 c4 01 ff c5 00 01 ff c6 00 00 00 01 ff d4 01 02 d5 01 02 03 d6 ff 00 00 00 01 d7 01 00 00 00 00 00 00 00 01 d8 01 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 c7 01 05 ff c8 00 01 05 ff"), RPC: []byte("x")}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			var r codec.Request
-			require.NoError(t, codec.ParseRequest(tc.in, &r))
+			var r wire.Request
+			require.NoError(t, wire.ParseRequest(tc.in, &r))
 			assert.Equal(t, tc.want, r)
 		})
 	}
@@ -83,10 +83,10 @@ func TestParseRequest(t *testing.T) {
 // ParseRequest resets what a previous frame left in the Request.
 func TestParseRequestReusesRequest(t *testing.T) {
 	t.Parallel()
-	var r codec.Request
-	require.NoError(t, codec.ParseRequest(h("95 07 c0 a3 73 75 6d 02 81 a1 6b a1 76"), &r))
-	require.NoError(t, codec.ParseRequest(h("93 01 92 01 02 a3 61 64 64"), &r))
-	assert.Equal(t, codec.Request{Seq: 1, Data: h("92 01 02"), RPC: []byte("add")}, r)
+	var r wire.Request
+	require.NoError(t, wire.ParseRequest(h("95 07 c0 a3 73 75 6d 02 81 a1 6b a1 76"), &r))
+	require.NoError(t, wire.ParseRequest(h("93 01 92 01 02 a3 61 64 64"), &r))
+	assert.Equal(t, wire.Request{Seq: 1, Data: h("92 01 02"), RPC: []byte("add")}, r)
 }
 
 // The integer edges of MsgPack: every form a seq may take, including
@@ -130,9 +130,9 @@ func TestParseRequestSeqForms(t *testing.T) {
 		{"d2 7f ff ff ff", math.MaxInt32},
 	}
 	for _, tc := range cases {
-		var r codec.Request
+		var r wire.Request
 		in := cat(h("93"), h(tc.enc), h("c0 a1 78"))
-		require.NoError(t, codec.ParseRequest(in, &r), tc.enc)
+		require.NoError(t, wire.ParseRequest(in, &r), tc.enc)
 		assert.Equal(t, tc.want, r.Seq, tc.enc)
 	}
 }
@@ -157,9 +157,9 @@ func TestParseRequestRPCLengths(t *testing.T) {
 		{"db 00 00 00 05", 5},
 	}
 	for _, tc := range cases {
-		var r codec.Request
+		var r wire.Request
 		in := cat(h("93 01 c0"), strOf(tc.header, tc.n))
-		require.NoError(t, codec.ParseRequest(in, &r), tc.header)
+		require.NoError(t, wire.ParseRequest(in, &r), tc.header)
 		assert.Len(t, r.RPC, tc.n, tc.header)
 	}
 }
@@ -219,16 +219,16 @@ func TestParseRequestMalformed(t *testing.T) {
 		{"metadata with an array key", h("95 01 c0 a3 61 64 64 00 81 91 01 02"), true, 1, "add", "metadata: keys must be strings"},
 		{"metadata truncated", h("95 01 c0 a3 61 64 64 00 82 a1 61 01"), true, 1, "add", "metadata"},
 		{"metadata missing", h("95 01 c0 a3 61 64 64 00"), true, 1, "add", "metadata"},
-		{"data nested too deep", cat(h("93 01"), bytes.Repeat(h("91"), codec.MaxDepth+1), h("c0 a1 78")), true, 1, "", "nested deeper"},
-		{"maps nested too deep", cat(h("93 01"), bytes.Repeat(h("81 a0"), codec.MaxDepth+1), h("c0 a1 78")), true, 1, "", "nested deeper"},
-		{"metadata nested too deep", cat(h("95 01 c0 a1 78 00 81 a0"), bytes.Repeat(h("91"), codec.MaxDepth), h("c0")), true, 1, "x", "nested deeper"},
+		{"data nested too deep", cat(h("93 01"), bytes.Repeat(h("91"), wire.MaxDepth+1), h("c0 a1 78")), true, 1, "", "nested deeper"},
+		{"maps nested too deep", cat(h("93 01"), bytes.Repeat(h("81 a0"), wire.MaxDepth+1), h("c0 a1 78")), true, 1, "", "nested deeper"},
+		{"metadata nested too deep", cat(h("95 01 c0 a1 78 00 81 a0"), bytes.Repeat(h("91"), wire.MaxDepth), h("c0")), true, 1, "x", "nested deeper"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			var r codec.Request
-			err := codec.ParseRequest(tc.in, &r)
-			var fe *codec.FrameError
+			var r wire.Request
+			err := wire.ParseRequest(tc.in, &r)
+			var fe *wire.FrameError
 			require.ErrorAs(t, err, &fe)
 			assert.Equal(t, tc.hasSeq, fe.HasSeq, "HasSeq")
 			if tc.hasSeq {
@@ -245,19 +245,19 @@ func TestParseRequestMalformed(t *testing.T) {
 // Nesting up to MaxDepth is accepted, and empty containers do not count.
 func TestParseRequestDepthLimit(t *testing.T) {
 	t.Parallel()
-	var r codec.Request
-	deep := cat(bytes.Repeat(h("91"), codec.MaxDepth), h("c0"))
-	require.NoError(t, codec.ParseRequest(cat(h("93 01"), deep, h("a1 78")), &r))
+	var r wire.Request
+	deep := cat(bytes.Repeat(h("91"), wire.MaxDepth), h("c0"))
+	require.NoError(t, wire.ParseRequest(cat(h("93 01"), deep, h("a1 78")), &r))
 	assert.Equal(t, deep, r.Data)
 	var v any
-	require.NoError(t, codec.Unmarshal(r.Data, &v))
+	require.NoError(t, wire.Unmarshal(r.Data, &v))
 
-	emptyAtBottom := cat(bytes.Repeat(h("91"), codec.MaxDepth), h("90"))
-	require.NoError(t, codec.ParseRequest(cat(h("93 01"), emptyAtBottom, h("a1 78")), &r))
+	emptyAtBottom := cat(bytes.Repeat(h("91"), wire.MaxDepth), h("90"))
+	require.NoError(t, wire.ParseRequest(cat(h("93 01"), emptyAtBottom, h("a1 78")), &r))
 
 	// Many containers side by side are not nesting.
 	wide := cat(h("dc 10 00"), bytes.Repeat(h("91 91 c0"), 0x1000))
-	require.NoError(t, codec.ParseRequest(cat(h("93 01"), wide, h("a1 78")), &r))
+	require.NoError(t, wire.ParseRequest(cat(h("93 01"), wide, h("a1 78")), &r))
 	assert.Equal(t, wide, r.Data)
 }
 
@@ -266,34 +266,34 @@ func TestParseResponse(t *testing.T) {
 	cases := []struct {
 		name string
 		in   []byte
-		want codec.Response
+		want wire.Response
 	}{
 		{"protocol example: add result", h("95 01 03 00 c0 c0"),
-			codec.Response{Seq: 1, Data: h("03"), Type: codec.TypeMessage}},
+			wire.Response{Seq: 1, Data: h("03"), Type: wire.TypeMessage}},
 		{"protocol example: end of countdown", h("95 01 c0 01 c0 81 a5 74 6f 74 61 6c 03"),
-			codec.Response{Seq: 1, Data: h("c0"), Type: codec.TypeEndOfStream, Trailing: rpc.Metadata{"total": int8(3)}}},
+			wire.Response{Seq: 1, Data: h("c0"), Type: wire.TypeEndOfStream, Trailing: rpc.Metadata{"total": int8(3)}}},
 		{"two elements", h("92 01 03"),
-			codec.Response{Seq: 1, Data: h("03"), Type: codec.TypeMessage}},
+			wire.Response{Seq: 1, Data: h("03"), Type: wire.TypeMessage}},
 		{"three elements", h("93 01 03 01"),
-			codec.Response{Seq: 1, Data: h("03"), Type: codec.TypeEndOfStream}},
+			wire.Response{Seq: 1, Data: h("03"), Type: wire.TypeEndOfStream}},
 		{"four elements", h("94 01 c0 02 81 a1 78 a1 79"),
-			codec.Response{Seq: 1, Data: h("c0"), Type: codec.TypeMetadata, Leading: rpc.Metadata{"x": "y"}}},
+			wire.Response{Seq: 1, Data: h("c0"), Type: wire.TypeMetadata, Leading: rpc.Metadata{"x": "y"}}},
 		{"leading and trailing", h("95 01 03 00 81 a1 61 01 81 a1 62 02"),
-			codec.Response{Seq: 1, Data: h("03"), Leading: rpc.Metadata{"a": int8(1)}, Trailing: rpc.Metadata{"b": int8(2)}}},
+			wire.Response{Seq: 1, Data: h("03"), Leading: rpc.Metadata{"a": int8(1)}, Trailing: rpc.Metadata{"b": int8(2)}}},
 		{"error", h("95 01 82 a4 63 6f 64 65 cd 01 94 a7 6d 65 73 73 61 67 65 a1 78 03 c0 c0"),
-			codec.Response{Seq: 1, Data: h("82 a4 63 6f 64 65 cd 01 94 a7 6d 65 73 73 61 67 65 a1 78"), Type: codec.TypeError}},
+			wire.Response{Seq: 1, Data: h("82 a4 63 6f 64 65 cd 01 94 a7 6d 65 73 73 61 67 65 a1 78"), Type: wire.TypeError}},
 		{"nil type is MESSAGE", h("93 01 03 c0"),
-			codec.Response{Seq: 1, Data: h("03"), Type: codec.TypeMessage}},
+			wire.Response{Seq: 1, Data: h("03"), Type: wire.TypeMessage}},
 		{"extra elements ignored", h("96 01 03 00 c0 c0 c1"),
-			codec.Response{Seq: 1, Data: h("03")}},
+			wire.Response{Seq: 1, Data: h("03")}},
 		{"negative seq", h("92 ff c0"),
-			codec.Response{Seq: -1, Data: h("c0")}},
+			wire.Response{Seq: -1, Data: h("c0")}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			var r codec.Response
-			require.NoError(t, codec.ParseResponse(tc.in, &r))
+			var r wire.Response
+			require.NoError(t, wire.ParseResponse(tc.in, &r))
 			assert.Equal(t, tc.want, r)
 		})
 	}
@@ -313,7 +313,7 @@ func TestParseResponseMalformed(t *testing.T) {
 		{"one element", h("91 01"), false, "1 elements"},
 		{"seq not an integer", h("92 a1 78 c0"), false, "seq"},
 		{"data truncated", h("92 01 92 01"), true, "data"},
-		{"data nested too deep", cat(h("92 01"), bytes.Repeat(h("91"), codec.MaxDepth+1), h("c0")), true, "nested deeper"},
+		{"data nested too deep", cat(h("92 01"), bytes.Repeat(h("91"), wire.MaxDepth+1), h("c0")), true, "nested deeper"},
 		{"type 4", h("93 01 c0 04"), true, "type"},
 		{"type negative", h("93 01 c0 ff"), true, "type"},
 		{"type a string", h("93 01 c0 a1 30"), true, "type"},
@@ -325,9 +325,9 @@ func TestParseResponseMalformed(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			var r codec.Response
-			err := codec.ParseResponse(tc.in, &r)
-			var fe *codec.FrameError
+			var r wire.Response
+			err := wire.ParseResponse(tc.in, &r)
+			var fe *wire.FrameError
 			require.ErrorAs(t, err, &fe)
 			assert.Equal(t, tc.hasSeq, fe.HasSeq)
 			assert.Contains(t, fe.Reason, tc.reason)
@@ -337,20 +337,20 @@ func TestParseResponseMalformed(t *testing.T) {
 
 func TestDecodeError(t *testing.T) {
 	t.Parallel()
-	e, err := codec.DecodeError(h("82 a4 63 6f 64 65 cd 01 a2 a7 6d 65 73 73 61 67 65 a3 74 65 61"))
+	e, err := wire.DecodeError(h("82 a4 63 6f 64 65 cd 01 a2 a7 6d 65 73 73 61 67 65 a3 74 65 61"))
 	require.NoError(t, err)
 	assert.Equal(t, rpc.Code(418), e.Code)
 	assert.Equal(t, "tea", e.Message)
 	assert.Nil(t, e.Data)
 	assert.True(t, rpc.IsWireError(e))
 
-	e, err = codec.DecodeError(h("83 a4 63 6f 64 65 cd 01 a6 a7 6d 65 73 73 61 67 65 a1 78 a4 64 61 74 61 81 a1 61 91 01"))
+	e, err = wire.DecodeError(h("83 a4 63 6f 64 65 cd 01 a6 a7 6d 65 73 73 61 67 65 a1 78 a4 64 61 74 61 81 a1 61 91 01"))
 	require.NoError(t, err)
 	assert.Equal(t, rpc.CodeValidation, e.Code)
 	assert.Equal(t, map[string]any{"a": []any{int8(1)}}, e.Data)
 
-	_, err = codec.DecodeError(h("91 01"))
+	_, err = wire.DecodeError(h("91 01"))
 	assert.Error(t, err)
-	_, err = codec.DecodeError(h("82 a4 63 6f 64 65 a1 78 a7 6d 65 73 73 61 67 65 a1 78"))
+	_, err = wire.DecodeError(h("82 a4 63 6f 64 65 a1 78 a7 6d 65 73 73 61 67 65 a1 78"))
 	assert.Error(t, err, "a code that is not an integer")
 }

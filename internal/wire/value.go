@@ -1,4 +1,4 @@
-package codec
+package wire
 
 import (
 	"bytes"
@@ -213,14 +213,3 @@ func Marshal(v any) ([]byte, error) {
 	}
 	return b.B, nil
 }
-
-// None is the type of a result that carries no value: it encodes as
-// MsgPack nil, and decoding into it accepts (and discards) any value.
-// Introspection names it None, as the reference does.
-type None struct{}
-
-// EncodeMsgpack implements msgpack.CustomEncoder.
-func (None) EncodeMsgpack(enc *msgpack.Encoder) error { return enc.EncodeNil() }
-
-// DecodeMsgpack implements msgpack.CustomDecoder.
-func (*None) DecodeMsgpack(dec *msgpack.Decoder) error { return dec.Skip() }

@@ -1,4 +1,4 @@
-package codec_test
+package wire_test
 
 import (
 	"bytes"
@@ -9,9 +9,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/swillorg/swill-go/codec"
+	"github.com/swillorg/swill-go/internal/wire"
 	"github.com/swillorg/swill-go/rpc"
 )
+
+// signup is a struct the fuzzers decode into, besides any.
+type signup struct {
+	Name  string `msgpack:"name"`
+	Email string `json:"email"`
+	Age   int    `msgpack:"age" json:"ignored"`
+}
 
 // requestSeeds are request frames, well-formed and not, that start the
 // fuzzer off (and run on every go test).
@@ -64,43 +71,43 @@ func FuzzParseRequest(f *testing.F) {
 	for _, s := range requestSeeds {
 		f.Add(h(s))
 	}
-	f.Add(cat(h("93 01"), bytes.Repeat(h("91"), codec.MaxDepth+1), h("c0 a1 78")))
-	f.Add(cat(h("93 01"), bytes.Repeat(h("91"), codec.MaxDepth), h("c0 a1 78")))
+	f.Add(cat(h("93 01"), bytes.Repeat(h("91"), wire.MaxDepth+1), h("c0 a1 78")))
+	f.Add(cat(h("93 01"), bytes.Repeat(h("91"), wire.MaxDepth), h("c0 a1 78")))
 	f.Fuzz(func(t *testing.T, in []byte) {
-		var r codec.Request
-		err := codec.ParseRequest(in, &r)
+		var r wire.Request
+		err := wire.ParseRequest(in, &r)
 		defer checkStillWorks(t)
 		if err != nil {
-			var fe *codec.FrameError
+			var fe *wire.FrameError
 			if !errors.As(err, &fe) {
 				t.Fatalf("error of type %T: %v", err, err)
 			}
 			return
 		}
-		if r.Type > codec.TypeCancel {
+		if r.Type > wire.TypeCancel {
 			t.Fatalf("type %d accepted", r.Type)
 		}
 		// The payload is safe to decode, whatever the handler's type.
 		var v any
-		_ = codec.Unmarshal(r.Data, &v)
+		_ = wire.Unmarshal(r.Data, &v)
 		var s signup
-		_ = codec.Unmarshal(r.Data, &s)
+		_ = wire.Unmarshal(r.Data, &s)
 		var pair [2]int
-		_ = codec.Unmarshal(r.Data, &pair)
+		_ = wire.Unmarshal(r.Data, &pair)
 
-		b := codec.GetBuffer()
-		defer codec.PutBuffer(b)
-		enc := codec.GetEncoder()
-		defer codec.PutEncoder(enc)
+		b := wire.GetBuffer()
+		defer wire.PutBuffer(b)
+		enc := wire.GetEncoder()
+		defer wire.PutEncoder(enc)
 		md := r.Metadata
-		if md == nil && r.Type == codec.TypeMetadata {
+		if md == nil && r.Type == wire.TypeMetadata {
 			md = rpc.Metadata{} // the compact form needs metadata to write a type
 		}
-		if err := enc.Request(b, r.Seq, string(r.RPC), r.Type, codec.RawMessage(r.Data), md); err != nil {
+		if err := enc.Request(b, r.Seq, string(r.RPC), r.Type, wire.RawMessage(r.Data), md); err != nil {
 			t.Fatalf("re-encoding %+v: %v", r, err)
 		}
-		var again codec.Request
-		if err := codec.ParseRequest(b.B, &again); err != nil {
+		var again wire.Request
+		if err := wire.ParseRequest(b.B, &again); err != nil {
 			t.Fatalf("decoding the re-encoded frame % x: %v", b.B, err)
 		}
 		if again.Seq != r.Seq || !bytes.Equal(again.Data, r.Data) || !bytes.Equal(again.RPC, r.RPC) || again.Type != r.Type {
@@ -119,34 +126,34 @@ func FuzzParseResponse(f *testing.F) {
 		f.Add(h(s))
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
-		var r codec.Response
-		err := codec.ParseResponse(in, &r)
+		var r wire.Response
+		err := wire.ParseResponse(in, &r)
 		defer checkStillWorks(t)
 		if err != nil {
-			var fe *codec.FrameError
+			var fe *wire.FrameError
 			if !errors.As(err, &fe) {
 				t.Fatalf("error of type %T: %v", err, err)
 			}
 			return
 		}
-		if r.Type > codec.TypeError {
+		if r.Type > wire.TypeError {
 			t.Fatalf("type %d accepted", r.Type)
 		}
-		if r.Type == codec.TypeError {
-			_, _ = codec.DecodeError(r.Data)
+		if r.Type == wire.TypeError {
+			_, _ = wire.DecodeError(r.Data)
 		}
 		var v any
-		_ = codec.Unmarshal(r.Data, &v)
+		_ = wire.Unmarshal(r.Data, &v)
 
-		b := codec.GetBuffer()
-		defer codec.PutBuffer(b)
-		enc := codec.GetEncoder()
-		defer codec.PutEncoder(enc)
-		if err := enc.Response(b, r.Seq, r.Type, codec.RawMessage(r.Data), r.Leading, r.Trailing); err != nil {
+		b := wire.GetBuffer()
+		defer wire.PutBuffer(b)
+		enc := wire.GetEncoder()
+		defer wire.PutEncoder(enc)
+		if err := enc.Response(b, r.Seq, r.Type, wire.RawMessage(r.Data), r.Leading, r.Trailing); err != nil {
 			t.Fatalf("re-encoding %+v: %v", r, err)
 		}
-		var again codec.Response
-		if err := codec.ParseResponse(b.B, &again); err != nil {
+		var again wire.Response
+		if err := wire.ParseResponse(b.B, &again); err != nil {
 			t.Fatalf("decoding the re-encoded frame % x: %v", b.B, err)
 		}
 		if again.Seq != r.Seq || !bytes.Equal(again.Data, r.Data) || again.Type != r.Type {
@@ -161,12 +168,12 @@ func FuzzParseResponse(f *testing.F) {
 // checkStillWorks decodes a well-formed frame, so that an input that
 // left pooled state broken is caught.
 func checkStillWorks(t *testing.T) {
-	var r codec.Request
-	if err := codec.ParseRequest(h("95 01 92 01 02 a3 61 64 64 00 81 a1 6b a1 76"), &r); err != nil {
+	var r wire.Request
+	if err := wire.ParseRequest(h("95 01 92 01 02 a3 61 64 64 00 81 a1 6b a1 76"), &r); err != nil {
 		t.Fatalf("decoder broken afterwards: %v", err)
 	}
 	var pair [2]int
-	if err := codec.Unmarshal(r.Data, &pair); err != nil || pair != [2]int{1, 2} || r.Metadata["k"] != "v" {
+	if err := wire.Unmarshal(r.Data, &pair); err != nil || pair != [2]int{1, 2} || r.Metadata["k"] != "v" {
 		t.Fatalf("decoder broken afterwards: %v %v %v", err, pair, r.Metadata)
 	}
 }
