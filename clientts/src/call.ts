@@ -239,7 +239,9 @@ export class CallCore<Req = unknown, Res = unknown> implements Attachable {
   /**
    * cancel ends the call at once: the server is sent CANCEL if the call
    * reached it, buffered items are dropped, and the call fails with
-   * reason (or, for a response stream cancelled without one, just ends).
+   * reason, or an `AbortError` without one. A stream cut short thus never
+   * reads as complete: only the server's END_OF_STREAM ends an iteration
+   * quietly.
    */
   cancel(reason?: unknown): void {
     if (this.#done) {
@@ -250,11 +252,7 @@ export class CallCore<Req = unknown, Res = unknown> implements Attachable {
     }
     this.#items = [];
     this.#head = 0;
-    if (reason === undefined && this.responseStreams) {
-      this.#finish();
-    } else {
-      this.#finish(reason === undefined ? cancelledError() : reason);
-    }
+    this.#finish(reason === undefined ? cancelledError() : reason);
   }
 
   /** fail ends the call with err without telling the server (the connection is gone). */

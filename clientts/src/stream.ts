@@ -7,6 +7,11 @@ import type { Metadata } from "./frame.js";
  * an exception) cancels the call on the server. The call is sent as soon
  * as the stream is created, not when iteration starts.
  *
+ * The iteration ends quietly only when the server ended the stream
+ * (END_OF_STREAM). Any other end throws: a `SwillError` from the
+ * server, a `ConnectionError` when the connection was lost or the
+ * client closed, the signal's reason or an `AbortError` when cancelled.
+ *
  * A stream can be iterated once. Items that arrive faster than they are
  * read are buffered, up to the client's `maxBufferedItems`; past it the
  * call is cancelled and iteration throws a {@link SwillError} of code 429.
@@ -19,9 +24,11 @@ export interface ResponseStream<Res> extends AsyncIterable<Res> {
   /** True once the call is over: ended, failed or cancelled. Buffered items may remain to be read. */
   readonly done: boolean;
   /**
-   * cancel sends CANCEL and drops the buffered items. With a reason, the
-   * iteration throws it; without one, the iteration just ends. A no-op
-   * once the call is over.
+   * cancel sends CANCEL and drops the buffered items; the iteration then
+   * throws reason, or an `AbortError` DOMException when none is given, so
+   * that a cancelled stream never reads as complete. (Leaving a `for await`
+   * loop early cancels too, with nobody left to throw to.) A no-op once the
+   * call is over.
    */
   cancel(reason?: unknown): void;
 }

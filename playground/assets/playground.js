@@ -1775,7 +1775,9 @@ var CallCore = class {
   /**
    * cancel ends the call at once: the server is sent CANCEL if the call
    * reached it, buffered items are dropped, and the call fails with
-   * reason (or, for a response stream cancelled without one, just ends).
+   * reason, or an `AbortError` without one. A stream cut short thus never
+   * reads as complete: only the server's END_OF_STREAM ends an iteration
+   * quietly.
    */
   cancel(reason) {
     if (this.#done) {
@@ -1786,11 +1788,7 @@ var CallCore = class {
     }
     this.#items = [];
     this.#head = 0;
-    if (reason === void 0 && this.responseStreams) {
-      this.#finish();
-    } else {
-      this.#finish(reason === void 0 ? cancelledError() : reason);
-    }
+    this.#finish(reason === void 0 ? cancelledError() : reason);
   }
   /** fail ends the call with err without telling the server (the connection is gone). */
   fail(err) {

@@ -229,15 +229,33 @@ describe("server streams", () => {
     expect(await client.call("add", [2, 3])).toBe(5);
   });
 
-  it("cancel() without a reason just ends the iteration", async () => {
+  it("cancel() without a reason makes the iteration throw an AbortError, not end as if complete", async () => {
     const client = demoClient();
     const s = client.serverStream("countdown", 1_000_000);
     const got: number[] = [];
-    for await (const n of s) {
-      got.push(n);
-      s.cancel();
+    let thrown: unknown;
+    try {
+      for await (const n of s) {
+        got.push(n);
+        s.cancel();
+      }
+    } catch (err: unknown) {
+      thrown = err;
     }
     expect(got).toEqual([1_000_000]);
+    expect(thrown).toMatchObject({ name: "AbortError" });
+    expect(await client.call("add", [2, 3])).toBe(5);
+  });
+
+  it("break ends the loop and cancels the call", async () => {
+    const client = demoClient();
+    const s = client.serverStream("countdown", 1_000_000);
+    for await (const n of s) {
+      expect(n).toBe(1_000_000);
+      break;
+    }
+    expect(s.done).toBe(true);
+    expect(await client.call("add", [2, 3])).toBe(5);
   });
 
   it("an error from a stream is thrown by the iteration", async () => {

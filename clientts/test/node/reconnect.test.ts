@@ -76,6 +76,50 @@ describe("reconnect", () => {
     expect(changes.at(-1)).toMatchObject({ state: "open", attempt: 0 });
   });
 
+  it("a stream cut off by a killed server throws a ConnectionError: it never ends as if complete", async () => {
+    const server = await startDemo();
+    const client = newClient(server.url, { reconnect: false, maxBufferedItems: 10_000_000 });
+    // Server stream: a long countdown, killed after a few items.
+    const items: number[] = [];
+    let thrown: unknown;
+    try {
+      for await (const n of client.serverStream("countdown", 100_000_000)) {
+        items.push(n);
+        if (items.length === 3) {
+          void server.stop("SIGKILL");
+        }
+      }
+    } catch (err: unknown) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(ConnectionError);
+    expect(items.length).toBeGreaterThanOrEqual(3);
+    expect(items.length).toBeLessThan(100_000_000);
+  });
+
+  it("client and bidi streams cut off by a killed server fail with a ConnectionError", async () => {
+    const server = await startDemo();
+    const client = newClient(server.url, { reconnect: false });
+    const sum = client.openClientStream("sum");
+    sum.send(1);
+    const echo = client.openBidiStream("echo");
+    echo.send("a");
+    const got: unknown[] = [];
+    const loopErr = rejectionOf(
+      (async () => {
+        for await (const v of echo) {
+          got.push(v);
+        }
+      })(),
+    );
+    expect(await client.call("add", [1, 2])).toBe(3); // both streams are open on the server
+    await server.stop("SIGKILL");
+    expect(await rejectionOf(sum.response)).toBeInstanceOf(ConnectionError);
+    expect(await loopErr).toBeInstanceOf(ConnectionError);
+    expect(got).toEqual(["a"]);
+    expect(sum.send(2)).toBe(false);
+  });
+
   it("a graceful restart (SIGTERM) drains open calls, refuses new ones with 503, then the client reconnects", async () => {
     const first = await startDemo();
     const client = newClient(first.url, { reconnect: { initialDelayMs: 20, maxDelayMs: 100 } });
