@@ -117,6 +117,7 @@ func (c *call) deliver(cn *conn, f *wire.Response) {
 			c.cancelOn(cn, f.Seq, &protocolError{reason: "undecodable ERROR payload: " + err.Error()})
 			return
 		}
+		e.Metadata = f.Trailing
 		c.finish(cn, f.Seq, e, f.Leading, f.Trailing, nil)
 	case wire.TypeEndOfStream:
 		if !c.kind.ResponseStreams() {

@@ -19,6 +19,10 @@ type Error struct {
 	// Data is optional structured detail (for example the per-field
 	// report of a validation error). Nil means absent on the wire.
 	Data any
+	// Metadata is the trailing metadata of the ERROR frame, such as the
+	// retry hint under [RetryAfterKey] that comes with a 429 or a 503.
+	// Nil means none.
+	Metadata Metadata
 
 	cause error
 	wire  bool
@@ -49,6 +53,14 @@ func unwrapOnce(err error) error {
 func (e *Error) WithData(data any) *Error {
 	c := *e
 	c.Data = data
+	return &c
+}
+
+// WithMetadata returns a copy of e carrying md as the ERROR frame's
+// trailing metadata.
+func (e *Error) WithMetadata(md Metadata) *Error {
+	c := *e
+	c.Metadata = md
 	return &c
 }
 

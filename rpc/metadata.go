@@ -1,5 +1,10 @@
 package rpc
 
+import (
+	"errors"
+	"time"
+)
+
 // Metadata is a set of key/value pairs that travels beside a call's
 // messages: request metadata from the client, leading and trailing metadata
 // from the server. Values are any MsgPack-encodable value.
@@ -10,6 +15,48 @@ type Metadata map[string]any
 // wait. Clients set it from their context's deadline; the server applies it
 // to the handler's context.
 const TimeoutKey = "swill-timeout-ms"
+
+// RetryAfterKey is the ERROR frame metadata key that carries a retry
+// hint: the number of milliseconds (an integer) the caller should wait
+// before trying the call again, on this server (429, too many requests)
+// or, after a 503 from a server shutting down, on another one. Read it
+// with [RetryAfter].
+const RetryAfterKey = "swill-retry-after-ms"
+
+// RetryAfter returns the retry hint carried by err's chain: the
+// [RetryAfterKey] metadata of an [*Error]. ok is false when there is none.
+func RetryAfter(err error) (d time.Duration, ok bool) {
+	var e *Error
+	if !errors.As(err, &e) {
+		return 0, false
+	}
+	var ms int64
+	switch n := e.Metadata[RetryAfterKey].(type) {
+	case int8:
+		ms = int64(n)
+	case int16:
+		ms = int64(n)
+	case int32:
+		ms = int64(n)
+	case int64:
+		ms = n
+	case int:
+		ms = int64(n)
+	case uint8:
+		ms = int64(n)
+	case uint16:
+		ms = int64(n)
+	case uint32:
+		ms = int64(n)
+	case uint64:
+		ms = int64(min(n, 1<<40))
+	case float64:
+		ms = int64(max(min(n, 1<<40), 0))
+	default:
+		return 0, false
+	}
+	return time.Duration(max(ms, 0)) * time.Millisecond, true
+}
 
 // Clone returns a shallow copy of md; a nil md gives nil.
 func (md Metadata) Clone() Metadata {

@@ -29,6 +29,7 @@ type Conn struct {
 	up      upgrade                      // the upgrade request, compactly
 	req     atomic.Pointer[http.Request] // built from up on demand; see Request
 	refused bool                         // an AfterAccept hook refused the connection
+	slot    connSlot                     // its place among the connections the limits count
 	ignore  bool                         // read path only: drop every later frame (after a text frame)
 	lastRx  atomic.Int64                 // unix nanoseconds of the last frame received
 	lastEnd atomic.Int64                 // unix nanoseconds of the end of the last call
@@ -61,6 +62,8 @@ type Conn struct {
 	active  atomic.Int32   // open calls; changed under callsMu, read anywhere
 	over    []*Call        // calls kept only to absorb the client's last frames, oldest first
 	doomed  bool           // every call is cancelled, those opened later at once
+	tokens  float64        // the CallsPerSecond bucket: calls it allows now
+	filled  int64          // unix nanoseconds when tokens was last brought up to date; 0: full
 	wg      sync.WaitGroup // goroutines serving this connection
 
 	// The write path: a queue drained by a writer goroutine that runs only
@@ -441,8 +444,14 @@ func (c *Conn) open(f *wire.Request) *Call {
 		return nil
 	}
 	if c.srv.closing.Load() {
-		c.sendError(f.Seq, rpc.NewError(rpc.CodeUnavailable, "server shutting down"))
+		c.sendError(f.Seq, errShuttingDown())
 		return nil
+	}
+	if c.srv.limits.CallsPerSecond > 0 {
+		if wait := c.takeToken(); wait > 0 {
+			c.sendError(f.Seq, errRateLimited(c.srv.limits.CallsPerSecond, wait))
+			return nil
+		}
 	}
 	h := r.h
 	call := h.newCall()
@@ -478,14 +487,49 @@ func (c *Conn) open(f *wire.Request) *Call {
 	return call
 }
 
-// cancelCalls cancels every open call of the connection, and every call
-// opened after it at once: the connection is closing, or the server
-// shutting down.
-func (c *Conn) cancelCalls() {
+// failCalls ends every open call of the connection with e, and cancels
+// every call opened after it at once: the server is shutting down.
+func (c *Conn) failCalls(e *rpc.Error) {
+	var open []*Call
 	c.callsMu.Lock()
 	c.doomed = true
-	c.eachCall(func(call *Call) { call.cancel() })
+	c.eachCall(func(call *Call) {
+		if !call.over {
+			open = append(open, call)
+		}
+	})
 	c.callsMu.Unlock()
+	for _, call := range open {
+		call.fail(e)
+	}
+}
+
+// takeToken takes one call from the connection's CallsPerSecond bucket,
+// or returns how long until there is one.
+func (c *Conn) takeToken() time.Duration {
+	l := &c.srv.limits
+	now := time.Now().UnixNano()
+	c.callsMu.Lock()
+	defer c.callsMu.Unlock()
+	if c.filled == 0 {
+		c.tokens = float64(l.CallBurst)
+	} else {
+		c.tokens = min(float64(l.CallBurst), c.tokens+float64(now-c.filled)*l.CallsPerSecond/1e9)
+	}
+	c.filled = now
+	if c.tokens >= 1 {
+		c.tokens--
+		return 0
+	}
+	return time.Duration((1 - c.tokens) / l.CallsPerSecond * 1e9)
+}
+
+// errRateLimited is the 429 of a call past the CallsPerSecond limit;
+// wait is how long until the connection may open one again.
+func errRateLimited(rate float64, wait time.Duration) *rpc.Error {
+	ms := max(1, int64(math.Ceil(float64(wait)/float64(time.Millisecond))))
+	return rpc.Errorf(rpc.CodeTooManyRequests, "too many calls on this connection (limit %g per second); retry in %d ms", rate, ms).
+		WithMetadata(rpc.Metadata{rpc.RetryAfterKey: ms})
 }
 
 // head returns the first open call with seq, or nil; the caller holds

@@ -28,7 +28,7 @@ func (s *Server) wireError(ctx context.Context, call *Call, err error) *rpc.Erro
 	case errors.Is(err, context.DeadlineExceeded):
 		return rpc.NewError(rpc.CodeTimeout, "deadline exceeded")
 	case errors.Is(err, context.Canceled) && s.closing.Load():
-		return rpc.NewError(rpc.CodeUnavailable, "server shutting down")
+		return errShuttingDown()
 	case errors.Is(err, context.Canceled):
 		// The connection is gone (the frame will be dropped) or the
 		// handler gave up on a context of its own: nothing to log.

@@ -14,3 +14,10 @@ func WatchdogRunning(s *Server) bool {
 	defer s.watchdog.mu.Unlock()
 	return s.watchdog.running
 }
+
+// QueuedBytes returns the bytes of frames waiting to be written to c.
+func QueuedBytes(c *Conn) int {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return c.queued
+}

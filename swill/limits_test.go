@@ -398,3 +398,64 @@ func TestDefaultLimits(t *testing.T) {
 		c.recv()
 	}
 }
+
+// CallsPerSecond lets a connection open CallBurst calls at once, then
+// answers ERROR 429 with a retry hint until the bucket refills; the
+// connection stays open and other connections have buckets of their own.
+func TestCallsPerSecond(t *testing.T) {
+	t.Parallel()
+	const rate, burst = 20, 5
+	srv := startServer(t, withDemo(), swill.WithLimits(swill.Limits{CallsPerSecond: rate, CallBurst: burst}))
+	c := dialWire(t, srv)
+	for i := range burst + 3 {
+		c.msg(int64(i), "add", []int{i, 1})
+	}
+	var hints []int64
+	ok := 0
+	for range burst + 3 {
+		r := c.recv()
+		if r.Type == wire.TypeMessage {
+			ok++
+			continue
+		}
+		e := r.rpcErr(t)
+		assert.Equal(t, rpc.CodeTooManyRequests, e.Code)
+		assert.Contains(t, e.Message, "limit 20 per second")
+		ms, found := r.Trailing[rpc.RetryAfterKey]
+		require.True(t, found, "ERROR 429 without %s: % x", rpc.RetryAfterKey, r.raw)
+		hints = append(hints, num(ms).(int64))
+	}
+	assert.Equal(t, burst, ok, "the burst is served")
+	require.Len(t, hints, 3)
+	for _, ms := range hints {
+		assert.Greater(t, ms, int64(0))
+		assert.LessOrEqual(t, ms, int64(1000/rate), "one call's worth of refill at most")
+	}
+	other := dialWire(t, srv)
+	other.alive() // a bucket of its own
+
+	time.Sleep(time.Duration(hints[len(hints)-1]) * time.Millisecond)
+	c.alive() // the hint was enough
+}
+
+// rpc.RetryAfter reads the hint from the error's metadata, as clients
+// decode it from the ERROR frame.
+func TestRetryAfterMetadata(t *testing.T) {
+	t.Parallel()
+	b := wire.GetBuffer()
+	defer wire.PutBuffer(b)
+	enc := wire.GetEncoder()
+	enc.Error(b, 7, rpc.NewError(rpc.CodeTooManyRequests, "slow down").WithMetadata(rpc.Metadata{rpc.RetryAfterKey: 250}))
+	wire.PutEncoder(enc)
+	var r wire.Response
+	require.NoError(t, wire.ParseResponse(b.B, &r))
+	assert.Equal(t, wire.TypeError, r.Type)
+	e, err := wire.DecodeError(r.Data)
+	require.NoError(t, err)
+	e.Metadata = r.Trailing
+	d, ok := rpc.RetryAfter(e)
+	assert.True(t, ok)
+	assert.Equal(t, 250*time.Millisecond, d)
+	_, ok = rpc.RetryAfter(rpc.NewError(rpc.CodeTooManyRequests, "no hint"))
+	assert.False(t, ok)
+}

@@ -2,6 +2,7 @@ package swill
 
 import (
 	"log/slog"
+	"math"
 	"time"
 
 	"github.com/swillorg/swill-go/transport"
@@ -92,6 +93,42 @@ type Limits struct {
 	// connections are meant to live long (subscriptions, pages left
 	// open) and keepalive already removes dead peers.
 	IdleTimeout time.Duration
+	// ReadTimeout bounds how long the rest of a message may take to
+	// arrive once the server has started reading it: a client that sends
+	// a frame a byte at a time is closed with 1008 (policy violation)
+	// when it runs out. Between messages nothing is bounded but
+	// keepalive, which closes a connection that does not answer its ping
+	// (a client stuck in the middle of a frame cannot) within
+	// PingInterval+PingTimeout. Default 30s. Only applies to the default
+	// transport.
+	//
+	// The HTTP handshake that precedes the connection is read by the
+	// user's [http.Server]: set its ReadHeaderTimeout (the examples use
+	// 10s), or a client that sends its request headers slowly holds a
+	// goroutine and a socket for as long as it likes.
+	ReadTimeout time.Duration
+	// MaxConnections bounds the connections the server holds at once,
+	// handshakes in progress included: past it, ServeHTTP refuses the
+	// upgrade with HTTP 503 and a Retry-After header. Connections given
+	// to [Server.ServeConn] are not counted. Default 0: no limit.
+	MaxConnections int
+	// MaxConnectionsPerIP bounds the connections from one IP address (the
+	// host of the request's RemoteAddr: behind a proxy, set RemoteAddr
+	// from the forwarded address in a middleware you trust): past it,
+	// ServeHTTP refuses the upgrade with HTTP 429 and a Retry-After
+	// header. Default 0: no limit.
+	MaxConnectionsPerIP int
+	// CallsPerSecond limits the rate at which one connection may open
+	// calls, with a token bucket holding CallBurst calls that refills at
+	// this rate: a call beyond it is answered with ERROR 429 whose
+	// metadata holds the milliseconds until the next one is allowed,
+	// under [rpc.RetryAfterKey]. The connection stays open. Default 0: no
+	// limit.
+	CallsPerSecond float64
+	// CallBurst is the size of the CallsPerSecond bucket: how many calls
+	// a connection may open at once after a quiet spell. Default
+	// CallsPerSecond rounded up (at least 1).
+	CallBurst int
 }
 
 func (l Limits) withDefaults() Limits {
@@ -115,6 +152,12 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.PingTimeout <= 0 {
 		l.PingTimeout = 15 * time.Second
+	}
+	if l.ReadTimeout <= 0 {
+		l.ReadTimeout = 30 * time.Second
+	}
+	if l.CallsPerSecond > 0 && l.CallBurst <= 0 {
+		l.CallBurst = max(1, int(math.Ceil(l.CallsPerSecond)))
 	}
 	return l
 }

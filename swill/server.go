@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"reflect"
 	"strings"
@@ -40,6 +41,8 @@ type Server struct {
 
 	mu       sync.Mutex
 	conns    map[*Conn]struct{}
+	held     int            // connections counted against MaxConnections
+	perIP    map[string]int // connections counted against MaxConnectionsPerIP
 	shutdown bool
 	callDone chan struct{} // signalled when a call ends during shutdown
 	janitor  chan struct{} // closed to stop the keepalive loop
@@ -178,7 +181,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("swill: offer the WebSocket subprotocol %q (or %q)", rpc.Subprotocol, rpc.LegacySubprotocol), http.StatusBadRequest)
 		return
 	}
+	slot, status := s.takeSlot(r)
+	if status != 0 {
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "swill: too many connections", status)
+		return
+	}
 	if err := s.hooks.beforeConnection(r); err != nil {
+		s.releaseSlot(slot)
 		status, body := http.StatusForbidden, "swill: connection refused"
 		var e *rpc.Error
 		if errors.As(err, &e) {
@@ -196,22 +206,30 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		InsecureSkipVerify: s.skipOriginCheck,
 		ReadLimit:          s.limits.MaxFrameSize,
 		WriteTimeout:       s.limits.WriteTimeout,
+		ReadTimeout:        s.limits.ReadTimeout,
 	})
 	if err != nil {
+		s.releaseSlot(slot)
 		s.logger.Debug("swill: upgrade failed", "remote", r.RemoteAddr, "err", err)
 		return
 	}
-	s.ServeConn(tc, r)
+	s.serve(tc, r, slot)
 }
 
 // ServeConn serves an already established connection, for transports that
 // do not go through ServeHTTP (for instance package memtransport). r
 // describes the peer; it may be nil.
 func (s *Server) ServeConn(tc transport.Conn, r *http.Request) {
+	s.serve(tc, r, connSlot{})
+}
+
+func (s *Server) serve(tc transport.Conn, r *http.Request, slot connSlot) {
 	c := newConn(s, tc, r)
+	c.slot = slot
 	s.mu.Lock()
 	if s.shutdown {
 		s.mu.Unlock()
+		s.releaseSlot(slot)
 		tc.Close(transport.StatusGoingAway, "server shutting down")
 		return
 	}
@@ -251,7 +269,64 @@ func (s *Server) removeConn(c *Conn) {
 	s.mu.Lock()
 	delete(s.conns, c)
 	s.mu.Unlock()
+	s.releaseSlot(c.slot)
 	s.wg.Done()
+}
+
+// connSlot is a connection's place among those MaxConnections and
+// MaxConnectionsPerIP count.
+type connSlot struct {
+	held bool
+	ip   string // "" when MaxConnectionsPerIP is off
+}
+
+// takeSlot counts a connection from r against the connection limits, or
+// returns the HTTP status that refuses it: 503 past MaxConnections, 429
+// past MaxConnectionsPerIP.
+func (s *Server) takeSlot(r *http.Request) (connSlot, int) {
+	l := &s.limits
+	if l.MaxConnections <= 0 && l.MaxConnectionsPerIP <= 0 {
+		return connSlot{}, 0
+	}
+	slot := connSlot{held: true}
+	if l.MaxConnectionsPerIP > 0 {
+		slot.ip = r.RemoteAddr
+		if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+			slot.ip = host
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if l.MaxConnections > 0 && s.held >= l.MaxConnections {
+		return connSlot{}, http.StatusServiceUnavailable
+	}
+	if l.MaxConnectionsPerIP > 0 && s.perIP[slot.ip] >= l.MaxConnectionsPerIP {
+		return connSlot{}, http.StatusTooManyRequests
+	}
+	s.held++
+	if l.MaxConnectionsPerIP > 0 {
+		if s.perIP == nil {
+			s.perIP = map[string]int{}
+		}
+		s.perIP[slot.ip]++
+	}
+	return slot, 0
+}
+
+func (s *Server) releaseSlot(slot connSlot) {
+	if !slot.held {
+		return
+	}
+	s.mu.Lock()
+	s.held--
+	if s.limits.MaxConnectionsPerIP > 0 {
+		if n := s.perIP[slot.ip] - 1; n > 0 {
+			s.perIP[slot.ip] = n
+		} else {
+			delete(s.perIP, slot.ip)
+		}
+	}
+	s.mu.Unlock()
 }
 
 func (s *Server) isShuttingDown() bool {
@@ -260,12 +335,17 @@ func (s *Server) isShuttingDown() bool {
 	return s.shutdown
 }
 
-// Shutdown stops the server gracefully: new connections and new calls are
-// refused (calls with ERROR 503), running calls may finish until ctx
-// ends, then every remaining call is cancelled and every connection is
-// closed with 1001 (going away). It returns once every goroutine the
-// server started has ended; handlers must honour their context for that
-// to be prompt. The error is ctx.Err() when calls had to be cancelled.
+// Shutdown stops the server gracefully: new connections are refused
+// (HTTP 503) and new calls too (ERROR 503), running calls may finish
+// until ctx ends, then every remaining call ends with ERROR 503 "server
+// shutting down" and its handler's context is cancelled, and every
+// connection is closed with 1001 (going away) once the frames queued
+// before are written. Every 503 carries a retry hint (100 ms under
+// [rpc.RetryAfterKey]): the call may be tried again at once on another
+// server, which the clients reconnect to. Shutdown returns once every
+// goroutine the server started has ended; handlers must honour their
+// context for that to be prompt. The error is ctx.Err() when calls had
+// to be ended.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.shutdown = true
@@ -296,13 +376,24 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 	for _, c := range conns {
-		c.cancelCalls()
+		c.failCalls(errShuttingDown())
 		c.closeWith(transport.StatusGoingAway, "server shutting down")
 	}
 	s.workers.stop()
 	s.watchdog.stop()
 	s.wg.Wait()
 	return result
+}
+
+// shutdownRetryMillis is the retry hint of the 503s of a server shutting
+// down: no wait is needed for another server, only the reconnection.
+const shutdownRetryMillis = 100
+
+// errShuttingDown returns the error of a call refused, or ended, by a
+// server shutting down.
+func errShuttingDown() *rpc.Error {
+	return &rpc.Error{Code: rpc.CodeUnavailable, Message: "server shutting down",
+		Metadata: rpc.Metadata{rpc.RetryAfterKey: shutdownRetryMillis}}
 }
 
 func (s *Server) activeCalls() int {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -198,4 +199,137 @@ func closedStatus(t *testing.T, c *wireClient) websocket.StatusCode {
 			t.Fatal("connection not closed")
 		}
 	}
+}
+
+// Shutdown with hundreds of calls in flight: the calls that complete
+// before the deadline deliver their results, every other one ends with
+// exactly one ERROR 503 carrying a retry hint, every connection is
+// closed with 1001 after those frames, and Shutdown returns soon after
+// its deadline.
+func TestShutdownUnderLoad(t *testing.T) {
+	t.Parallel()
+	const (
+		clients  = 4
+		fast     = 50 // per client: complete once Shutdown has begun
+		stuck    = 50 // per client: run until their context ends
+		streams  = 10 // per client: stream until their context ends
+		deadline = 500 * time.Millisecond
+	)
+	release := make(chan struct{})
+	var started sync.WaitGroup
+	started.Add(clients * (fast + stuck + streams))
+	srv := startServer(t, withDemo(
+		swill.Unary("load.fast", func(ctx context.Context, n int) (int, error) {
+			started.Done()
+			<-release
+			return n, nil
+		}),
+		swill.Unary("load.stuck", func(ctx context.Context, n int) (int, error) {
+			started.Done()
+			<-ctx.Done()
+			return 0, ctx.Err()
+		}),
+		swill.ServerStream("load.stream", func(ctx context.Context, n int, out chan<- int) error {
+			started.Done()
+			for i := 0; ; i++ {
+				select {
+				case out <- i:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+				select {
+				case <-time.After(20 * time.Millisecond):
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+		}),
+	))
+	conns := make([]*wireClient, clients)
+	for i := range conns {
+		c := dialWire(t, srv)
+		conns[i] = c
+		seq := int64(0)
+		for range fast {
+			c.msg(seq, "load.fast", int(seq))
+			seq++
+		}
+		for range stuck {
+			c.msg(seq, "load.stuck", int(seq))
+			seq++
+		}
+		for range streams {
+			c.msg(seq, "load.stream", int(seq))
+			seq++
+		}
+	}
+	allStarted := make(chan struct{})
+	go func() { started.Wait(); close(allStarted) }()
+	select {
+	case <-allStarted:
+	case <-time.After(waitFor):
+		t.Fatal("the calls did not all start")
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	begin := time.Now()
+	done := make(chan error, 1)
+	go func() { done <- srv.Shutdown(ctx) }()
+	close(release)
+
+	for ci, c := range conns {
+		terminal := map[int64]reply{}
+		items := 0
+	read:
+		for {
+			select {
+			case r := <-c.in:
+				if r.Type == wire.TypeMessage && r.Seq >= fast+stuck {
+					items++ // a stream item
+					continue
+				}
+				_, dup := terminal[r.Seq]
+				require.False(t, dup, "client %d: a second terminal frame for seq %d", ci, r.Seq)
+				terminal[r.Seq] = r
+			case <-c.done:
+				for len(c.in) > 0 {
+					r := <-c.in
+					if r.Type == wire.TypeMessage && r.Seq >= fast+stuck {
+						items++
+						continue
+					}
+					terminal[r.Seq] = r
+				}
+				break read
+			case <-time.After(waitFor):
+				t.Fatalf("client %d: connection not closed", ci)
+			}
+		}
+		assert.Equal(t, websocket.StatusGoingAway, websocket.CloseStatus(c.err), "client %d", ci)
+		require.Len(t, terminal, fast+stuck+streams, "client %d: one terminal frame per call", ci)
+		for seq, r := range terminal {
+			if seq < fast {
+				require.Equal(t, wire.TypeMessage, r.Type, "client %d seq %d: a completed call delivers its result", ci, seq)
+				assert.Equal(t, seq, r.int(t))
+				continue
+			}
+			e := r.rpcErr(t)
+			assert.Equal(t, rpc.CodeUnavailable, e.Code, "client %d seq %d", ci, seq)
+			assert.Equal(t, "server shutting down", e.Message)
+			assert.Contains(t, r.Trailing, rpc.RetryAfterKey, "client %d seq %d: the 503 has a retry hint", ci, seq)
+		}
+		assert.Greater(t, items, 0, "client %d: the streams' items before the end", ci)
+	}
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(waitFor):
+		t.Fatal("Shutdown did not return")
+	}
+	took := time.Since(begin)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Less(t, took, deadline+time.Second, "Shutdown's return after its deadline")
+	t.Logf("shutdown under load: %d calls in flight on %d connections; %d results delivered, %d ended with 503 + retry hint; returned after %v (deadline %v)",
+		clients*(fast+stuck+streams), clients, clients*fast, clients*(stuck+streams), took.Round(time.Millisecond), deadline)
 }

@@ -58,6 +58,10 @@ func CloseStatus(err error) StatusCode {
 // ErrClosed is returned by writes on a connection that is already closed.
 var ErrClosed = errors.New("transport: connection closed")
 
+// ErrReadTimeout is what HandleClose gets when a message did not arrive
+// in full within [AcceptOptions.ReadTimeout].
+var ErrReadTimeout = errors.New("transport: message not received within the read timeout")
+
 // Handler receives what a [Conn] reads.
 type Handler interface {
 	// HandleMessage is called for every message, in order and never
@@ -155,6 +159,12 @@ type AcceptOptions struct {
 	// have no write timeout of their own configured. Zero means the
 	// transport's default.
 	WriteTimeout time.Duration
+	// ReadTimeout bounds how long the rest of a message may take to
+	// arrive once the transport has started reading it; when it runs out
+	// the connection is closed with [StatusPolicyViolation] and the
+	// handler's HandleClose gets [ErrReadTimeout]. Zero means no bound.
+	// Transports that cannot bound it ignore it.
+	ReadTimeout time.Duration
 }
 
 // DialOptions configures a [Dialer]. The zero value is usable.

@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -77,6 +78,7 @@ func (t WebSocket) Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOp
 		limit = DefaultAcceptReadLimit
 	}
 	c.SetReadLimit(limit)
+	hw.bc.readTimeout = max(opts.ReadTimeout, 0)
 	return newWSConn(c, hw.bc), nil
 }
 
@@ -214,6 +216,14 @@ type batchConn struct {
 	pre  []byte                      // bytes read before the upgrade completed, returned first
 	idle atomic.Pointer[IdleHandler] // told before every read of the network
 
+	// The message read timeout (see AcceptOptions.ReadTimeout): while
+	// inMsg, the first read that has to wait for the network sets a read
+	// deadline (armed), which the end of the message clears.
+	readTimeout time.Duration
+	inMsg       atomic.Bool
+	armed       atomic.Bool
+	timedOut    atomic.Bool // a read failed at that deadline
+
 	mu           sync.Mutex
 	holding      bool
 	closing      bool
@@ -272,7 +282,34 @@ func (c *batchConn) Read(p []byte) (int, error) {
 	if h := c.idle.Load(); h != nil {
 		(*h).HandleIdle()
 	}
-	return c.Conn.Read(p)
+	if c.readTimeout > 0 && c.inMsg.Load() && !c.armed.Load() {
+		c.armed.Store(true)
+		c.Conn.SetReadDeadline(time.Now().Add(c.readTimeout))
+	}
+	n, err := c.Conn.Read(p)
+	if err != nil && c.armed.Load() && errors.Is(err, os.ErrDeadlineExceeded) {
+		c.timedOut.Store(true)
+	}
+	return n, err
+}
+
+// beginMessage and endMessage bracket the reading of one message, for
+// the read timeout. Messages that are already buffered in full cost two
+// atomic stores: no deadline is set for them.
+func (c *batchConn) beginMessage() {
+	if c.readTimeout > 0 {
+		c.inMsg.Store(true)
+	}
+}
+
+func (c *batchConn) endMessage() {
+	if c.readTimeout > 0 {
+		c.inMsg.Store(false)
+		if c.armed.Load() && !c.timedOut.Load() {
+			c.armed.Store(false)
+			c.Conn.SetReadDeadline(time.Time{})
+		}
+	}
 }
 
 // hold opens a batch for the library's writes, unless the connection is
@@ -465,10 +502,19 @@ func (w *wsConn) readLoop(gen uint64) {
 			return
 		}
 		bp := readBufPool.Get().(*[]byte)
+		w.bc.beginMessage()
 		buf, err := readAll(r, (*bp)[:0])
+		w.bc.endMessage()
 		if err != nil {
 			*bp = buf[:0]
 			readBufPool.Put(bp)
+			if w.bc.timedOut.Load() {
+				// The deadline, still in the past, makes the close
+				// handshake's wait for the peer's answer fail at once.
+				w.Close(StatusPolicyViolation, "message read timeout")
+				h.HandleClose(ErrReadTimeout)
+				return
+			}
 			h.HandleClose(w.closeErr(err))
 			return
 		}

@@ -69,13 +69,15 @@ func (e *Encoder) Response(b *Buffer, seq int64, typ FrameType, data any, leadin
 }
 
 // Error appends the ERROR frame for err to b:
-// [seq, {"code": c, "message": m[, "data": d]}, 3, nil, nil]. If err.Data
-// cannot be encoded the frame is written without it.
+// [seq, {"code": c, "message": m[, "data": d]}, 3, nil, trailing], where
+// trailing is err.Metadata (nil when it has none). If err.Data or
+// err.Metadata cannot be encoded the frame is written without it.
 func (e *Encoder) Error(b *Buffer, seq int64, err *rpc.Error) {
 	e.use(b)
 	start := len(b.B)
-	for attempt := 0; attempt < 2; attempt++ {
+	for attempt := 0; attempt < 3; attempt++ {
 		withData := err.Data != nil && attempt == 0
+		withMD := err.Metadata != nil && attempt < 2
 		b.B = append(b.B, 0x95)
 		b.B = appendInt(b.B, seq)
 		if withData {
@@ -94,7 +96,15 @@ func (e *Encoder) Error(b *Buffer, seq int64, err *rpc.Error) {
 				continue
 			}
 		}
-		b.B = append(b.B, byte(TypeError), 0xc0, 0xc0)
+		b.B = append(b.B, byte(TypeError), 0xc0)
+		if !withMD {
+			b.B = append(b.B, 0xc0)
+			return
+		}
+		if e.metadata(err.Metadata) != nil {
+			b.B = b.B[:start]
+			continue
+		}
 		return
 	}
 }
