@@ -8,12 +8,13 @@ import (
 
 	"github.com/swillorg/swill-go/examples/demo/demosvc"
 	"github.com/swillorg/swill-go/swill"
+	"github.com/swillorg/swill-go/swill/validate"
 )
 
 // startDemo serves the demo service on a loopback port for the examples
 // and returns its URL and a function that stops it.
 func startDemo() (url string, stop func()) {
-	srv := swill.NewServer()
+	srv := swill.NewServer(swill.WithValidator(validate.New()))
 	if err := demosvc.Register(srv); err != nil {
 		panic(err)
 	}

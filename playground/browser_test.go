@@ -17,6 +17,7 @@ import (
 	"github.com/swillorg/swill-go/internal/nodetest"
 	"github.com/swillorg/swill-go/playground"
 	"github.com/swillorg/swill-go/swill"
+	"github.com/swillorg/swill-go/swill/validate"
 )
 
 var updateScreenshot = flag.Bool("update-screenshot", false, "also save the browser test's screenshot as docs/playground.png")
@@ -46,6 +47,7 @@ func TestBrowser(t *testing.T) {
 
 	ended := make(chan swill.Outcome, 1)
 	srv := swill.NewServer(
+		swill.WithValidator(validate.New()),
 		swill.WithVersion("demo"),
 		swill.WithHooks(swill.Hooks{AfterRequest: func(ctx context.Context, call *swill.Call, out swill.Outcome) {
 			if call.Name() == "sleep" {

@@ -37,7 +37,8 @@
 //
 // # Around the handlers
 //
-// Request messages are validated before the handler runs ([Validator]);
+// Request messages are validated before the handler runs ([Validator],
+// [ValidateMethods]; package validate checks struct tags);
 // [Hooks] run code at every stage of a connection and a call;
 // [Interceptor]s wrap handlers; the built-in calls swill.introspect and
 // swill.describe describe the service. [Limits] bound what a connection

@@ -8,10 +8,10 @@ import (
 	"net/http/httptest"
 	"strings"
 
-	"github.com/go-playground/validator/v10"
 	"github.com/swillorg/swill-go/clientgo"
 	"github.com/swillorg/swill-go/rpc"
 	"github.com/swillorg/swill-go/swill"
+	"github.com/swillorg/swill-go/swill/validate"
 )
 
 // SignupForm is a request type checked by its validate tags.
@@ -30,7 +30,7 @@ func printAsJSON(v any) {
 // A request that breaks its tags is refused with ERROR 422 before the
 // handler runs; the error's data names each field by its wire name.
 func Example_validation() {
-	srv := swill.NewServer()
+	srv := swill.NewServer(swill.WithValidator(validate.New()))
 	_ = srv.Register(swill.Unary("signup", func(ctx context.Context, req SignupForm) (string, error) {
 		return "welcome " + req.Name, nil
 	}))
@@ -58,67 +58,4 @@ func Example_validation() {
 	// 422 Validation Error
 	// {"age":[{"description":"less than 13"}],"email":[{"description":"must be a valid email address"}],"name":[{"description":"length less than 2"}]}
 	// welcome Ada <nil>
-}
-
-// CartOrder has a rule across fields: a Validate method reports it with
-// [swill.Invalid], and nested values are reported under their path.
-type CartOrder struct {
-	Items    []CartItem `msgpack:"items" validate:"required,dive"`
-	Discount int        `msgpack:"discount" validate:"gte=0,lte=100"`
-	Coupon   string     `msgpack:"coupon"`
-}
-
-// CartItem is one line of an order.
-type CartItem struct {
-	SKU string `msgpack:"sku" validate:"required"`
-	Qty int    `msgpack:"qty" validate:"gt=0"`
-}
-
-// Validate implements the cross-field rule: a discount needs a coupon.
-func (o CartOrder) Validate() error {
-	if o.Discount > 0 && o.Coupon == "" {
-		return swill.Invalid("coupon", "is required with a discount")
-	}
-	return nil
-}
-
-// The default validator checks the tags, then the Validate methods; the
-// violations give the wire layout of the 422 error's data.
-func ExampleNewValidator() {
-	v := swill.NewValidator()
-
-	err := v.Validate(&CartOrder{Items: []CartItem{{SKU: "a", Qty: 1}, {Qty: 0}}})
-	var vs swill.Violations
-	if errors.As(err, &vs) {
-		printAsJSON(vs.Data())
-	}
-
-	err = v.Validate(&CartOrder{Items: []CartItem{{SKU: "a", Qty: 1}}, Discount: 10})
-	fmt.Println(err)
-	// Output:
-	// {"items":[{"errors":[{"errors":[{"description":"is required"}],"field":"sku"},{"errors":[{"description":"less than or equal to 0"}],"field":"qty"}],"index":1}]}
-	// validation failed: coupon: is required with a discount
-}
-
-// Custom tags are registered on a validator.Validate of your own, and
-// every message can be replaced.
-func ExampleWithValidate() {
-	vv := validator.New(validator.WithRequiredStructEnabled())
-	_ = vv.RegisterValidation("even", func(fl validator.FieldLevel) bool { return fl.Field().Int()%2 == 0 })
-
-	v := swill.NewValidator(
-		swill.WithValidate(vv),
-		swill.WithMessage("even", func(fe validator.FieldError) string { return "must be even" }),
-		swill.WithMessage("required", func(fe validator.FieldError) string { return "cannot be empty" }),
-	)
-	type Pair struct {
-		N    int    `msgpack:"n" validate:"even"`
-		Name string `msgpack:"name" validate:"required"`
-	}
-	var vs swill.Violations
-	errors.As(v.Validate(&Pair{N: 3}), &vs)
-	printAsJSON(vs.Data())
-	// A server uses it with swill.NewServer(swill.WithValidator(v)).
-	// Output:
-	// {"n":[{"description":"must be even"}],"name":[{"description":"cannot be empty"}]}
 }

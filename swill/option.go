@@ -196,7 +196,9 @@ func WithInterceptors(ics ...Interceptor) Option {
 }
 
 // WithValidator replaces the validator run on every request message before
-// the handler sees it. Nil disables validation.
+// the handler sees it; the default is [ValidateMethods]. Package validate
+// provides one that checks go-playground validate struct tags first:
+// swill.WithValidator(validate.New()). Nil disables validation.
 func WithValidator(v Validator) Option {
 	return optionFunc(func(s *Server) { s.validator = v; s.validatorSet = true })
 }

@@ -76,7 +76,7 @@ func NewServer(opts ...Option) *Server {
 		s.acceptor = ws
 	}
 	if !s.validatorSet {
-		s.validator = NewValidator()
+		s.validator = methodValidator{}
 	}
 	s.baseCtx, s.baseCancel = context.WithCancel(context.Background())
 	if !s.noIntrospection {
@@ -147,8 +147,8 @@ type route struct {
 
 func (s *Server) newRoute(h *Handler) *route {
 	r := &route{h: h, validate: s.validator != nil}
-	if rv, ok := s.validator.(*RequestValidator); ok {
-		r.validate = !rv.isPlain(reflect.PointerTo(h.reqType))
+	if _, ok := s.validator.(methodValidator); ok {
+		r.validate = reachesMethod(reflect.PointerTo(h.reqType))
 	}
 	if h.unary != nil {
 		r.unary = s.unaryChain(h)

@@ -5,12 +5,10 @@ import (
 	"fmt"
 	"reflect"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/go-playground/validator/v10"
 	"github.com/swillorg/swill-go/internal/typeinfo"
 	"github.com/swillorg/swill-go/rpc"
 )
@@ -28,109 +26,27 @@ type Validator interface {
 	Validate(v any) error
 }
 
-// MessageFunc returns the description a client sees for one failed
-// check of a validate tag.
-type MessageFunc func(fe validator.FieldError) string
-
-// RequestValidator is the default [Validator]. It checks the validate
-// struct tags of github.com/go-playground/validator/v10, then calls the
-// Validate() error method of every value of the request that has one.
-// Create it with [NewValidator]; it is safe for concurrent use.
+// ValidateMethods calls the Validate() error method of v and of every
+// value inside it that has one, the values inside first and v itself
+// last, and returns nil, the [Violations] they reported, or the first
+// [*rpc.Error] one returned (which ends the walk). It is what a server
+// does to each request message unless [WithValidator] replaces it, and
+// what the validator of package validate does once the validate tags pass.
 //
-// Tags are checked as go-playground does: nested structs are checked, list
-// and map elements only after "dive", and a field reports its first
-// failing tag. A request that is a list, an array or a map has the
-// structs it holds checked element by element.
-//
-// Validate methods run only when every tag check passed, so they may rely
-// on the tags (a field tagged required is set). They run on the values
-// inside the request first and on the request itself last; an embedded
-// struct's method is not run separately (it is promoted to the outer type,
-// or shadowed by the outer type's own method). A Validate method reports
-// per-field problems by returning [Violations] or [*Violation] values
-// (possibly joined with [errors.Join]); their paths are relative to the
-// value whose method it is. Any other error is reported on that value as
-// a whole, and an [*rpc.Error] is sent to the client as it is.
-type RequestValidator struct {
-	v        *validator.Validate
-	messages map[string]MessageFunc
-	fallback MessageFunc
-
-	custom  bool     // rv.v came from WithValidate: its rules are unknown
-	plain   sync.Map // reflect.Type -> bool: nothing in it to check
-	structs sync.Map // reflect.Type -> bool: holds structs outside struct fields
-	methods sync.Map // reflect.Type -> bool: reaches a Validate method
-}
-
-// ValidatorOption configures a [RequestValidator].
-type ValidatorOption interface {
-	applyToValidator(*RequestValidator)
-}
-
-type validatorOptionFunc func(*RequestValidator)
-
-func (f validatorOptionFunc) applyToValidator(v *RequestValidator) { f(v) }
-
-// WithValidate makes the validator use v, for instance one with custom
-// tags registered (RegisterValidation), aliases, or struct-level rules.
-// The default is validator.New(validator.WithRequiredStructEnabled()).
-// Give the messages of custom tags with [WithMessage]. A nil v is ignored.
-func WithValidate(v *validator.Validate) ValidatorOption {
-	return validatorOptionFunc(func(rv *RequestValidator) {
-		if v != nil {
-			rv.v = v
-			rv.custom = true
-		}
-	})
-}
-
-// WithMessage sets the description of a failed tag, replacing the
-// default. tag is the tag's name as [validator.FieldError.Tag] reports it:
-// "min", a custom tag, an alias, or a whole alternative such as
-// "email|url".
-func WithMessage(tag string, fn MessageFunc) ValidatorOption {
-	return validatorOptionFunc(func(rv *RequestValidator) {
-		if fn != nil {
-			rv.messages[tag] = fn
-		}
-	})
-}
-
-// WithMessages sets a function consulted for every failed tag before the
-// per-tag messages of [WithMessage] and the defaults; when it returns ""
-// they apply. It suits translations (validator.FieldError.Translate).
-func WithMessages(fn MessageFunc) ValidatorOption {
-	return validatorOptionFunc(func(rv *RequestValidator) { rv.fallback = fn })
-}
-
-// NewValidator returns the default validator configured by opts. It is
-// what a server uses unless [WithValidator] replaces it.
-func NewValidator(opts ...ValidatorOption) *RequestValidator {
-	rv := &RequestValidator{messages: map[string]MessageFunc{}}
-	for _, o := range opts {
-		o.applyToValidator(rv)
-	}
-	if rv.v == nil {
-		rv.v = validator.New(validator.WithRequiredStructEnabled())
-	}
-	return rv
-}
-
-// Validate implements [Validator]. It returns nil, [Violations], or the
-// [*rpc.Error] a Validate method returned.
-func (rv *RequestValidator) Validate(v any) error {
+// An embedded struct's method is not run separately: it is promoted to
+// the outer type, or shadowed by the outer type's own method. A Validate
+// method reports per-field problems by returning [Violations] or
+// [*Violation] values (possibly joined with [errors.Join]); their paths
+// are relative to the value whose method it is. Any other error is
+// reported on that value as a whole.
+func ValidateMethods(v any) error {
 	val := reflect.ValueOf(v)
-	if !val.IsValid() || rv.isPlain(val.Type()) {
+	if !val.IsValid() {
 		return nil
 	}
 	var vs Violations
-	if err := rv.checkTags(val, nil, &vs); err != nil {
+	if err := callMethods(val, nil, true, &vs); err != nil {
 		return err
-	}
-	if len(vs) == 0 {
-		if err := rv.callMethods(val, nil, true, &vs); err != nil {
-			return err
-		}
 	}
 	if len(vs) == 0 {
 		return nil
@@ -139,130 +55,13 @@ func (rv *RequestValidator) Validate(v any) error {
 	return vs
 }
 
-// checkTags runs the tag checks on v, a struct or a container of structs,
-// adding what fails to vs with paths under prefix.
-func (rv *RequestValidator) checkTags(v reflect.Value, prefix []any, vs *Violations) error {
-	for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
-		if v.IsNil() {
-			return nil
-		}
-		v = v.Elem()
-	}
-	switch v.Kind() {
-	case reflect.Struct:
-		if v.Type() == timeType {
-			return nil
-		}
-		arg := v.Interface()
-		if v.CanAddr() {
-			arg = v.Addr().Interface()
-		}
-		err := rv.v.Struct(arg)
-		if err == nil {
-			return nil
-		}
-		var fes validator.ValidationErrors
-		if !errors.As(err, &fes) {
-			return err // misuse of the validator (an InvalidValidationError)
-		}
-		for _, fe := range fes {
-			path, parent := wirePath(v, fe.StructNamespace())
-			fe = mapFieldParam(fe, parent)
-			*vs = append(*vs, &Violation{
-				Path:        append(append([]any(nil), prefix...), path...),
-				Tag:         fe.Tag(),
-				Param:       fe.Param(),
-				Description: rv.message(fe),
-			})
-		}
-	case reflect.Slice, reflect.Array:
-		if !rv.holdsStructs(v.Type()) {
-			return nil
-		}
-		for i := 0; i < v.Len(); i++ {
-			if err := rv.checkTags(v.Index(i), appendPath(prefix, i), vs); err != nil {
-				return err
-			}
-		}
-	case reflect.Map:
-		if !rv.holdsStructs(v.Type()) {
-			return nil
-		}
-		for _, k := range sortedKeys(v) {
-			if err := rv.checkTags(v.MapIndex(k), appendPath(prefix, MapKey{k.Interface()}), vs); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
+// methodValidator is the server's default [Validator]: [ValidateMethods].
+type methodValidator struct{}
 
-// isPlain reports whether values of type t have nothing to check: no
-// validate tag in any struct reachable from t, no Validate method, and no
-// interface that could hold either. Most requests are plain, and skip
-// the validator's walk altogether. A validator given with WithValidate
-// may have struct-level rules or another tag name: its values are never
-// plain.
-func (rv *RequestValidator) isPlain(t reflect.Type) bool {
-	if rv.custom {
-		return false
-	}
-	if b, ok := rv.plain.Load(t); ok {
-		return b.(bool)
-	}
-	b := !hasTags(t, map[reflect.Type]bool{}) && !rv.reachesMethod(t)
-	rv.plain.Store(t, b)
-	return b
-}
+func (methodValidator) Validate(v any) error { return ValidateMethods(v) }
 
-// hasTags reports whether a struct reachable from t has a validate tag,
-// or whether t reaches an interface, whose dynamic value could.
-func hasTags(t reflect.Type, seen map[reflect.Type]bool) bool {
-	if seen[t] {
-		return false
-	}
-	seen[t] = true
-	switch t.Kind() {
-	case reflect.Interface:
-		return true
-	case reflect.Pointer, reflect.Slice, reflect.Array:
-		return hasTags(t.Elem(), seen)
-	case reflect.Map:
-		return hasTags(t.Key(), seen) || hasTags(t.Elem(), seen)
-	case reflect.Struct:
-		if t == timeType {
-			return false
-		}
-		for i := 0; i < t.NumField(); i++ {
-			f := t.Field(i)
-			if f.Tag.Get("validate") != "" || hasTags(f.Type, seen) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// holdsStructs reports whether values of container type t hold structs
-// reached through pointers, lists, arrays and maps only.
-func (rv *RequestValidator) holdsStructs(t reflect.Type) bool {
-	if b, ok := rv.structs.Load(t); ok {
-		return b.(bool)
-	}
-	b := false
-	for e := t; ; {
-		switch e.Kind() {
-		case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Map:
-			e = e.Elem()
-			continue
-		case reflect.Struct:
-			b = e != timeType
-		}
-		break
-	}
-	rv.structs.Store(t, b)
-	return b
-}
+// methodTypes caches [reachesMethod]: reflect.Type -> bool.
+var methodTypes sync.Map
 
 type selfValidator interface{ Validate() error }
 
@@ -274,8 +73,8 @@ var selfValidatorType = reflect.TypeFor[selfValidator]()
 // self is false (an embedded struct whose method belongs to the outer
 // one), adding the failures to vs. It returns an [*rpc.Error] a method
 // returned, which ends validation.
-func (rv *RequestValidator) callMethods(v reflect.Value, path []any, self bool, vs *Violations) error {
-	if !v.IsValid() || !rv.reachesMethod(v.Type()) {
+func callMethods(v reflect.Value, path []any, self bool, vs *Violations) error {
+	if !v.IsValid() || !reachesMethod(v.Type()) {
 		return nil
 	}
 	for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
@@ -295,19 +94,19 @@ func (rv *RequestValidator) callMethods(v reflect.Value, path []any, self bool, 
 			// An embedded struct kept as a field of its own (it has a
 			// tag) still promotes its method to v, or has it shadowed.
 			embedded := len(f.Index) == 1 && v.Type().Field(f.Index[0]).Anonymous
-			if err := rv.callMethods(fv, appendPath(path, f.Name), !(embedded && own), vs); err != nil {
+			if err := callMethods(fv, appendPath(path, f.Name), !(embedded && own), vs); err != nil {
 				return err
 			}
 		}
 	case reflect.Slice, reflect.Array:
 		for i := 0; i < v.Len(); i++ {
-			if err := rv.callMethods(v.Index(i), appendPath(path, i), true, vs); err != nil {
+			if err := callMethods(v.Index(i), appendPath(path, i), true, vs); err != nil {
 				return err
 			}
 		}
 	case reflect.Map:
 		for _, k := range sortedKeys(v) {
-			if err := rv.callMethods(v.MapIndex(k), appendPath(path, MapKey{k.Interface()}), true, vs); err != nil {
+			if err := callMethods(v.MapIndex(k), appendPath(path, MapKey{k.Interface()}), true, vs); err != nil {
 				return err
 			}
 		}
@@ -347,8 +146,8 @@ func implementsSelfValidator(t reflect.Type) bool {
 
 // reachesMethod reports whether a value of type t has, or holds, a value
 // with a Validate() error method.
-func (rv *RequestValidator) reachesMethod(t reflect.Type) bool {
-	if b, ok := rv.methods.Load(t); ok {
+func reachesMethod(t reflect.Type) bool {
+	if b, ok := methodTypes.Load(t); ok {
 		return b.(bool)
 	}
 	// A fresh walk per root type: results inside a cycle are not stored,
@@ -383,28 +182,13 @@ func (rv *RequestValidator) reachesMethod(t reflect.Type) bool {
 		return false
 	}
 	b := walk(t)
-	rv.methods.Store(t, b)
+	methodTypes.Store(t, b)
 	return b
-}
-
-// message returns the description of one failed tag.
-func (rv *RequestValidator) message(fe validator.FieldError) string {
-	if rv.fallback != nil {
-		if s := rv.fallback(fe); s != "" {
-			return s
-		}
-	}
-	if fn := rv.messages[fe.Tag()]; fn != nil {
-		if s := fn(fe); s != "" {
-			return s
-		}
-	}
-	return DefaultMessage(fe)
 }
 
 // Violation is one failed check of a request: where, which check, and
 // what the client is told. It is an error, which a Validate method may
-// return (see [RequestValidator]).
+// return (see [ValidateMethods]).
 type Violation struct {
 	// Path locates the failing value from the request down: a string is a
 	// struct field's wire name, an int an index in a list or array, a
@@ -459,7 +243,8 @@ func pathString(path []any) string {
 }
 
 // Violations is every failed check of one request message, in the order
-// of the checks. It is the error [RequestValidator.Validate] returns, and
+// of the checks. It is the error [ValidateMethods] and the validator of
+// package validate return, and
 // the server sends it as ERROR 422 "Validation Error" with [Violations.Data]
 // as the data.
 type Violations []*Violation
@@ -609,138 +394,6 @@ func asValidationError(err error) error {
 
 func appendPath(path []any, elem any) []any {
 	return append(append(make([]any, 0, len(path)+1), path...), elem)
-}
-
-// wirePath turns the struct namespace go-playground reports for a field of
-// root ("Signup.Items[2].Name") into a path of wire names, indexes and map
-// keys. It also returns the Go struct type holding the failing field.
-func wirePath(root reflect.Value, ns string) ([]any, reflect.Type) {
-	if name := root.Type().Name(); name != "" {
-		ns = strings.TrimPrefix(ns, name+".")
-	}
-	var (
-		path   []any
-		parent reflect.Type
-		v      = root
-		wireT  reflect.Type // the struct whose wire fields name the next field
-		flat   []int        // index path from wireT through flattened embedded structs
-	)
-	for ns != "" {
-		for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
-			if v.IsNil() {
-				return append(path, ns), parent
-			}
-			v = v.Elem()
-		}
-		switch v.Kind() {
-		case reflect.Struct:
-			ns = strings.TrimPrefix(ns, ".")
-			end := strings.IndexAny(ns, ".[")
-			if end < 0 {
-				end = len(ns)
-			}
-			name := ns[:end]
-			ns = ns[end:]
-			sf, ok := v.Type().FieldByName(name)
-			if !ok || len(sf.Index) != 1 {
-				return append(path, name+ns), parent
-			}
-			if flat == nil {
-				wireT = v.Type()
-			}
-			parent = v.Type()
-			idx := append(append([]int(nil), flat...), sf.Index[0])
-			v = v.Field(sf.Index[0])
-			if f, ok := fieldAt(wireT, idx); ok {
-				path = append(path, f.Name)
-				flat = nil
-			} else if sf.Anonymous {
-				flat = idx
-			} else {
-				path = append(path, name)
-				flat = nil
-			}
-		case reflect.Slice, reflect.Array:
-			end := strings.IndexByte(ns, ']')
-			if !strings.HasPrefix(ns, "[") || end < 0 {
-				return append(path, ns), parent
-			}
-			i, err := strconv.Atoi(ns[1:end])
-			if err != nil || i < 0 || i >= v.Len() {
-				return append(path, ns), parent
-			}
-			path = append(path, i)
-			v = v.Index(i)
-			ns = ns[end+1:]
-			flat = nil
-		case reflect.Map:
-			if !strings.HasPrefix(ns, "[") {
-				return append(path, ns), parent
-			}
-			// go-playground writes the key with %v; the real key is the
-			// longest one whose text fits here.
-			var key reflect.Value
-			best := -1
-			for _, k := range v.MapKeys() {
-				s := fmt.Sprintf("%v", k)
-				if len(s) > best && strings.HasPrefix(ns[1:], s+"]") {
-					key, best = k, len(s)
-				}
-			}
-			if best < 0 {
-				return append(path, ns), parent
-			}
-			path = append(path, MapKey{key.Interface()})
-			v = v.MapIndex(key)
-			ns = ns[best+2:]
-			flat = nil
-		default:
-			return append(path, ns), parent
-		}
-	}
-	return path, parent
-}
-
-func fieldAt(t reflect.Type, index []int) (typeinfo.Field, bool) {
-	for _, f := range typeinfo.Fields(t) {
-		if slicesEqual(f.Index, index) {
-			return f, true
-		}
-	}
-	return typeinfo.Field{}, false
-}
-
-func slicesEqual(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
-// fieldParamTags name another field of the same struct as their param.
-var fieldParamTags = map[string]bool{
-	"eqfield": true, "nefield": true, "gtfield": true, "gtefield": true,
-	"ltfield": true, "ltefield": true, "fieldcontains": true, "fieldexcludes": true,
-}
-
-// paramError reports a field name param under its wire name.
-type paramError struct {
-	validator.FieldError
-	param string
-}
-
-func (e paramError) Param() string { return e.param }
-
-func mapFieldParam(fe validator.FieldError, parent reflect.Type) validator.FieldError {
-	if parent == nil || !fieldParamTags[fe.Tag()] {
-		return fe
-	}
-	return paramError{FieldError: fe, param: typeinfo.WireName(parent, fe.Param())}
 }
 
 func sortedKeys(m reflect.Value) []reflect.Value {

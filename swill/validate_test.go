@@ -17,6 +17,7 @@ import (
 	"github.com/swillorg/swill-go/internal/wire"
 	"github.com/swillorg/swill-go/rpc"
 	"github.com/swillorg/swill-go/swill"
+	"github.com/swillorg/swill-go/swill/validate"
 )
 
 // requestFrame encodes a request frame as the reference clients do.
@@ -349,11 +350,11 @@ type evenPair struct {
 func TestValidatorOptions(t *testing.T) {
 	v := validator.New()
 	require.NoError(t, v.RegisterValidation("even", func(fl validator.FieldLevel) bool { return fl.Field().Int()%2 == 0 }))
-	rv := swill.NewValidator(
-		swill.WithValidate(v),
-		swill.WithMessage("even", func(fe validator.FieldError) string { return "must be even" }),
-		swill.WithMessage("min", func(fe validator.FieldError) string { return "at least " + fe.Param() + " characters" }),
-		swill.WithMessages(func(fe validator.FieldError) string {
+	rv := validate.New(
+		validate.WithValidate(v),
+		validate.WithMessage("even", func(fe validator.FieldError) string { return "must be even" }),
+		validate.WithMessage("min", func(fe validator.FieldError) string { return "at least " + fe.Param() + " characters" }),
+		validate.WithMessages(func(fe validator.FieldError) string {
 			if fe.Tag() == "required" {
 				return "est obligatoire"
 			}
@@ -382,6 +383,25 @@ func TestValidationDisabled(t *testing.T) {
 	c := swilltest.Dial(t, srv.URL)
 	c.Send(requestFrame(t, 1, "order", wire.TypeMessage, order{Name: "A"}))
 	assert.Equal(t, resultFrame(t, 1, wire.TypeMessage, "ok A"), hex.EncodeToString(c.Recv(5*time.Second)))
+}
+
+// TestDefaultValidation: a server given no validator runs the requests'
+// Validate methods and leaves validate tags alone, which take package
+// validate; the core does not depend on go-playground/validator.
+func TestDefaultValidation(t *testing.T) {
+	srv := swill.NewServer()
+	require.NoError(t, srv.Register(
+		swill.Unary("order", func(ctx context.Context, o order) (string, error) { return "ok " + o.Name, nil }),
+		swill.Unary("span", func(ctx context.Context, s spanReq) (int, error) { return s.To - s.From, nil }),
+	))
+	ts := swilltest.Start(t, srv)
+	c := swilltest.Dial(t, ts.URL)
+	c.Send(requestFrame(t, 1, "order", wire.TypeMessage, order{Name: "A"}))
+	assert.Equal(t, resultFrame(t, 1, wire.TypeMessage, "ok A"), hex.EncodeToString(c.Recv(5*time.Second)), "tags are not checked")
+	c.Send(requestFrame(t, 2, "span", wire.TypeMessage, spanReq{From: 5, To: 1}))
+	assert.Equal(t, errorFrame(2, validationError(map[string]any{"to": wantDescs("must not be before from")})), hex.EncodeToString(c.Recv(5*time.Second)), "the Validate method ran")
+	c.Send(requestFrame(t, 3, "span", wire.TypeMessage, spanReq{From: -1, To: 1}))
+	assert.Equal(t, resultFrame(t, 3, wire.TypeMessage, 2), hex.EncodeToString(c.Recv(5*time.Second)), "the gte tag is not checked")
 }
 
 type customValidator struct{}
@@ -444,7 +464,7 @@ func TestValidatePanicInClientStream(t *testing.T) {
 // are not structs, map keys that need care, and the Go side of the
 // violations.
 func TestValidatorDirect(t *testing.T) {
-	rv := swill.NewValidator()
+	rv := validate.New()
 
 	t.Run("list of structs", func(t *testing.T) {
 		err := rv.Validate(&[]lineItem{{SKU: "a", Qty: 1}, {SKU: "", Qty: 1}})
@@ -561,7 +581,7 @@ func (s stampedOwn) Validate() error {
 // TestValidateEmbedded runs an embedded struct's method once: promoted
 // to the outer type, or called by the outer type's own method.
 func TestValidateEmbedded(t *testing.T) {
-	rv := swill.NewValidator()
+	rv := validate.New()
 	stampCalls.Store(0)
 	var vs swill.Violations
 	require.ErrorAs(t, rv.Validate(&stamped{}), &vs)
@@ -618,7 +638,7 @@ func TestDefaultMessages(t *testing.T) {
 		{"Odd", sample{Odd: "::"}, "must be a valid host:port"},
 		{"Pref", sample{Pref: "xyz"}, "must not contain x"},
 	}
-	rv := swill.NewValidator()
+	rv := validate.New()
 	for _, tc := range cases {
 		t.Run(tc.field, func(t *testing.T) {
 			err := rv.Validate(&tc.in)
@@ -638,7 +658,7 @@ func TestDefaultMessages(t *testing.T) {
 			A int `validate:"never"`
 			B int `validate:"nope=3"`
 		}
-		err := swill.NewValidator(swill.WithValidate(v)).Validate(&x{})
+		err := validate.New(validate.WithValidate(v)).Validate(&x{})
 		var vs swill.Violations
 		require.ErrorAs(t, err, &vs)
 		assert.Equal(t, `fails the "never" check`, vs[0].Description)
@@ -696,7 +716,7 @@ func TestValidationOutcome(t *testing.T) {
 // BenchmarkValidate measures the default validator on the requests every
 // call pays for.
 func BenchmarkValidate(b *testing.B) {
-	rv := swill.NewValidator()
+	rv := validate.New()
 	type signup struct {
 		Name  string `msgpack:"name" validate:"required,min=2"`
 		Email string `msgpack:"email" validate:"required,email"`

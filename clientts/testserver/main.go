@@ -15,6 +15,7 @@ import (
 
 	"github.com/swillorg/swill-go/examples/demo/demosvc"
 	"github.com/swillorg/swill-go/swill"
+	"github.com/swillorg/swill-go/swill/validate"
 )
 
 func main() {
@@ -33,7 +34,7 @@ func main() {
 }
 
 func run(addr, dir string, logger *slog.Logger) error {
-	srv := swill.NewServer(swill.WithLogger(logger))
+	srv := swill.NewServer(swill.WithLogger(logger), swill.WithValidator(validate.New()))
 	if err := demosvc.Register(srv); err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/swillorg/swill-go/examples/demo/demosvc"
 	"github.com/swillorg/swill-go/playground"
 	"github.com/swillorg/swill-go/swill"
+	"github.com/swillorg/swill-go/swill/validate"
 )
 
 func main() {
@@ -34,6 +35,7 @@ func run(addr string, debug bool, logger *slog.Logger) error {
 		swill.WithLogger(logger),
 		swill.WithDebug(debug),
 		swill.WithVersion("demo"),
+		swill.WithValidator(validate.New()), // Signup checks validate tags
 		swill.WithInsecureSkipOriginCheck(), // the demo is for trying things from any page
 	)
 	if err := demosvc.Register(srv); err != nil {

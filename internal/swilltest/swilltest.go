@@ -14,6 +14,7 @@ import (
 	"github.com/swillorg/swill-go/examples/demo/demosvc"
 	"github.com/swillorg/swill-go/rpc"
 	"github.com/swillorg/swill-go/swill"
+	"github.com/swillorg/swill-go/swill/validate"
 	"github.com/swillorg/swill-go/transport/epoll"
 	"github.com/swillorg/swill-go/transport/gobwasws"
 )
@@ -27,8 +28,11 @@ const TransportEnv = "SWILL_TEST_TRANSPORT"
 // server that would ignore TransportEnv.
 var built sync.Map
 
-// NewServer is swill.NewServer with the transport TransportEnv selects.
+// NewServer is swill.NewServer with the transport TransportEnv selects,
+// and the validator of package validate (the demo service's Signup checks
+// validate tags); opts may replace it.
 func NewServer(opts ...swill.Option) *swill.Server {
+	opts = append([]swill.Option{swill.WithValidator(validate.New())}, opts...)
 	switch os.Getenv(TransportEnv) {
 	case "gobwas":
 		opts = append(opts, swill.WithTransport(gobwasws.Transport{}))

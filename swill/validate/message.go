@@ -1,4 +1,4 @@
-package swill
+package validate
 
 import (
 	"reflect"
