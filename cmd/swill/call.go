@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -29,12 +30,21 @@ func (m *metadataFlags) String() string {
 	return string(b)
 }
 
-// Set adds one pair; the value is JSON when it parses as JSON, a string
-// otherwise (-H n=1 is the integer 1, -H who=me the string "me").
+// Set adds one pair, written key=value or, as for grpcurl and curl,
+// "key: value" (whichever of = and : comes first separates them); the
+// value is JSON when it parses as JSON, a string otherwise (-H n=1 is the
+// integer 1, -H who=me and -H 'who: me' the string "me").
 func (m *metadataFlags) Set(s string) error {
-	k, v, ok := strings.Cut(s, "=")
-	if !ok || k == "" {
-		return errors.New("want key=value")
+	i := strings.IndexAny(s, "=:")
+	if i <= 0 {
+		return errors.New(`want key=value or "key: value"`)
+	}
+	k, v := s[:i], s[i+1:]
+	if s[i] == ':' {
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		if k == "" {
+			return errors.New(`want key=value or "key: value"`)
+		}
 	}
 	if m.md == nil {
 		m.md = rpc.Metadata{}
@@ -59,6 +69,7 @@ type caller struct {
 	verbose bool
 	pretty  bool
 	timeout time.Duration
+	input   io.Reader // the items of a request stream: stdin or -d's
 
 	shownHeader bool
 	streaming   bool // the response streams
@@ -77,11 +88,13 @@ func cmdCall(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "call", "swill call [flags] URL CALL [JSON|-]", `
 Makes a call and prints its result as JSON on standard output.
 
-The request is the JSON argument (null when there is none; "-" reads one
-JSON value from standard input). A client or bidirectional stream reads
-its items from standard input instead, one JSON value per line, sending
-each as soon as it is read; the end of input ends the stream. A server
-stream prints one JSON value per line as the items arrive.
+The request is the JSON argument or -d's (null when there is none; "-"
+and -d @- read one JSON value from standard input, -d @FILE from a file).
+A client or bidirectional stream reads its items from standard input
+instead (or from -d's data), one JSON value per line, sending each as
+soon as it is read; the end of input ends the stream. A server stream
+prints one JSON value per line as the items arrive. A negative number
+needs no "--": swill call URL sleep -1.
 
 JSON becomes MsgPack with integers as integers, other numbers as floats;
 where the call's schema says bytes or a time, base64 and RFC 3339 strings
@@ -89,10 +102,17 @@ become MsgPack bin and timestamps. On the way back, binary data is written
 in base64 and map keys that are not strings as strings.
 
 An error from the server is printed on standard error (code, message and
-data) and ends the command with status 1. Ctrl-C cancels the call (the
-server is sent CANCEL) and ends it with status 130.`)
+data, then the line "swill-error: " and the error as JSON) and ends the
+command with status code-390 for codes 400 to 519 (404 gives 14, 500
+gives 110), 1 for other codes. Ctrl-C cancels the call (the server is
+sent CANCEL) and ends it with status 130.`)
 	cf.register(fs)
-	fs.Var(&md, "H", "request metadata `key=value` (repeatable); the value is JSON if it parses, a string otherwise")
+	var data *string
+	fs.Func("d", "the request as `JSON` (instead of the argument); @FILE reads it from a file, @- from standard input; for a client or bidirectional stream, its items, one per line", func(s string) error {
+		data = &s
+		return nil
+	})
+	fs.Var(&md, "H", "request metadata `key=value` or \"key: value\" (repeatable); the value is JSON if it parses, a string otherwise")
 	fs.BoolVar(&verbose, "v", false, "print the leading and trailing metadata on standard error")
 	fs.DurationVar(&timeout, "timeout", 0, "deadline of the call (e.g. 500ms, 10s); the server is told, as swill-timeout-ms")
 	fs.StringVar(&kind, "kind", "", "the call's kind (unary, server_stream, client_stream, bidi_stream); skips asking the server for its description")
@@ -145,20 +165,39 @@ server is sent CANCEL) and ends it with status 130.`)
 		k, _ = c.method.CallKind()
 	}
 
-	if k.RequestStreams() {
-		if len(pos) == 3 {
-			return usageError(fs, "a %s call reads its items from standard input, one JSON value per line; it takes no JSON argument", k)
-		}
+	if data != nil && len(pos) == 3 {
+		return usageError(fs, "give the request either with -d or as an argument, not both")
 	}
+	if k.RequestStreams() && len(pos) == 3 {
+		return usageError(fs, "a %s call reads its items from standard input (or -d), one JSON value per line; it takes no JSON argument", k)
+	}
+	c.input = e.stdin
+	if data != nil {
+		r, closeData, err := openData(e, *data)
+		if err != nil {
+			return err
+		}
+		defer closeData()
+		c.input = r
+	}
+	// Without a request the payload is nil (MsgPack nil, JSON null): the
+	// server answers as it does to any nil payload.
 	var req any
-	if !k.RequestStreams() && len(pos) == 3 {
-		data := []byte(pos[2])
-		if pos[2] == "-" {
-			if data, err = io.ReadAll(e.stdin); err != nil {
+	if !k.RequestStreams() && (len(pos) == 3 || data != nil) {
+		var text []byte
+		switch {
+		case data != nil:
+			if text, err = io.ReadAll(c.input); err != nil {
+				return fail(exitFailure, "reading -d %s: %v", *data, err)
+			}
+		case pos[2] == "-":
+			if text, err = io.ReadAll(e.stdin); err != nil {
 				return fail(exitFailure, "reading standard input: %v", err)
 			}
+		default:
+			text = []byte(pos[2])
 		}
-		if req, err = c.decode(data); err != nil {
+		if req, err = c.decode(text); err != nil {
 			return failWith(exitUsage, err)
 		}
 	}
@@ -174,6 +213,22 @@ server is sent CANCEL) and ends it with status 130.`)
 		err = c.bidiStream(client)
 	}
 	return c.outcome(err)
+}
+
+// openData opens what -d names: "@-" standard input, "@FILE" a file, and
+// anything else is the data itself.
+func openData(e *env, d string) (io.Reader, func(), error) {
+	switch {
+	case d == "@-":
+		return e.stdin, func() {}, nil
+	case strings.HasPrefix(d, "@"):
+		f, err := os.Open(d[1:])
+		if err != nil {
+			return nil, nil, fail(exitFailure, "-d: %v", err)
+		}
+		return f, func() { f.Close() }, nil
+	}
+	return strings.NewReader(d), func() {}, nil
 }
 
 // decode converts one JSON request (or item) to what is sent.
@@ -295,7 +350,7 @@ var errCallOver = errors.New("call over")
 // first (send failed, or done was closed), and an error that ends the
 // command for a line that is not JSON or input that cannot be read.
 func (c *caller) sendInput(send func(any) error, done <-chan struct{}) error {
-	lines := readLines(c.e.stdin, done)
+	lines := readLines(c.input, done)
 	for n := 1; ; n++ {
 		var l line
 		var ok bool
@@ -310,7 +365,7 @@ func (c *caller) sendInput(send func(any) error, done <-chan struct{}) error {
 			return nil
 		}
 		if l.err != nil {
-			return fail(exitFailure, "reading standard input: %v", l.err)
+			return fail(exitFailure, "reading the input: %v", l.err)
 		}
 		if strings.TrimSpace(l.text) == "" {
 			continue
@@ -415,7 +470,7 @@ func (c *caller) outcome(err error) error {
 		if re.Code == rpc.CodeTimeout && c.timeout > 0 {
 			return failWith(exitTimeout, errReported)
 		}
-		return failWith(exitCallError, errReported)
+		return failWith(serverErrorStatus(re.Code), errReported)
 	}
 	// The client may see the deadline pass a moment before the context
 	// says so.
@@ -433,8 +488,10 @@ func (c *caller) outcome(err error) error {
 
 // showError writes a server's error on stderr: its code (and the code's
 // name when the protocol gives it one), its message, and its data as
-// JSON.
+// JSON, for people; then the line for programs, "swill-error: " and the
+// error as one line of JSON ({"code": ..., "message": ..., "data": ...}).
 func (c *caller) showError(re *rpc.Error) {
+	defer showErrorLine(c.e, re)
 	code := fmt.Sprintf("code %d", re.Code)
 	if name := re.Code.String(); name != fmt.Sprintf("code %d", re.Code) {
 		code += " (" + name + ")"
@@ -455,4 +512,31 @@ func plural(n int, noun string) string {
 		return "1 " + noun
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// showErrorLine writes the machine-readable line of a server's error:
+// "swill-error: " and {"code": int, "message": string, "data": any} as one
+// line of JSON ("data" only when the error has some). docs/cli.md promises
+// its form.
+func showErrorLine(e *env, re *rpc.Error) {
+	v := map[string]any{"code": int64(re.Code), "message": re.Message}
+	if re.Data != nil {
+		v["data"] = re.Data
+	}
+	b, err := jsonconv.Marshal(v, false)
+	if err != nil {
+		v["data"] = fmt.Sprint(re.Data)
+		b, _ = jsonconv.Marshal(v, false)
+	}
+	fmt.Fprintf(e.stderr, "swill-error: %s\n", b)
+}
+
+// serverErrorStatus is the exit status for a server's error of code:
+// code-390 for the codes 400 to 519 (10 to 129: clear of the other
+// statuses and of 128+signal), exitCallError for any other.
+func serverErrorStatus(code rpc.Code) int {
+	if code >= 400 && code <= 519 {
+		return int(code) - 390
+	}
+	return exitCallError
 }

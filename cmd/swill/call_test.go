@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -119,23 +122,36 @@ func TestCallTimeoutExpires(t *testing.T) {
 func TestCallErrors(t *testing.T) {
 	t.Parallel()
 	srv, _ := demo(t)
+	// The exit status is the code minus 390, and the last line of stderr
+	// is the error as JSON.
 	r := swillCmd(t, nil, "call", srv.URL, "fail", `{"code": 418, "message": "I'm a teapot"}`)
-	assert.Equal(t, result{stderr: "error: code 418: I'm a teapot\n", code: exitCallError}, r)
+	assert.Equal(t, result{stderr: "error: code 418: I'm a teapot\n" +
+		`swill-error: {"code":418,"message":"I'm a teapot"}` + "\n", code: 28}, r)
 
 	r = swillCmd(t, nil, "call", srv.URL, "signup", `{"name": "A", "email": "a@example.com", "age": 5}`)
 	assert.Equal(t, result{
 		stderr: "error: code 422 (validation error): Validation Error\n" +
-			`data: {"age":[{"description":"less than 13"}],"name":[{"description":"length less than 2"}]}` + "\n",
-		code: exitCallError,
+			`data: {"age":[{"description":"less than 13"}],"name":[{"description":"length less than 2"}]}` + "\n" +
+			`swill-error: {"code":422,"data":{"age":[{"description":"less than 13"}],"name":[{"description":"length less than 2"}]},"message":"Validation Error"}` + "\n",
+		code: 32,
 	}, r)
 
 	r = swillCmd(t, nil, "call", srv.URL, "boom")
-	assert.Equal(t, result{stderr: "error: code 500 (internal error): An internal server error occurred\n", code: exitCallError}, r)
+	assert.Equal(t, result{stderr: "error: code 500 (internal error): An internal server error occurred\n" +
+		`swill-error: {"code":500,"message":"An internal server error occurred"}` + "\n", code: 110}, r)
 
 	// A call the server does not know, made anyway by giving its kind.
 	r = swillCmd(t, nil, "call", "-kind", "unary", srv.URL, "nope")
-	assert.Equal(t, exitCallError, r.code)
+	assert.Equal(t, 14, r.code)
 	assert.Contains(t, r.stderr, "error: code 404 (not found): ")
+	assert.Contains(t, r.stderr, "\nswill-error: {\"code\":404,")
+
+	// Codes outside 400..519 give status 1; the line still has the code.
+	for code, status := range map[int]int{399: 1, 400: 10, 519: 129, 520: 1, 1000: 1} {
+		r = swillCmd(t, nil, "call", srv.URL, "fail", fmt.Sprintf(`{"code": %d, "message": "m"}`, code))
+		assert.Equal(t, status, r.code, "code %d", code)
+		assert.True(t, strings.HasSuffix(r.stderr, fmt.Sprintf("swill-error: {\"code\":%d,\"message\":\"m\"}\n", code)), r.stderr)
+	}
 }
 
 func TestCallUsageErrors(t *testing.T) {
@@ -164,8 +180,7 @@ func TestCallUsageErrors(t *testing.T) {
 	assert.Contains(t, r.stderr, "a client_stream call reads its items from standard input")
 
 	r = swillCmd(t, nil, "call", srv.URL)
-	assert.Equal(t, exitUsage, r.code)
-	assert.Contains(t, r.stderr, "Usage: swill call [flags] URL CALL [JSON|-]")
+	assert.Equal(t, result{stderr: "swill call: want URL, CALL and at most one JSON argument, got 1 arguments (see \"swill call -h\")\n", code: exitUsage}, r)
 
 	r = swillCmd(t, nil, "call", "-kind", "sideways", srv.URL, "add")
 	assert.Equal(t, exitUsage, r.code)
@@ -173,7 +188,7 @@ func TestCallUsageErrors(t *testing.T) {
 
 	r = swillCmd(t, nil, "call", "-H", "novalue", srv.URL, "add")
 	assert.Equal(t, exitUsage, r.code)
-	assert.Contains(t, r.stderr, `invalid value "novalue" for flag -H: want key=value`)
+	assert.Equal(t, "swill call: invalid value \"novalue\" for flag -H: want key=value or \"key: value\" (see \"swill call -h\")\n", r.stderr)
 }
 
 func TestCallCancelMidStream(t *testing.T) {
@@ -220,4 +235,51 @@ func TestCallConnectionRefused(t *testing.T) {
 	r := swillCmd(t, nil, "call", "-kind", "unary", url, "add", "[1, 2]")
 	assert.Equal(t, exitConnection, r.code)
 	assert.Contains(t, r.stderr, "swill: connecting to "+url+": ")
+}
+
+// TestCallGrpcurlHabits: what grpcurl users type works too.
+func TestCallGrpcurlHabits(t *testing.T) {
+	t.Parallel()
+	srv, _ := demo(t)
+	dir := t.TempDir()
+	reqFile := filepath.Join(dir, "req.json")
+	require.NoError(t, os.WriteFile(reqFile, []byte("[20, 22]\n"), 0o644))
+	itemsFile := filepath.Join(dir, "items.jsonl")
+	require.NoError(t, os.WriteFile(itemsFile, []byte("1\n2\n39\n"), 0o644))
+
+	cases := []struct {
+		name  string
+		stdin string
+		args  []string
+		want  result
+	}{
+		{"-d", "", []string{"call", "-d", "[1, 2]", srv.URL, "add"}, result{stdout: "3\n"}},
+		{"-d after the arguments", "", []string{"call", srv.URL, "add", "-d", "[1, 2]"}, result{stdout: "3\n"}},
+		{"-d @file", "", []string{"call", "-d", "@" + reqFile, srv.URL, "add"}, result{stdout: "42\n"}},
+		{"-d @-", "[2, 3]", []string{"call", "-d", "@-", srv.URL, "add"}, result{stdout: "5\n"}},
+		{"-d items of a client stream", "", []string{"call", "-d", "1\n2\n3", srv.URL, "sum"}, result{stdout: "6\n"}},
+		{"-d @file items of a client stream", "", []string{"call", "-d", "@" + itemsFile, srv.URL, "sum"}, result{stdout: "42\n"}},
+		{"-d for a server stream", "", []string{"call", "-d", "2", srv.URL, "countdown"}, result{stdout: "2\n1\n"}},
+		{"-H name: value", "", []string{"call", "-H", "who: me", "-H", "n:1", srv.URL, "metadata"}, result{stdout: `{"n":1,"who":"me"}` + "\n"}},
+		{"-H key=value", "", []string{"call", "-H", "url=http://x", srv.URL, "metadata"}, result{stdout: `{"url":"http://x"}` + "\n"}},
+		{"negative number", "", []string{"call", srv.URL, "sleep", "-1"}, result{stdout: "-1\n"}},
+		{"negative number after a bool flag", "", []string{"call", "-v", srv.URL, "sleep", "-v", "-2e0"}, result{stdout: "-2\n"}},
+		{"negative number before a flag", "", []string{"call", srv.URL, "sleep", "-1", "-timeout", "5s"}, result{stdout: "-1\n"}},
+		{"negative -d", "", []string{"call", "-d", "-3", srv.URL, "sleep"}, result{stdout: "-3\n"}},
+		{"-- still works", "", []string{"call", srv.URL, "sleep", "--", "-1"}, result{stdout: "-1\n"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			assert.Equal(t, c.want, swillCmd(t, strings.NewReader(c.stdin), c.args...))
+		})
+	}
+
+	r := swillCmd(t, nil, "call", "-d", "[1, 2]", srv.URL, "add", "[3, 4]")
+	assert.Equal(t, result{stderr: "swill call: give the request either with -d or as an argument, not both (see \"swill call -h\")\n", code: exitUsage}, r)
+	r = swillCmd(t, nil, "call", "-d", "@"+filepath.Join(dir, "missing.json"), srv.URL, "add")
+	assert.Equal(t, exitFailure, r.code)
+	assert.Contains(t, r.stderr, "missing.json")
+	// A flag that takes a value takes a negative number as its value.
+	r = swillCmd(t, nil, "call", "-timeout", "-1s", srv.URL, "add")
+	assert.Equal(t, result{stderr: "swill call: -timeout must not be negative (see \"swill call -h\")\n", code: exitUsage}, r)
 }

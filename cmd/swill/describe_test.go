@@ -127,7 +127,7 @@ func TestNoIntrospectionAtAll(t *testing.T) {
 	t.Parallel()
 	srv, _ := demo(t, swill.WithoutIntrospection())
 	r := swillCmd(t, nil, "list", srv.URL)
-	assert.Equal(t, exitCallError, r.code)
+	assert.Equal(t, 404-390, r.code, "the server's 404")
 	assert.Contains(t, r.stderr, "swill: describing the service: the server describes itself with neither swill.describe nor swill.introspect")
 
 	// Calls work with their kind given.
@@ -145,25 +145,34 @@ func firstWords(s string) []string {
 
 func TestUsage(t *testing.T) {
 	t.Parallel()
+	// Usage errors are one line, with the hint to -h.
 	r := swillCmd(t, nil)
-	assert.Equal(t, exitUsage, r.code)
-	assert.Equal(t, usageText, r.stderr)
+	assert.Equal(t, result{stderr: "swill: no command given (see \"swill -h\")\n", code: exitUsage}, r)
 
-	r = swillCmd(t, nil, "help")
-	assert.Equal(t, result{stdout: usageText}, r)
+	for _, help := range []string{"help", "-h", "--help"} {
+		r = swillCmd(t, nil, help)
+		assert.Equal(t, result{stdout: usageText}, r)
+	}
 
 	r = swillCmd(t, nil, "frobnicate")
-	assert.Equal(t, exitUsage, r.code)
-	assert.True(t, strings.HasPrefix(r.stderr, "swill: unknown command \"frobnicate\"\n"))
+	assert.Equal(t, result{stderr: "swill: unknown command \"frobnicate\" (see \"swill -h\")\n", code: exitUsage}, r)
 
+	// -h prints the help on standard output, for every command.
+	for _, args := range [][]string{{"list", "-h"}, {"describe", "-h"}, {"call", "-h"}, {"gen", "ts", "-h"}, {"gen", "go", "-help"}, {"gen", "-h"}, {"docs", "-h"}, {"call", "ws://x/ws", "add", "-h"}} {
+		r = swillCmd(t, nil, args...)
+		assert.Equal(t, 0, r.code, "%v", args)
+		assert.Empty(t, r.stderr, "%v", args)
+		assert.Contains(t, r.stdout, "Usage: swill ", "%v", args)
+	}
 	r = swillCmd(t, nil, "list", "-h")
-	assert.Equal(t, 0, r.code)
-	assert.Contains(t, r.stderr, "Usage: swill list [flags] SOURCE")
-	assert.Contains(t, r.stderr, "-http-header")
+	assert.Contains(t, r.stdout, "Usage: swill list [flags] SOURCE")
+	assert.Contains(t, r.stdout, "-http-header")
+	assert.Contains(t, r.stdout, "-cacert")
 
 	r = swillCmd(t, nil, "list", "-nope", "x")
-	assert.Equal(t, exitUsage, r.code)
-	assert.Contains(t, r.stderr, "flag provided but not defined: -nope")
+	assert.Equal(t, result{stderr: "swill list: flag provided but not defined: -nope (see \"swill list -h\")\n", code: exitUsage}, r)
+	r = swillCmd(t, nil, "list")
+	assert.Equal(t, result{stderr: "swill list: want one SOURCE, got 0 arguments (see \"swill list -h\")\n", code: exitUsage}, r)
 
 	r = swillCmd(t, nil, "version")
 	assert.Equal(t, 0, r.code)

@@ -24,12 +24,15 @@
 //
 // # Calls
 //
-// "swill call" sends the JSON argument as the request (null when there is
-// none, standard input for "-"). Client and bidirectional streams read
-// their items from standard input, one JSON value per line, and send each
+// "swill call" sends the JSON argument, or -d's, as the request (null when
+// there is none; standard input for "-" and "-d @-", a file for "-d
+// @FILE"). Client and bidirectional streams read their items from
+// standard input (or -d's data), one JSON value per line, and send each
 // as soon as it is read; a server stream prints one JSON value per line as
-// its items arrive. -H key=value adds request metadata (repeatable; the
-// value is JSON when it parses, a string otherwise), -v prints the leading
+// its items arrive, and ends with status 3 if the connection is lost before
+// the server's END_OF_STREAM. -H key=value or -H "key: value" adds request
+// metadata (repeatable; the value is JSON when it parses, a string
+// otherwise), -v prints the leading
 // and trailing metadata on standard error, -timeout sets the call's
 // deadline, which the server is told (swill-timeout-ms). Ctrl-C cancels
 // the call: the server is sent CANCEL.
@@ -41,13 +44,18 @@
 //
 // # Exit status
 //
-//	0    success
-//	1    the server answered with an error (code, message and data on stderr)
-//	2    bad usage or input: flags, arguments, JSON, an unknown call
-//	3    no connection, or it was lost
-//	4    the -timeout deadline passed
-//	5    any other failure (a file that cannot be read or written)
-//	130  interrupted (Ctrl-C); the call was cancelled
+//	0       success
+//	1       the server answered with an error whose code is outside 400..519
+//	2       bad usage or input: flags, arguments, JSON, an unknown call
+//	3       no connection, or it was lost (a stream cut off included)
+//	4       the -timeout deadline passed
+//	5       any other failure (a file that cannot be read or written)
+//	10-129  the server answered with an error of code status+390 (404: 14)
+//	130     interrupted (Ctrl-C); the call was cancelled
+//
+// A server's error is printed on standard error for people, then as the
+// line "swill-error: " followed by {"code": ..., "message": ..., "data":
+// ...} in JSON, for programs.
 //
 // See docs/cli.md and docs/codegen.md in the repository for examples.
 package main

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"go/token"
 	"os"
@@ -14,7 +15,7 @@ import (
 
 func cmdGen(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
-		fmt.Fprint(e.stderr, "Usage: swill gen ts|go [flags] SOURCE\n")
+		fmt.Fprintln(e.stderr, `swill gen: want a language, ts or go (see "swill gen ts -h")`)
 		return failWith(exitUsage, errReported)
 	}
 	switch args[0] {
@@ -22,8 +23,12 @@ func cmdGen(ctx context.Context, e *env, args []string) error {
 		return genTS(ctx, e, args[1:])
 	case "go":
 		return genGo(ctx, e, args[1:])
+	case "-h", "-help", "--help":
+		fmt.Fprint(e.stdout, "Usage: swill gen ts|go [flags] SOURCE\n\nWrites a typed client; \"swill gen ts -h\" and \"swill gen go -h\" list the flags.\n")
+		return flag.ErrHelp
 	}
-	return fail(exitUsage, "gen: unknown language %q (want ts or go)", args[0])
+	fmt.Fprintf(e.stderr, "swill gen: unknown language %q, want ts or go (see \"swill gen ts -h\")\n", args[0])
+	return failWith(exitUsage, errReported)
 }
 
 func genTS(ctx context.Context, e *env, args []string) error {

@@ -32,7 +32,7 @@ func TestGenFromURLAndFile(t *testing.T) {
 func TestGenUsage(t *testing.T) {
 	t.Parallel()
 	r := swillCmd(t, nil, "gen", "rust", demoDescription)
-	assert.Equal(t, result{stderr: "swill: gen: unknown language \"rust\" (want ts or go)\n", code: exitUsage}, r)
+	assert.Equal(t, result{stderr: "swill gen: unknown language \"rust\", want ts or go (see \"swill gen ts -h\")\n", code: exitUsage}, r)
 	r = swillCmd(t, nil, "gen", "go", "-package", "not-a-name", demoDescription)
 	assert.Equal(t, result{stderr: "swill: gogen: \"not-a-name\" is not a valid package name\n", code: exitUsage}, r)
 	r = swillCmd(t, nil, "gen")

@@ -2,8 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
-	"flag"
 	"fmt"
 	"net/http"
 	"os"
@@ -19,11 +20,49 @@ import (
 type connFlags struct {
 	httpHeaders headerList
 	dialTimeout time.Duration
+	insecure    bool
+	caCert      string
+	cert, key   string
 }
 
-func (cf *connFlags) register(fs *flag.FlagSet) {
+func (cf *connFlags) register(fs *cmdFlags) {
 	fs.Var(&cf.httpHeaders, "http-header", "`Name: value` header of the WebSocket upgrade request (repeatable), for instance for authentication")
 	fs.DurationVar(&cf.dialTimeout, "dial-timeout", 10*time.Second, "how long connecting may take")
+	fs.BoolVar(&cf.insecure, "insecure", false, "wss://: accept any server certificate (no verification; for tests only)")
+	fs.StringVar(&cf.caCert, "cacert", "", "wss://: verify the server's certificate against the CA certificates in PEM `file` instead of the system's")
+	fs.StringVar(&cf.cert, "cert", "", "wss://: client certificate PEM `file`, for servers that require one (with -key)")
+	fs.StringVar(&cf.key, "key", "", "wss://: private key PEM `file` of the -cert certificate")
+}
+
+// tlsConfig returns the TLS settings the flags ask for, or nil for the
+// defaults.
+func (cf *connFlags) tlsConfig() (*tls.Config, error) {
+	if !cf.insecure && cf.caCert == "" && cf.cert == "" && cf.key == "" {
+		return nil, nil
+	}
+	cfg := &tls.Config{InsecureSkipVerify: cf.insecure}
+	if cf.caCert != "" {
+		pem, err := os.ReadFile(cf.caCert)
+		if err != nil {
+			return nil, failWith(exitFailure, fmt.Errorf("-cacert: %w", err))
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fail(exitUsage, "-cacert: %s holds no PEM certificate", cf.caCert)
+		}
+		cfg.RootCAs = pool
+	}
+	if (cf.cert == "") != (cf.key == "") {
+		return nil, fail(exitUsage, "-cert and -key go together: give both or neither")
+	}
+	if cf.cert != "" {
+		pair, err := tls.LoadX509KeyPair(cf.cert, cf.key)
+		if err != nil {
+			return nil, fail(exitUsage, "-cert/-key: %v", err)
+		}
+		cfg.Certificates = []tls.Certificate{pair}
+	}
+	return cfg, nil
 }
 
 // headerList collects repeated "Name: value" flags.
@@ -57,6 +96,13 @@ func isURL(s string) bool {
 // and leaves, so it never reconnects.
 func dial(ctx context.Context, url string, cf *connFlags) (*clientgo.Client, error) {
 	opts := []clientgo.Option{clientgo.WithoutReconnect(), clientgo.WithDialTimeout(cf.dialTimeout)}
+	tc, err := cf.tlsConfig()
+	if err != nil {
+		return nil, err
+	}
+	if tc != nil {
+		opts = append(opts, clientgo.WithTLSConfig(tc))
+	}
 	if len(cf.httpHeaders) > 0 {
 		h := http.Header{}
 		for _, kv := range cf.httpHeaders {
@@ -85,7 +131,7 @@ func describe(ctx context.Context, e *env, c *clientgo.Client) (*svcdesc.Descrip
 		}
 		code := exitConnection
 		if rpc.IsWireError(err) {
-			code = exitCallError
+			code = serverErrorStatus(rpc.CodeOf(err))
 		}
 		return nil, failWith(code, fmt.Errorf("describing the service: %w", err))
 	}
