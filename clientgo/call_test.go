@@ -23,7 +23,7 @@ func TestMetadataEveryKind(t *testing.T) {
 	t.Run("unary", func(t *testing.T) {
 		var header, trailer rpc.Metadata
 		got, err := clientgo.Call[int, int](context.Background(), c, "md_unary", 5,
-			clientgo.WithMetadata(md), clientgo.WithHeader(&header), clientgo.WithTrailer(&trailer))
+			clientgo.WithMetadata(md), clientgo.CaptureHeader(&header), clientgo.CaptureTrailer(&trailer))
 		require.NoError(t, err)
 		assert.Equal(t, 5, got)
 		assert.Equal(t, rpc.Metadata{"kind": "unary"}, header)
@@ -33,7 +33,7 @@ func TestMetadataEveryKind(t *testing.T) {
 	t.Run("server stream", func(t *testing.T) {
 		var header, trailer rpc.Metadata
 		s, err := clientgo.CallServerStream[int, int](context.Background(), c, "md_server", 2,
-			clientgo.WithMetadata(md), clientgo.WithHeader(&header), clientgo.WithTrailer(&trailer))
+			clientgo.WithMetadata(md), clientgo.CaptureHeader(&header), clientgo.CaptureTrailer(&trailer))
 		require.NoError(t, err)
 		var got []int
 		for v, err := range s.All() {
@@ -50,7 +50,7 @@ func TestMetadataEveryKind(t *testing.T) {
 	t.Run("client stream", func(t *testing.T) {
 		var header, trailer rpc.Metadata
 		s, err := clientgo.CallClientStream[int, int](context.Background(), c, "md_client",
-			clientgo.WithMetadata(md), clientgo.WithHeader(&header), clientgo.WithTrailer(&trailer))
+			clientgo.WithMetadata(md), clientgo.CaptureHeader(&header), clientgo.CaptureTrailer(&trailer))
 		require.NoError(t, err)
 		require.NoError(t, s.Send(1))
 		require.NoError(t, s.Send(2))
@@ -66,7 +66,7 @@ func TestMetadataEveryKind(t *testing.T) {
 	t.Run("bidi", func(t *testing.T) {
 		var header, trailer rpc.Metadata
 		s, err := clientgo.CallBidiStream[int, int](context.Background(), c, "md_bidi",
-			clientgo.WithMetadata(md), clientgo.WithHeader(&header), clientgo.WithTrailer(&trailer))
+			clientgo.WithMetadata(md), clientgo.CaptureHeader(&header), clientgo.CaptureTrailer(&trailer))
 		require.NoError(t, err)
 		require.NoError(t, s.Send(4))
 		v, err := s.Recv()

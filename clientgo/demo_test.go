@@ -45,7 +45,7 @@ func TestDemo(t *testing.T) {
 	t.Run("countdown", func(t *testing.T) {
 		t.Parallel()
 		var trailer rpc.Metadata
-		s, err := clientgo.CallServerStream[int, int](testCtx(t), c, "countdown", 3, clientgo.WithTrailer(&trailer))
+		s, err := clientgo.CallServerStream[int, int](testCtx(t), c, "countdown", 3, clientgo.CaptureTrailer(&trailer))
 		require.NoError(t, err)
 		var got []int
 		for n, err := range s.All() {
@@ -130,7 +130,7 @@ func TestDemo(t *testing.T) {
 	t.Run("lead", func(t *testing.T) {
 		t.Parallel()
 		var header rpc.Metadata
-		s, err := clientgo.CallServerStream[int, int](testCtx(t), c, "lead", 3, clientgo.WithHeader(&header))
+		s, err := clientgo.CallServerStream[int, int](testCtx(t), c, "lead", 3, clientgo.CaptureHeader(&header))
 		require.NoError(t, err)
 		var got []int
 		for {
@@ -169,7 +169,7 @@ func TestDemo(t *testing.T) {
 		var header, trailer rpc.Metadata
 		got, err := clientgo.Call[any, rpc.Metadata](testCtx(t), c, "metadata", nil,
 			clientgo.WithMetadata(rpc.Metadata{"token": "abc", "n": 7}),
-			clientgo.WithHeader(&header), clientgo.WithTrailer(&trailer))
+			clientgo.CaptureHeader(&header), clientgo.CaptureTrailer(&trailer))
 		require.NoError(t, err)
 		assert.Equal(t, "abc", got["token"])
 		assert.EqualValues(t, 7, got["n"])

@@ -23,7 +23,7 @@
 // # Metadata
 //
 // [WithMetadata] adds request metadata to a call. The server's leading and
-// trailing metadata are returned through [WithHeader] and [WithTrailer],
+// trailing metadata are returned through [CaptureHeader] and [CaptureTrailer],
 // and by the Header and Trailer methods of the stream types.
 //
 // # Errors

@@ -46,7 +46,7 @@ func ExampleCall_metadata() {
 	var header, trailer rpc.Metadata
 	got, err := clientgo.Call[any, rpc.Metadata](ctx, c, "metadata", nil,
 		clientgo.WithMetadata(rpc.Metadata{"token": "s3cret"}),
-		clientgo.WithHeader(&header), clientgo.WithTrailer(&trailer))
+		clientgo.CaptureHeader(&header), clientgo.CaptureTrailer(&trailer))
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -290,16 +290,17 @@ func WithMetadata(md rpc.Metadata) CallOption {
 	})
 }
 
-// WithHeader stores the call's leading metadata in *md when the call ends
-// (nil when the server sent none). For unary calls that is before [Call]
+// CaptureHeader stores the call's leading metadata in *md when the call
+// ends (nil when the server sent none): it is an output of the call, where
+// [WithMetadata] is an input. For unary calls that is before [Call]
 // returns; for streams, before the receive (or CloseAndReceive, or Close)
 // that sees the end returns.
-func WithHeader(md *rpc.Metadata) CallOption {
+func CaptureHeader(md *rpc.Metadata) CallOption {
 	return callOptionFunc(func(c *callConfig) { c.header = md })
 }
 
-// WithTrailer stores the call's trailing metadata in *md when the call
-// ends, as [WithHeader] does for leading metadata.
-func WithTrailer(md *rpc.Metadata) CallOption {
+// CaptureTrailer stores the call's trailing metadata in *md when the call
+// ends, as [CaptureHeader] does for leading metadata.
+func CaptureTrailer(md *rpc.Metadata) CallOption {
 	return callOptionFunc(func(c *callConfig) { c.trailer = md })
 }

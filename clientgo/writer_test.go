@@ -197,7 +197,7 @@ func TestRecycledCallsNeverMix(t *testing.T) {
 				var header, trailer rpc.Metadata
 				got, err := clientgo.Call[int, int](ctx, c, "md_unary", id,
 					clientgo.WithMetadata(rpc.Metadata{"id": id}),
-					clientgo.WithHeader(&header), clientgo.WithTrailer(&trailer))
+					clientgo.CaptureHeader(&header), clientgo.CaptureTrailer(&trailer))
 				cancel()
 				if errors.Is(err, context.Canceled) {
 					cancelled.Add(1)

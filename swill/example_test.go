@@ -215,7 +215,7 @@ func ExampleCall_SetHeader() {
 	var header, trailer rpc.Metadata
 	reply, err := clientgo.Call[string, string](context.Background(), client, "greet", "Ada",
 		clientgo.WithMetadata(rpc.Metadata{"greeting": "Hello"}),
-		clientgo.WithHeader(&header), clientgo.WithTrailer(&trailer))
+		clientgo.CaptureHeader(&header), clientgo.CaptureTrailer(&trailer))
 	fmt.Println(reply, err)
 	fmt.Println(header, trailer)
 	// Output:

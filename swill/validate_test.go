@@ -351,10 +351,10 @@ func TestValidatorOptions(t *testing.T) {
 	v := validator.New()
 	require.NoError(t, v.RegisterValidation("even", func(fl validator.FieldLevel) bool { return fl.Field().Int()%2 == 0 }))
 	rv := validate.New(
-		validate.WithValidate(v),
-		validate.WithMessage("even", func(fe validator.FieldError) string { return "must be even" }),
-		validate.WithMessage("min", func(fe validator.FieldError) string { return "at least " + fe.Param() + " characters" }),
-		validate.WithMessages(func(fe validator.FieldError) string {
+		validate.WithEngine(v),
+		validate.WithTagMessage("even", func(fe validator.FieldError) string { return "must be even" }),
+		validate.WithTagMessage("min", func(fe validator.FieldError) string { return "at least " + fe.Param() + " characters" }),
+		validate.WithTranslator(func(fe validator.FieldError) string {
 			if fe.Tag() == "required" {
 				return "est obligatoire"
 			}
@@ -658,7 +658,7 @@ func TestDefaultMessages(t *testing.T) {
 			A int `validate:"never"`
 			B int `validate:"nope=3"`
 		}
-		err := validate.New(validate.WithValidate(v)).Validate(&x{})
+		err := validate.New(validate.WithEngine(v)).Validate(&x{})
 		var vs swill.Violations
 		require.ErrorAs(t, err, &vs)
 		assert.Equal(t, `fails the "never" check`, vs[0].Description)

@@ -249,7 +249,7 @@ func (c *caller) options() []clientgo.CallOption {
 
 func (c *caller) unary(cl *clientgo.Client, req any) error {
 	var header, trailer rpc.Metadata
-	opts := append(c.options(), clientgo.WithHeader(&header), clientgo.WithTrailer(&trailer))
+	opts := append(c.options(), clientgo.CaptureHeader(&header), clientgo.CaptureTrailer(&trailer))
 	res, err := clientgo.Call[any, any](c.callCtx, cl, c.name, req, opts...)
 	c.showHeader(header)
 	c.showTrailer(trailer)

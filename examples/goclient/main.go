@@ -110,7 +110,7 @@ func run(ctx context.Context, url string, out io.Writer) error {
 	var header, trailer rpc.Metadata
 	md, err := clientgo.Call[any, rpc.Metadata](ctx, c, "metadata", nil,
 		clientgo.WithMetadata(rpc.Metadata{"user": "ada"}),
-		clientgo.WithHeader(&header), clientgo.WithTrailer(&trailer))
+		clientgo.CaptureHeader(&header), clientgo.CaptureTrailer(&trailer))
 	if err != nil {
 		return fmt.Errorf("metadata: %w", err)
 	}

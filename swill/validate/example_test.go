@@ -58,14 +58,14 @@ func ExampleNew() {
 
 // Custom tags are registered on a validator.Validate of your own, and
 // every message can be replaced.
-func ExampleWithValidate() {
+func ExampleWithEngine() {
 	vv := validator.New(validator.WithRequiredStructEnabled())
 	_ = vv.RegisterValidation("even", func(fl validator.FieldLevel) bool { return fl.Field().Int()%2 == 0 })
 
 	v := validate.New(
-		validate.WithValidate(vv),
-		validate.WithMessage("even", func(fe validator.FieldError) string { return "must be even" }),
-		validate.WithMessage("required", func(fe validator.FieldError) string { return "cannot be empty" }),
+		validate.WithEngine(vv),
+		validate.WithTagMessage("even", func(fe validator.FieldError) string { return "must be even" }),
+		validate.WithTagMessage("required", func(fe validator.FieldError) string { return "cannot be empty" }),
 	)
 	type Pair struct {
 		N    int    `msgpack:"n" validate:"even"`

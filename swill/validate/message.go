@@ -8,7 +8,7 @@ import (
 )
 
 // DefaultMessage returns the description the default validator gives a
-// failed tag when no [WithMessage] or [WithMessages] function replaces it.
+// failed tag when no [WithTagMessage] or [WithTranslator] function replaces it.
 //
 // The comparisons keep the wording of the reference Swill server, which
 // describes what is wrong with the value: gt=N fails as "less than or

@@ -36,7 +36,7 @@ type Validator struct {
 	messages map[string]MessageFunc
 	fallback MessageFunc
 
-	custom  bool     // rv.v came from WithValidate: its rules are unknown
+	custom  bool     // rv.v came from WithEngine: its rules are unknown
 	plain   sync.Map // reflect.Type -> bool: no tag to check
 	structs sync.Map // reflect.Type -> bool: holds structs outside struct fields
 }
@@ -50,11 +50,12 @@ type optionFunc func(*Validator)
 
 func (f optionFunc) apply(v *Validator) { f(v) }
 
-// WithValidate makes the validator use v, for instance one with custom
-// tags registered (RegisterValidation), aliases, or struct-level rules.
+// WithEngine makes the validator check tags with v, a go-playground
+// validator.Validate of your own, for instance one with custom tags
+// registered (RegisterValidation), aliases, or struct-level rules.
 // The default is validator.New(validator.WithRequiredStructEnabled()).
-// Give the messages of custom tags with [WithMessage]. A nil v is ignored.
-func WithValidate(v *validator.Validate) Option {
+// Give the messages of custom tags with [WithTagMessage]. A nil v is ignored.
+func WithEngine(v *validator.Validate) Option {
 	return optionFunc(func(rv *Validator) {
 		if v != nil {
 			rv.v = v
@@ -63,11 +64,11 @@ func WithValidate(v *validator.Validate) Option {
 	})
 }
 
-// WithMessage sets the description of a failed tag, replacing the
+// WithTagMessage sets the description of a failed tag, replacing the
 // default. tag is the tag's name as [validator.FieldError.Tag] reports it:
 // "min", a custom tag, an alias, or a whole alternative such as
 // "email|url".
-func WithMessage(tag string, fn MessageFunc) Option {
+func WithTagMessage(tag string, fn MessageFunc) Option {
 	return optionFunc(func(rv *Validator) {
 		if fn != nil {
 			rv.messages[tag] = fn
@@ -75,10 +76,11 @@ func WithMessage(tag string, fn MessageFunc) Option {
 	})
 }
 
-// WithMessages sets a function consulted for every failed tag before the
-// per-tag messages of [WithMessage] and the defaults; when it returns ""
-// they apply. It suits translations (validator.FieldError.Translate).
-func WithMessages(fn MessageFunc) Option {
+// WithTranslator sets a function consulted for every failed tag, before
+// the per-tag messages of [WithTagMessage] and the defaults; when it
+// returns "" they apply. It suits translations
+// (validator.FieldError.Translate).
+func WithTranslator(fn MessageFunc) Option {
 	return optionFunc(func(rv *Validator) { rv.fallback = fn })
 }
 
@@ -176,7 +178,7 @@ func (rv *Validator) checkTags(v reflect.Value, prefix []any, vs *swill.Violatio
 // isPlain reports whether values of type t have no tag to check: no
 // validate tag in any struct reachable from t, and no interface that could
 // hold one. Most requests are plain, and skip go-playground's walk
-// altogether. A validator given with WithValidate may have struct-level
+// altogether. A validator given with WithEngine may have struct-level
 // rules or another tag name: its values are never plain.
 func (rv *Validator) isPlain(t reflect.Type) bool {
 	if rv.custom {
