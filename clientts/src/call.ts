@@ -288,7 +288,7 @@ export class CallCore<Req = unknown, Res = unknown> implements Attachable {
       case ResponseType.Metadata:
         return;
       case ResponseType.Error:
-        this.#finish(SwillError.fromWire(f.data));
+        this.#finish(SwillError.fromWire(f.data, f.trailing));
         return;
       case ResponseType.EndOfStream:
         if (this.responseStreams) {

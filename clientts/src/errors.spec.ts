@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { Code, ConnectionError, SwillError } from "./errors.js";
+import { Code, ConnectionError, RETRY_AFTER_KEY, SwillError } from "./errors.js";
 
 describe("SwillError", () => {
   it("fromWire keeps code, message and data", () => {
@@ -25,6 +25,14 @@ describe("SwillError", () => {
       expect(e.code).toBe(Code.Internal);
       expect(e.data).toEqual(payload);
     }
+  });
+
+  it("fromWire keeps the frame's metadata and its retry hint", () => {
+    const e = SwillError.fromWire({ code: 429, message: "slow down" }, { [RETRY_AFTER_KEY]: 250 });
+    expect(e.metadata).toEqual({ "swill-retry-after-ms": 250 });
+    expect(e.retryAfterMs()).toBe(250);
+    expect(SwillError.fromWire({ code: 503 }).retryAfterMs()).toBeUndefined();
+    expect(SwillError.fromWire({ code: 503 }, { [RETRY_AFTER_KEY]: "soon" }).retryAfterMs()).toBeUndefined();
   });
 
   it("a local error has remote false and keeps its cause", () => {

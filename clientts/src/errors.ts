@@ -50,7 +50,17 @@ export interface SwillErrorOptions {
   cause?: unknown | undefined;
   /** True when the error arrived in an ERROR frame from the server. Defaults to false. */
   remote?: boolean | undefined;
+  /** The ERROR frame's trailing metadata. */
+  metadata?: Readonly<Record<string, unknown>> | undefined;
 }
+
+/**
+ * The ERROR metadata key of a retry hint: the milliseconds to wait before
+ * trying the call again, on this server after a 429 (too many requests),
+ * or on another one after a 503 from a server shutting down (the client
+ * reconnects by itself). See {@link SwillError.retryAfterMs}.
+ */
+export const RETRY_AFTER_KEY = "swill-retry-after-ms";
 
 /**
  * SwillError is a call that failed with a code: either the server answered
@@ -69,6 +79,8 @@ export class SwillError extends Error {
   readonly data: unknown;
   /** True when the server sent this error, false when the client raised it. */
   readonly remote: boolean;
+  /** The ERROR frame's trailing metadata, or undefined when it had none. */
+  readonly metadata: Readonly<Record<string, unknown>> | undefined;
 
   constructor(code: number, message: string, options: SwillErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -77,6 +89,23 @@ export class SwillError extends Error {
     this.code = code;
     this.data = options.data;
     this.remote = options.remote ?? false;
+    this.metadata = options.metadata;
+  }
+
+  /**
+   * retryAfterMs returns the server's retry hint ({@link RETRY_AFTER_KEY}
+   * in the metadata, sent with 429 and 503), or undefined when there is
+   * none.
+   */
+  retryAfterMs(): number | undefined {
+    const v = this.metadata?.[RETRY_AFTER_KEY];
+    if (typeof v === "number" && Number.isFinite(v) && v >= 0) {
+      return v;
+    }
+    if (typeof v === "bigint" && v >= 0n) {
+      return Number(v);
+    }
+    return undefined;
   }
 
   /**
@@ -89,15 +118,20 @@ export class SwillError extends Error {
 
   /**
    * fromWire builds the error carried by an ERROR frame, whose data is
-   * `{"code": int, "message": str, "data"?: any}`. A payload of another
+   * `{"code": int, "message": str, "data"?: any}`, with the frame's
+   * trailing metadata. A payload of another
    * shape gives a 500 naming the problem.
    */
-  static fromWire(payload: unknown): SwillError {
+  static fromWire(payload: unknown, metadata?: Readonly<Record<string, unknown>>): SwillError {
     if (isRecord(payload) && Number.isInteger(payload["code"])) {
       const message = typeof payload["message"] === "string" ? payload["message"] : "";
-      return new SwillError(payload["code"] as number, message, { data: payload["data"], remote: true });
+      return new SwillError(payload["code"] as number, message, { data: payload["data"], remote: true, metadata });
     }
-    return new SwillError(Code.Internal, "malformed ERROR frame from the server", { data: payload, remote: true });
+    return new SwillError(Code.Internal, "malformed ERROR frame from the server", {
+      data: payload,
+      remote: true,
+      metadata,
+    });
   }
 }
 

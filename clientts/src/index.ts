@@ -22,7 +22,7 @@ export type { BidiStream, ClientStream, RequestStream, ResponseStream } from "./
 export type { ReconnectOptions } from "./backoff.js";
 
 // Errors.
-export { Code, ConnectionError, SwillError } from "./errors.js";
+export { Code, ConnectionError, RETRY_AFTER_KEY, SwillError } from "./errors.js";
 export type {
   ConnectionErrorOptions,
   FieldError,

@@ -22,15 +22,16 @@ import (
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on (port 0 picks a free one)")
 	debug := flag.Bool("debug", false, "send internal error details to clients")
+	grace := flag.Duration("grace", 10*time.Second, "how long running calls may finish on SIGTERM before they end with 503")
 	flag.Parse()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	if err := run(*addr, *debug, logger); err != nil {
+	if err := run(*addr, *debug, *grace, logger); err != nil {
 		logger.Error("demo failed", "err", err)
 		os.Exit(1)
 	}
 }
 
-func run(addr string, debug bool, logger *slog.Logger) error {
+func run(addr string, debug bool, grace time.Duration, logger *slog.Logger) error {
 	srv := swill.NewServer(
 		swill.WithLogger(logger),
 		swill.WithDebug(debug),
@@ -66,7 +67,7 @@ func run(addr string, debug bool, logger *slog.Logger) error {
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	// Stop the HTTP listener first, then the swill connections (hijacked
 	// connections are not tracked by http.Server).
