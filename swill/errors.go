@@ -63,6 +63,9 @@ func (s *Server) panicked(ctx context.Context, call *Call, p any) error {
 // handler's request type, naming the mismatch where it can be found.
 func decodeError(h *Handler, data []byte, err error) *rpc.Error {
 	want := typeName(h.reqType)
+	if errors.Is(err, errNilPayload) {
+		return rpc.Errorf(rpc.CodeBadRequest, "invalid request for %q: the payload is nil, want %s", h.name, want).WithCause(err)
+	}
 	var v any
 	if codec.Unmarshal(data, &v) == nil {
 		if where := mismatch(h.reqType, v, ""); where != "" {

@@ -155,6 +155,26 @@ func BidiStream[Req, Res any](name string, fn func(ctx context.Context, in <-cha
 	return h
 }
 
+// errNilPayload is the decode error of a nil payload for a request type
+// that has no nil value.
+var errNilPayload = errors.New("the payload is nil")
+
+// acceptsNil says whether a nil payload is a value of t: it is for
+// pointers and interfaces (nil), for slices and maps, whose nil the
+// MsgPack encoders write as nil, and for types that decode themselves
+// (msgpack.CustomDecoder, msgpack.Unmarshaler), such as codec.None. Any
+// other type (a struct, a number, a string, an array) would decode nil as
+// its zero value, as if the client had sent zeros, so a nil payload is
+// refused with ERROR 400 instead.
+func acceptsNil(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Pointer, reflect.Interface, reflect.Slice, reflect.Map:
+		return true
+	}
+	pt := reflect.PointerTo(t)
+	return pt.Implements(customDecoderType) || pt.Implements(unmarshalerType)
+}
+
 // callWithReq is a call and its request message in one allocation.
 type callWithReq[Req any] struct {
 	Call
@@ -172,7 +192,11 @@ func newHandler[Req, Res any](name string, kind rpc.Kind, nilFn bool, opts []Han
 		o.applyToHandler(h)
 	}
 	checkRanges := hasNarrowInts(h.reqType)
+	nilOK := acceptsNil(h.reqType)
 	h.decodeInto = func(data []byte, req any) error {
+		if !nilOK && len(data) == 1 && data[0] == 0xc0 {
+			return errNilPayload
+		}
 		if err := codec.Unmarshal(data, req); err != nil {
 			return err
 		}
