@@ -311,10 +311,10 @@ func (c *Conn) closeWith(code transport.StatusCode, reason string) {
 	}
 }
 
-// HandleClose implements [transport.Handler]. It cancels every open call,
-// waits for their handlers and the writer, runs the AfterConnection hooks
-// and forgets the connection.
-func (c *Conn) HandleClose(err error) {
+// handleClose is [transport.Handler.HandleClose] (see connHandler). It
+// cancels every open call, waits for their handlers and the writer, runs
+// the AfterConnection hooks and forgets the connection.
+func (c *Conn) handleClose(err error) {
 	c.wmu.Lock()
 	c.closed = true
 	c.wmu.Unlock()
@@ -340,10 +340,10 @@ func (c *Conn) HandleClose(err error) {
 	c.srv.removeConn(c)
 }
 
-// HandleMessage implements [transport.Handler]: it reads one frame and
-// dispatches it. Calls run on workers, or, on a transport that can
+// handleMessage is [transport.Handler.HandleMessage] (see connHandler):
+// it reads one frame and dispatches it. Calls run on workers, or, on a transport that can
 // release its reader, unary calls run here (see inline.go).
-func (c *Conn) HandleMessage(typ transport.MessageType, data []byte) {
+func (c *Conn) handleMessage(typ transport.MessageType, data []byte) {
 	c.lastRx.Store(time.Now().UnixNano())
 	if c.refused || c.ignore {
 		return

@@ -16,6 +16,7 @@ import (
 	"github.com/swillorg/swill-go/internal/wire"
 	"github.com/swillorg/swill-go/rpc"
 	"github.com/swillorg/swill-go/swill"
+	"github.com/swillorg/swill-go/transport"
 )
 
 // CANCEL cancels the handler's context at once, for every kind of call,
@@ -589,4 +590,16 @@ func TestConnRequest(t *testing.T) {
 	assert.Equal(t, http.NoBody, r.Body)
 	assert.Equal(t, r.RemoteAddr, remote)
 	assert.Contains(t, remote, "127.0.0.1:")
+}
+
+// TestConnHidesTransportCallbacks: the callbacks a transport makes
+// (HandleMessage, HandleClose, HandleIdle) are not methods of Conn, so a
+// hook or a handler holding the *Conn cannot call them.
+func TestConnHidesTransportCallbacks(t *testing.T) {
+	t.Parallel()
+	var c any = (*swill.Conn)(nil)
+	_, isHandler := c.(transport.Handler)
+	assert.False(t, isHandler, "*swill.Conn has HandleMessage and HandleClose")
+	_, isIdle := c.(interface{ HandleIdle() })
+	assert.False(t, isIdle, "*swill.Conn has HandleIdle")
 }

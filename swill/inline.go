@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/swillorg/swill-go/internal/wire"
-	"github.com/swillorg/swill-go/transport"
 )
 
 // Inline calls. On a transport that can hand its reading over to a new
@@ -153,7 +152,7 @@ func (c *Conn) runInline(call *Call) {
 		// The connection's reader is another goroutine now, perhaps
 		// already waiting for the network: nobody else will flush what
 		// this call held.
-		c.HandleIdle()
+		c.handleIdle()
 	}
 }
 
@@ -181,13 +180,13 @@ func (c *Conn) holds(call *Call) bool {
 	return !call.released
 }
 
-// HandleIdle implements [transport.IdleHandler]: the frames held for the
-// transport's next wait go out now, written by the reader itself. When
-// the reader serves other connections too ([transport.SharedReader]), it
-// must not wait for a peer that does not read: it writes only what the
-// transport takes without waiting, and leaves the rest to a writer
-// goroutine.
-func (c *Conn) HandleIdle() {
+// handleIdle is [transport.IdleHandler.HandleIdle] (see connHandler): the
+// frames held for the transport's next wait go out now, written by the
+// reader itself. When the reader serves other connections too
+// ([transport.SharedReader]), it must not wait for a peer that does not
+// read: it writes only what the transport takes without waiting, and
+// leaves the rest to a writer goroutine.
+func (c *Conn) handleIdle() {
 	c.wmu.Lock()
 	if !c.held {
 		c.wmu.Unlock()
@@ -260,5 +259,3 @@ func (c *Conn) tryWrite(batch []*wire.Buffer) {
 	c.writing = false
 	c.wmu.Unlock()
 }
-
-var _ transport.IdleHandler = (*Conn)(nil)

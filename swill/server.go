@@ -245,12 +245,12 @@ func (s *Server) serve(tc transport.Conn, r *http.Request, slot connSlot) {
 		if err := s.hooks.afterAccept(c.Context(), c); err != nil {
 			s.logger.Info("swill: connection refused by hook", "conn", c.id, "err", err)
 			c.refused = true
-			tc.Start(c)
+			tc.Start(c.handler())
 			c.closeWith(transport.StatusPolicyViolation, closeReason(err))
 			return
 		}
 	}
-	tc.Start(c)
+	tc.Start(c.handler())
 }
 
 func closeReason(err error) string {
