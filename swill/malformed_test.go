@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -424,4 +426,40 @@ func FuzzServerFrame(f *testing.F) {
 	f.Fuzz(func(t *testing.T, frame []byte) {
 		fc.deliver(frame)
 	})
+}
+
+// A handler's plain error, wrapped or not, reaches the client as a 500
+// with the generic message only; its text goes to the logger, and to the
+// client in debug mode only. A coded error is sent as it is.
+func TestInternalErrorText(t *testing.T) {
+	t.Parallel()
+	const secret = "dial db.internal:5432: password authentication failed"
+	handlers := withDemo(
+		swill.Unary("leaky", func(ctx context.Context, _ any) (any, error) {
+			return nil, fmt.Errorf("load user: %w", errors.New(secret))
+		}),
+		swill.Unary("coded", func(ctx context.Context, _ any) (any, error) {
+			return nil, rpc.Errorf(rpc.CodeNotFound, "no user 7: %w", errors.New(secret))
+		}),
+	)
+	var logs syncBuffer
+	srv := startServer(t, handlers, swill.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	c := dialWire(t, srv)
+	c.msg(1, "leaky", nil)
+	e := c.recv().rpcErr(t)
+	assert.Equal(t, rpc.CodeInternal, e.Code)
+	assert.Equal(t, "An internal server error occurred", e.Message)
+	assert.Nil(t, e.Data)
+	assert.Contains(t, logs.String(), secret)
+	c.msg(2, "coded", nil)
+	e = c.recv().rpcErr(t)
+	assert.Equal(t, rpc.CodeNotFound, e.Code)
+	assert.Equal(t, "no user 7: "+secret, e.Message, "an rpc.Error's message is the handler's choice")
+
+	debug := startServer(t, handlers, swill.WithDebug(true))
+	d := dialWire(t, debug)
+	d.msg(1, "leaky", nil)
+	e = d.recv().rpcErr(t)
+	assert.Equal(t, rpc.CodeInternal, e.Code)
+	assert.Contains(t, e.Message, secret, "debug mode shows the details")
 }

@@ -23,15 +23,21 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on (port 0 picks a free one)")
 	debug := flag.Bool("debug", false, "send internal error details to clients")
 	grace := flag.Duration("grace", 10*time.Second, "how long running calls may finish on SIGTERM before they end with 503")
+	certFile := flag.String("tls-cert", "", "serve wss:// with this PEM certificate (and -tls-key)")
+	keyFile := flag.String("tls-key", "", "the PEM private key of -tls-cert")
 	flag.Parse()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	if err := run(*addr, *debug, *grace, logger); err != nil {
+	if (*certFile == "") != (*keyFile == "") {
+		fmt.Fprintln(os.Stderr, "demo: give both -tls-cert and -tls-key, or neither")
+		os.Exit(2)
+	}
+	if err := run(*addr, *debug, *grace, *certFile, *keyFile, logger); err != nil {
 		logger.Error("demo failed", "err", err)
 		os.Exit(1)
 	}
 }
 
-func run(addr string, debug bool, grace time.Duration, logger *slog.Logger) error {
+func run(addr string, debug bool, grace time.Duration, certFile, keyFile string, logger *slog.Logger) error {
 	srv := swill.NewServer(
 		swill.WithLogger(logger),
 		swill.WithDebug(debug),
@@ -52,15 +58,28 @@ func run(addr string, debug bool, grace time.Duration, logger *slog.Logger) erro
 	if err != nil {
 		return err
 	}
+	// ReadHeaderTimeout bounds the HTTP handshake: without it a client
+	// that sends its request headers a byte at a time holds a socket and
+	// a goroutine for as long as it likes.
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	ws, web := "ws", "http"
+	if certFile != "" {
+		ws, web = "wss", "https"
+	}
 	// The first line of stdout is the URL, for scripts and tests to read.
-	fmt.Printf("ws://%s/ws\n", ln.Addr())
-	logger.Info("swill demo listening", "url", fmt.Sprintf("ws://%s/ws", ln.Addr()), "docs", fmt.Sprintf("http://%s/docs/", ln.Addr()))
+	fmt.Printf("%s://%s/ws\n", ws, ln.Addr())
+	logger.Info("swill demo listening", "url", fmt.Sprintf("%s://%s/ws", ws, ln.Addr()), "docs", fmt.Sprintf("%s://%s/docs/", web, ln.Addr()))
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	go func() {
+		if certFile != "" {
+			errc <- hs.ServeTLS(ln, certFile, keyFile)
+			return
+		}
+		errc <- hs.Serve(ln)
+	}()
 	select {
 	case err := <-errc:
 		return err
