@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,4 +54,48 @@ fail: 418 I'm a teapot
 signup: u1 Ada
 metadata: generated
 `, out)
+}
+
+// The install steps of clientts/README.md, as a user with a clone takes
+// them: "npm pack" in clientts, the tarball installed into a scratch
+// project of its own (no link to the repository's node_modules), the
+// package imported by name from plain Node, and the code "swill gen ts"
+// writes, with its default import, type-checked by a plain "tsc --strict"
+// and by the tsconfig.json "tsc --init" writes. Needs SWILL_NODE_TESTS=1
+// and the npm registry (or npm's cache, after "npm ci" in clientts).
+func TestGenTSPackedClient(t *testing.T) {
+	tools := nodetest.Require(t)
+	srv, _ := demo(t)
+	packDir, dir := t.TempDir(), t.TempDir()
+	out := nodetest.Run(t, 3*time.Minute, filepath.Join(tools.Root, "clientts"), "npm", "pack", "--silent", "--pack-destination", packDir)
+	tarball := filepath.Join(packDir, strings.TrimSpace(lastLine(out)))
+	require.FileExists(t, tarball)
+
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "package.json"), []byte(`{"type": "module", "private": true}`+"\n"), 0o644))
+	nodetest.Run(t, 3*time.Minute, dir, "npm", "install", "--no-audit", "--no-fund", "--prefer-offline", tarball, "ws@8.18.3")
+
+	script := `
+import { connect, SwillError } from "@swillorg/swill-go-client";
+import { WebSocket } from "ws";
+const client = await connect(process.argv[2], { WebSocket });
+const sum = await client.call("add", [20, 22]);
+const items = [];
+for await (const n of client.serverStream("countdown", 2)) items.push(n);
+client.close();
+console.log(sum, items.join(","), typeof SwillError);
+`
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.mjs"), []byte(script), 0o644))
+	assert.Equal(t, "42 2,1 function\n", nodetest.Run(t, time.Minute, dir, "node", "main.mjs", srv.URL))
+
+	r := swillCmd(t, nil, "gen", "ts", "-o", filepath.Join(dir, "demo.ts"), srv.URL)
+	require.Equal(t, result{}, r)
+	tsc := filepath.Join(tools.NodeModules, "typescript", "bin", "tsc")
+	nodetest.Run(t, 2*time.Minute, dir, "node", tsc, "--strict", "--target", "ES2022", "--module", "NodeNext", "--noEmit", "demo.ts")
+	nodetest.Run(t, time.Minute, dir, "node", tsc, "--init")
+	nodetest.Run(t, 2*time.Minute, dir, "node", tsc, "-p", ".", "--noEmit")
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
 }

@@ -17,6 +17,20 @@ import (
 // from, unless told otherwise.
 const DefaultImport = "@swillorg/swill-go-client"
 
+// defaultImportNote tells the reader of generated code where
+// [DefaultImport] comes from while it is not published.
+const defaultImportNote = `//
+// It imports @swillorg/swill-go-client, swill-go's TypeScript client. Until
+// that package is published, build it from a clone of swill-go and install
+// the tarball in this project (see clientts/README.md there):
+//
+//   (cd swill-go/clientts && npm ci && npm pack)
+//   npm install ./swill-go/clientts/swillorg-swill-go-client-*.tgz
+//
+// It compiles with tsc --strict for a target of ES2018 or later and
+// "module": "NodeNext" (or "moduleResolution": "bundler").
+`
+
 // Options configure [Generate].
 type Options struct {
 	// Import is the module specifier of the TypeScript client. Default
@@ -49,6 +63,11 @@ func Generate(doc *introspect.Document, opts Options) ([]byte, error) {
 		fmt.Fprintf(&w, "// Service version: %s\n", oneLine(doc.Version))
 	}
 	imps, _ := json.Marshal(imp)
+	if imp == DefaultImport {
+		w.WriteString(defaultImportNote)
+	} else {
+		fmt.Fprintf(&w, "//\n// It imports swill-go's TypeScript client from %s (swill gen ts -import).\n", imps)
+	}
 	fmt.Fprintf(&w, "\nimport * as swill from %s;\n\n", imps)
 
 	for _, d := range doc.Defs {
