@@ -56,6 +56,7 @@ var Code = {
   /** The server is shutting down. */
   Unavailable: 503
 };
+var RETRY_AFTER_KEY = "swill-retry-after-ms";
 var SwillError = class _SwillError extends Error {
   name = "SwillError";
   /** The HTTP-like code; see {@link Code}. */
@@ -64,12 +65,30 @@ var SwillError = class _SwillError extends Error {
   data;
   /** True when the server sent this error, false when the client raised it. */
   remote;
+  /** The ERROR frame's trailing metadata, or undefined when it had none. */
+  metadata;
   constructor(code, message, options = {}) {
     super(message, options.cause === void 0 ? void 0 : { cause: options.cause });
     Object.setPrototypeOf(this, new.target.prototype);
     this.code = code;
     this.data = options.data;
     this.remote = options.remote ?? false;
+    this.metadata = options.metadata;
+  }
+  /**
+   * retryAfterMs returns the server's retry hint ({@link RETRY_AFTER_KEY}
+   * in the metadata, sent with 429 and 503), or undefined when there is
+   * none.
+   */
+  retryAfterMs() {
+    const v = this.metadata?.[RETRY_AFTER_KEY];
+    if (typeof v === "number" && Number.isFinite(v) && v >= 0) {
+      return v;
+    }
+    if (typeof v === "bigint" && v >= 0n) {
+      return Number(v);
+    }
+    return void 0;
   }
   /**
    * isValidation reports whether this is a validation error (422); its
@@ -80,15 +99,20 @@ var SwillError = class _SwillError extends Error {
   }
   /**
    * fromWire builds the error carried by an ERROR frame, whose data is
-   * `{"code": int, "message": str, "data"?: any}`. A payload of another
+   * `{"code": int, "message": str, "data"?: any}`, with the frame's
+   * trailing metadata. A payload of another
    * shape gives a 500 naming the problem.
    */
-  static fromWire(payload) {
+  static fromWire(payload, metadata) {
     if (isRecord(payload) && Number.isInteger(payload["code"])) {
       const message = typeof payload["message"] === "string" ? payload["message"] : "";
-      return new _SwillError(payload["code"], message, { data: payload["data"], remote: true });
+      return new _SwillError(payload["code"], message, { data: payload["data"], remote: true, metadata });
     }
-    return new _SwillError(Code.Internal, "malformed ERROR frame from the server", { data: payload, remote: true });
+    return new _SwillError(Code.Internal, "malformed ERROR frame from the server", {
+      data: payload,
+      remote: true,
+      metadata
+    });
   }
 };
 var ConnectionError = class extends Error {
@@ -1819,7 +1843,7 @@ var CallCore = class {
       case ResponseType.Metadata:
         return;
       case ResponseType.Error:
-        this.#finish(SwillError.fromWire(f.data));
+        this.#finish(SwillError.fromWire(f.data, f.trailing));
         return;
       case ResponseType.EndOfStream:
         if (this.responseStreams) {
@@ -2460,6 +2484,80 @@ function resolve(s, defs) {
     cur = next;
   }
 }
+function referencedDefs(schemas, defs) {
+  const seen = /* @__PURE__ */ new Set();
+  const out = [];
+  const walk = (s) => {
+    if (s === void 0 || typeof s !== "object") {
+      return;
+    }
+    const name = refName(s);
+    if (name !== "") {
+      if (!seen.has(name) && Object.hasOwn(defs, name)) {
+        seen.add(name);
+        out.push(name);
+        walk(defs[name]);
+      }
+      return;
+    }
+    walk(s.items);
+    walk(s.additionalProperties);
+    walk(s["x-msgpack-key"]);
+    walk(s.not);
+    for (const list of [s.prefixItems, s.anyOf, s.allOf]) {
+      list?.forEach(walk);
+    }
+    for (const p of Object.values(s.properties ?? {})) {
+      walk(p);
+    }
+  };
+  schemas.forEach(walk);
+  return out;
+}
+function constraints(s) {
+  if (s === void 0) {
+    return [];
+  }
+  const alts = s.anyOf?.filter((a) => a.type !== "null");
+  if (alts !== void 0 && alts.length === 1 && alts.length < (s.anyOf?.length ?? 0)) {
+    return constraints(alts[0]);
+  }
+  const out = [];
+  const keys = [
+    "minimum",
+    "exclusiveMinimum",
+    "maximum",
+    "exclusiveMaximum",
+    "multipleOf",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "minItems",
+    "maxItems",
+    "uniqueItems",
+    "minProperties",
+    "maxProperties"
+  ];
+  if (s.format !== void 0 && !isTimestamp(s)) {
+    out.push(`format: ${s.format}`);
+  }
+  for (const k of keys) {
+    const v = s[k];
+    if (v !== void 0 && v !== false) {
+      out.push(`${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`);
+    }
+  }
+  if (s.enum !== void 0 && s.enum.length > 1) {
+    out.push(`enum: ${s.enum.map((v) => JSON.stringify(v)).join(", ")}`);
+  }
+  if (s.not?.enum !== void 0 && s.not.enum.length === 1) {
+    out.push(`not: ${JSON.stringify(s.not.enum[0])}`);
+  }
+  for (const a of s.allOf ?? []) {
+    out.push(...constraints(a));
+  }
+  return out;
+}
 function isBytes(s) {
   return s.type === "string" && s["x-msgpack"] === "bin";
 }
@@ -2809,11 +2907,27 @@ var Panel = class {
     }
     this.#status = h("span", { class: "status", role: "status" }, "idle");
     this.#log = h("ol", { class: "log", "aria-live": "polite" });
+    const defs = this.#host.defs;
+    const used = referencedDefs([m.request.schema, m.response.schema], defs);
+    const usedDefs = {};
+    for (const name of used) {
+      usedDefs[name] = defs[name] ?? {};
+    }
+    const named = used.length === 0 ? null : h(
+      "details",
+      { class: "named-types", open: true },
+      h("summary", {}, used.length === 1 ? "Type" : "Types"),
+      ...used.map((name) => typeDef(name, defs[name] ?? {}))
+    );
+    const full = { request: m.request.schema, response: m.response.schema };
+    if (used.length > 0) {
+      full["$defs"] = usedDefs;
+    }
     const schema = h(
       "details",
       { class: "schema" },
       h("summary", {}, "JSON Schema"),
-      h("pre", {}, formatJSON({ request: m.request.schema, response: m.response.schema }, 80))
+      h("pre", {}, formatJSON(full, 80))
     );
     const errors = m.errors.length === 0 ? null : [
       h("dt", {}, "Errors"),
@@ -2843,6 +2957,7 @@ var Panel = class {
         h("dd", {}, h("code", {}, side(m.response.streams, m.response.schema))),
         ...errors ?? []
       ),
+      named,
       schema,
       h(
         "div",
@@ -3138,6 +3253,52 @@ function button(text, cls, onClick, title) {
   const b = h("button", { type: "button", class: cls, title }, text);
   b.addEventListener("click", onClick);
   return b;
+}
+function typeDef(name, s) {
+  const head = h("h3", {}, h("code", {}, name));
+  const doc = s.description === void 0 || s.description === "" ? null : h("p", { class: "doc" }, s.description);
+  const props = Object.entries(s.properties ?? {});
+  if (s.type !== "object" || props.length === 0) {
+    const notes = constraints(s);
+    return h(
+      "div",
+      { class: "typedef", "data-type": name },
+      head,
+      doc,
+      h("p", {}, h("code", {}, typeString(s)), notes.length > 0 ? ` (${notes.join("; ")})` : "")
+    );
+  }
+  const required = new Set(s.required ?? []);
+  const rows = props.map(([field, fs]) => {
+    const notes = constraints(fs);
+    if (fs.description !== void 0 && fs.description !== "") {
+      notes.unshift(fs.description);
+    }
+    return h(
+      "tr",
+      { "data-field": field },
+      h("td", {}, h("code", {}, field)),
+      h("td", {}, h("code", {}, typeString(fs))),
+      h("td", {}, required.has(field) ? "required" : "optional"),
+      h("td", { class: "constraints" }, notes.join("; "))
+    );
+  });
+  return h(
+    "div",
+    { class: "typedef", "data-type": name },
+    head,
+    doc,
+    h(
+      "table",
+      { class: "fields" },
+      h(
+        "thead",
+        {},
+        h("tr", {}, h("th", {}, "Field"), h("th", {}, "Type"), h("th", {}, "Required"), h("th", {}, "Constraints"))
+      ),
+      h("tbody", {}, ...rows)
+    )
+  );
 }
 
 // web/main.ts

@@ -204,8 +204,30 @@ try {
     ],
   );
 
-  step("signup: a validation error with its data");
+  step("signup: its named types' fields and constraints are shown, and are in its JSON Schema");
   await open("signup");
+  const signupReq = panel("signup").locator('.typedef[data-type="SignupRequest"]');
+  await signupReq.waitFor();
+  assert.ok(await signupReq.isVisible(), "the request type's fields are visible without a click");
+  const nameRow = signupReq.locator('tr[data-field="name"]');
+  assert.ok(await nameRow.isVisible());
+  assert.deepEqual(await nameRow.locator("td").allTextContents(), ["name", "string", "required", "minLength: 2"]);
+  assert.deepEqual(await signupReq.locator('tr[data-field="age"] td').allTextContents(), [
+    "age",
+    "integer",
+    "required",
+    "minimum: 13",
+  ]);
+  assert.ok(await panel("signup").locator('.typedef[data-type="SignupResponse"] tr[data-field="id"]').isVisible());
+  await panel("signup").locator(".schema summary").click();
+  const schemaText = await panel("signup").locator(".schema pre").textContent();
+  assert.ok(await panel("signup").locator(".schema pre").isVisible());
+  const shown = JSON.parse(schemaText);
+  assert.equal(shown.request.$ref, "#/$defs/SignupRequest");
+  assert.equal(shown.$defs.SignupRequest.properties.name.minLength, 2);
+  assert.deepEqual(Object.keys(shown.$defs).sort(), ["SignupRequest", "SignupResponse"]);
+
+  step("signup: a validation error with its data");
   assert.equal(
     await panel("signup").locator("textarea").inputValue(),
     '{"name": "example", "email": "example", "age": 13}',

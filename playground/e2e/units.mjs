@@ -4,7 +4,7 @@
 // esbuild (which reads the TypeScript) and run by node.
 import assert from "node:assert/strict";
 
-import { example, resolve, typeString } from "../web/schema.ts";
+import { constraints, example, referencedDefs, resolve, typeString } from "../web/schema.ts";
 import { formatJSON, fromWire, parseValue, toWire } from "../web/values.ts";
 
 const defs = {
@@ -90,5 +90,36 @@ assert.equal(formatJSON({ a: "x".repeat(70) }), `{\n  "a": "${"x".repeat(70)}"\n
 assert.equal(parseValue("7"), 7);
 assert.deepEqual(parseValue('{"k": [true]}'), { k: [true] });
 assert.equal(parseValue("browser"), "browser");
+
+// The named types a call uses: through fields, arrays, unions and other
+// definitions, each once, recursion included; unknown names left out.
+assert.deepEqual(referencedDefs([node, { type: "integer" }], defs), ["Node"]);
+assert.deepEqual(
+  referencedDefs(
+    [
+      { type: "array", items: { $ref: "#/$defs/A" } },
+      { anyOf: [{ $ref: "#/$defs/C" }, { type: "null" }] },
+    ],
+    {
+      A: { type: "object", properties: { b: { $ref: "#/$defs/B" }, a: { $ref: "#/$defs/A" } } },
+      B: { type: "object", properties: { m: { type: "object", additionalProperties: { $ref: "#/$defs/Missing" } } } },
+      C: { type: "string" },
+    },
+  ),
+  ["A", "B", "C"],
+);
+assert.deepEqual(referencedDefs([{ type: "string" }], defs), []);
+
+// Constraints as JSON Schema keywords, through nullable types.
+assert.deepEqual(constraints(defs.Node.properties.name), ["minLength: 10"]);
+assert.deepEqual(constraints(defs.Node.properties.email), ["format: email"]);
+assert.deepEqual(constraints(defs.Node.properties.age), ["minimum: 13"]);
+assert.deepEqual(constraints(defs.Node.properties.at), []);
+assert.deepEqual(constraints(defs.Node.properties.color), ['enum: "red", "green"']);
+assert.deepEqual(constraints({ anyOf: [{ type: "string", maxLength: 3, pattern: "^a" }, { type: "null" }] }), [
+  "maxLength: 3",
+  "pattern: ^a",
+]);
+assert.deepEqual(constraints({ type: "array", minItems: 1, uniqueItems: true }), ["minItems: 1", "uniqueItems: true"]);
 
 console.log("ok");

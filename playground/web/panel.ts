@@ -11,7 +11,7 @@ import {
   type SwillClient,
 } from "../../clientts/src/index.js";
 import { h } from "./dom.js";
-import { example, typeString, type Method, type Schema } from "./schema.js";
+import { constraints, example, referencedDefs, typeString, type Method, type Schema } from "./schema.js";
 import { formatJSON, fromWire, parseValue, toWire } from "./values.js";
 
 /** What a panel needs from the page. */
@@ -103,11 +103,32 @@ export class Panel {
     this.#status = h("span", { class: "status", role: "status" }, "idle");
     this.#log = h("ol", { class: "log", "aria-live": "polite" });
 
+    // The named types the call uses, with their fields; the JSON Schema
+    // carries their definitions, so that nothing hides behind a $ref.
+    const defs = this.#host.defs;
+    const used = referencedDefs([m.request.schema, m.response.schema], defs);
+    const usedDefs: Record<string, Schema> = {};
+    for (const name of used) {
+      usedDefs[name] = defs[name] ?? {};
+    }
+    const named =
+      used.length === 0
+        ? null
+        : h(
+            "details",
+            { class: "named-types", open: true },
+            h("summary", {}, used.length === 1 ? "Type" : "Types"),
+            ...used.map((name) => typeDef(name, defs[name] ?? {})),
+          );
+    const full: Record<string, unknown> = { request: m.request.schema, response: m.response.schema };
+    if (used.length > 0) {
+      full["$defs"] = usedDefs;
+    }
     const schema = h(
       "details",
       { class: "schema" },
       h("summary", {}, "JSON Schema"),
-      h("pre", {}, formatJSON({ request: m.request.schema, response: m.response.schema }, 80)),
+      h("pre", {}, formatJSON(full, 80)),
     );
     const errors =
       m.errors.length === 0
@@ -142,6 +163,7 @@ export class Panel {
         h("dd", {}, h("code", {}, side(m.response.streams, m.response.schema))),
         ...(errors ?? []),
       ),
+      named,
       schema,
       h(
         "div",
@@ -460,4 +482,55 @@ function button(text: string, cls: string, onClick: () => void, title?: string):
   const b = h("button", { type: "button", class: cls, title }, text);
   b.addEventListener("click", onClick);
   return b;
+}
+
+/**
+ * typeDef shows one named type: an object's fields (name, type, whether
+ * required, constraints), or the type another definition stands for.
+ */
+function typeDef(name: string, s: Schema): HTMLElement {
+  const head = h("h3", {}, h("code", {}, name));
+  const doc = s.description === undefined || s.description === "" ? null : h("p", { class: "doc" }, s.description);
+  const props = Object.entries(s.properties ?? {});
+  if (s.type !== "object" || props.length === 0) {
+    const notes = constraints(s);
+    return h(
+      "div",
+      { class: "typedef", "data-type": name },
+      head,
+      doc,
+      h("p", {}, h("code", {}, typeString(s)), notes.length > 0 ? ` (${notes.join("; ")})` : ""),
+    );
+  }
+  const required = new Set(s.required ?? []);
+  const rows = props.map(([field, fs]) => {
+    const notes = constraints(fs);
+    if (fs.description !== undefined && fs.description !== "") {
+      notes.unshift(fs.description);
+    }
+    return h(
+      "tr",
+      { "data-field": field },
+      h("td", {}, h("code", {}, field)),
+      h("td", {}, h("code", {}, typeString(fs))),
+      h("td", {}, required.has(field) ? "required" : "optional"),
+      h("td", { class: "constraints" }, notes.join("; ")),
+    );
+  });
+  return h(
+    "div",
+    { class: "typedef", "data-type": name },
+    head,
+    doc,
+    h(
+      "table",
+      { class: "fields" },
+      h(
+        "thead",
+        {},
+        h("tr", {}, h("th", {}, "Field"), h("th", {}, "Type"), h("th", {}, "Required"), h("th", {}, "Constraints")),
+      ),
+      h("tbody", {}, ...rows),
+    ),
+  );
 }

@@ -27,6 +27,12 @@ export interface Schema {
   additionalProperties?: Schema;
   anyOf?: Schema[];
   allOf?: Schema[];
+  pattern?: string;
+  uniqueItems?: boolean;
+  minProperties?: number;
+  maxProperties?: number;
+  not?: Schema;
+  multipleOf?: number;
 }
 
 /** One side of a call. */
@@ -87,6 +93,92 @@ export function resolve(s: Schema | undefined, defs: Record<string, Schema>): Sc
     seen.add(name);
     cur = next;
   }
+}
+
+/**
+ * referencedDefs returns the names of the definitions the schemas use,
+ * directly or through other definitions, in the order they are first met
+ * (depth first); each once, however often or recursively it is used.
+ */
+export function referencedDefs(schemas: (Schema | undefined)[], defs: Record<string, Schema>): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  const walk = (s: Schema | undefined): void => {
+    if (s === undefined || typeof s !== "object") {
+      return;
+    }
+    const name = refName(s);
+    if (name !== "") {
+      if (!seen.has(name) && Object.hasOwn(defs, name)) {
+        seen.add(name);
+        out.push(name);
+        walk(defs[name]);
+      }
+      return;
+    }
+    walk(s.items);
+    walk(s.additionalProperties);
+    walk(s["x-msgpack-key"]);
+    walk(s.not);
+    for (const list of [s.prefixItems, s.anyOf, s.allOf]) {
+      list?.forEach(walk);
+    }
+    for (const p of Object.values(s.properties ?? {})) {
+      walk(p);
+    }
+  };
+  schemas.forEach(walk);
+  return out;
+}
+
+/**
+ * constraints lists the validation keywords of s as "keyword: value"
+ * (minLength: 2, minimum: 13, format: email, enum: "a", "b"...), looking
+ * inside a nullable type (T | null) and through allOf.
+ */
+export function constraints(s: Schema | undefined): string[] {
+  if (s === undefined) {
+    return [];
+  }
+  const alts = s.anyOf?.filter((a) => a.type !== "null");
+  if (alts !== undefined && alts.length === 1 && alts.length < (s.anyOf?.length ?? 0)) {
+    return constraints(alts[0]);
+  }
+  const out: string[] = [];
+  const keys = [
+    "minimum",
+    "exclusiveMinimum",
+    "maximum",
+    "exclusiveMaximum",
+    "multipleOf",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "minItems",
+    "maxItems",
+    "uniqueItems",
+    "minProperties",
+    "maxProperties",
+  ] as const;
+  if (s.format !== undefined && !isTimestamp(s)) {
+    out.push(`format: ${s.format}`);
+  }
+  for (const k of keys) {
+    const v = s[k];
+    if (v !== undefined && v !== false) {
+      out.push(`${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`);
+    }
+  }
+  if (s.enum !== undefined && s.enum.length > 1) {
+    out.push(`enum: ${s.enum.map((v) => JSON.stringify(v)).join(", ")}`);
+  }
+  if (s.not?.enum !== undefined && s.not.enum.length === 1) {
+    out.push(`not: ${JSON.stringify(s.not.enum[0])}`);
+  }
+  for (const a of s.allOf ?? []) {
+    out.push(...constraints(a));
+  }
+  return out;
 }
 
 /** isBytes reports whether s describes binary data (MsgPack bin, base64 in JSON). */
