@@ -239,7 +239,7 @@ func planDecodeAgrees[T any](t *testing.T, p *plan, data []byte) {
 	if err != nil {
 		t.Fatalf("% x: the plan accepts what the library refuses (%v): %+v", data, err, got)
 	}
-	if !reflect.DeepEqual(got, want) {
+	if !sameValue(reflect.ValueOf(got), reflect.ValueOf(want)) {
 		t.Fatalf("% x:\nplan    %+v\nlibrary %+v", data, got, want)
 	}
 }
@@ -384,4 +384,23 @@ func TestUnmarshalRefusesLengthsBeyondTheData(t *testing.T) {
 		runtime.ReadMemStats(&b)
 		assert.Less(t, b.TotalAlloc-a.TotalAlloc, uint64(1<<20), "% x: allocated what the length claims", data)
 	}
+}
+
+// A NaN in one of the first payloads, which the plan's decoding is checked
+// against the library on, does not turn the plan off.
+func TestPlanDecodeKeepsPlanAfterNaN(t *testing.T) {
+	type withFloat struct {
+		F float32 `msgpack:"f"`
+		D float64 `msgpack:"d"`
+	}
+	p := planOf(reflect.TypeFor[*withFloat]())
+	require.NotNil(t, p)
+	nan := []byte{0x82, 0xa1, 'f', 0xca, 0x7f, 0xc0, 0, 0, 0xa1, 'd', 0xcb, 0x7f, 0xf8, 0, 0, 0, 0, 0, 1}
+	for range planChecks + 1 {
+		var v withFloat
+		require.NoError(t, Unmarshal(nan, &v))
+		require.True(t, math.IsNaN(float64(v.F)) && math.IsNaN(v.D))
+	}
+	assert.False(t, p.decodeFailed.Load(), "the plan was turned off")
+	assert.Equal(t, int32(planChecks), int32(p.decodeChecked.Load()))
 }
