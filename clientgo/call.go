@@ -108,6 +108,9 @@ func (c *call) deliver(cn *conn, f *wire.Response) {
 		c.mu.Lock()
 		if c.isLocked(cn, f.Seq) && !c.ended {
 			c.leading = mergeMD(c.leading, f.Leading)
+			if c.leading == nil {
+				c.leading = rpc.Metadata{} // an empty METADATA frame still says the header came
+			}
 		}
 		c.mu.Unlock()
 		c.wake()
@@ -288,6 +291,28 @@ func (c *call) next() (*wire.Buffer, error) {
 		}
 		c.mu.Unlock()
 		<-c.signal
+	}
+}
+
+// waitHeader waits until leading metadata has arrived, an item is
+// buffered or the call has ended, or ctx ends.
+func (c *call) waitHeader(ctx context.Context) (rpc.Metadata, error) {
+	for {
+		c.mu.Lock()
+		md, ready := c.leading, c.leading != nil || c.head < len(c.items) || c.ended
+		err := c.err
+		c.mu.Unlock()
+		if ready {
+			if md == nil && err != nil {
+				return nil, err
+			}
+			return md, nil
+		}
+		select {
+		case <-c.signal:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
 }
 

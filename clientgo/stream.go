@@ -158,6 +158,14 @@ func (s *ServerStream[Res]) Header() rpc.Metadata {
 	return md
 }
 
+// WaitHeader waits for the server's leading metadata, sent on its own or
+// with the first message, and returns it; it returns nil if the stream
+// ended without any, and the stream's error if it failed first. It must
+// not be called while another goroutine is in Recv.
+func (s *ServerStream[Res]) WaitHeader(ctx context.Context) (rpc.Metadata, error) {
+	return s.r.cl.waitHeader(ctx)
+}
+
 // Trailer returns the trailing metadata, known once Recv has returned
 // io.EOF.
 func (s *ServerStream[Res]) Trailer() rpc.Metadata {

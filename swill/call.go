@@ -342,3 +342,50 @@ func (c *Call) finish(ctx context.Context, res any, hasRes bool) {
 		c.conn.write(true)
 	}
 }
+
+// ErrQueueFull is returned by [Call.TrySendRaw] when the connection's
+// outgoing queue already holds [Limits].MaxQueueBytes: the peer is not
+// reading as fast as items are sent.
+var ErrQueueFull = errors.New("swill: outgoing queue full")
+
+// TrySendRaw queues item, one already encoded MsgPack value, as the next
+// item of a server or bidirectional stream, without waiting: it returns
+// [ErrQueueFull] when the connection's outgoing queue is over its bound,
+// and [ErrCallEnded] once the call has ended. It may be called from any
+// goroutine, concurrently with the handler; items from one goroutine go
+// out in the order they were sent.
+//
+// It is the path of values encoded once and sent to many connections
+// (publications, for one): item is copied into the frame, so the caller
+// may share it, and the BeforeResponseMessage hooks do not run for it.
+// Leading metadata set and not yet sent goes out first, in a METADATA frame.
+func (c *Call) TrySendRaw(item []byte) error {
+	if !c.h.kind.ResponseStreams() {
+		return errNotStream
+	}
+	c.mu.Lock()
+	pending := !c.leadingSent && c.leading != nil
+	c.mu.Unlock()
+	if pending {
+		if err := c.SendHeader(nil); err != nil && err != ErrHeaderSent {
+			return err
+		}
+	}
+	if !c.conn.hasSpace() {
+		return ErrQueueFull
+	}
+	b := codec.GetBuffer()
+	codec.RawResponse(b, c.seq, codec.TypeMessage, item)
+	c.mu.Lock()
+	if c.finished {
+		c.mu.Unlock()
+		codec.PutBuffer(b)
+		return ErrCallEnded
+	}
+	c.leadingSent = true
+	c.conn.enqueue(b)
+	c.mu.Unlock()
+	return nil
+}
+
+var errNotStream = errors.New("swill: TrySendRaw on a call that does not stream responses")

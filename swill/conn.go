@@ -944,6 +944,14 @@ func errorFrame(seq int64, e *rpc.Error) *wire.Buffer {
 	return b
 }
 
+// hasSpace reports whether the outgoing queue is under its limit.
+func (c *Conn) hasSpace() bool {
+	c.wmu.Lock()
+	ok := !c.closed && c.queued < c.srv.limits.MaxQueueBytes
+	c.wmu.Unlock()
+	return ok
+}
+
 // waitSpace blocks while the outgoing queue is over its limit.
 func (c *Conn) waitSpace(ctx context.Context) error {
 	for {

@@ -121,6 +121,51 @@ func (s *Server) Register(hs ...*Handler) error {
 	return nil
 }
 
+// Extension is a package that serves built-in calls on a server, as
+// package pubsub's Hub serves swill.subscribe and its siblings. Mount it
+// with [Server.Mount].
+type Extension interface {
+	// Builtins returns the extension's calls. Their names start with the
+	// reserved prefix "swill.", and, like swill.introspect, they are left
+	// out of [Server.Handlers] and of swill.introspect's listing.
+	Builtins() []*Handler
+}
+
+// Mount registers the built-in calls of extensions. It fails, mounting
+// none of them, when a handler was built with a mistake, when a name does
+// not start with "swill." or is taken.
+func (s *Server) Mount(exts ...Extension) error {
+	s.regMu.Lock()
+	defer s.regMu.Unlock()
+	seen := map[string]bool{}
+	var hs []*Handler
+	var errs []error
+	for _, ext := range exts {
+		for _, h := range ext.Builtins() {
+			switch {
+			case h == nil:
+				errs = append(errs, errors.New("swill: nil handler"))
+				continue
+			case h.err != nil:
+				errs = append(errs, h.err)
+			case !strings.HasPrefix(h.name, "swill."):
+				errs = append(errs, fmt.Errorf("swill: built-in %q: the name must start with \"swill.\"", h.name))
+			case s.handlers[h.name] != nil || seen[h.name]:
+				errs = append(errs, fmt.Errorf("swill: built-in %q: name already registered", h.name))
+			}
+			seen[h.name] = true
+			hs = append(hs, h)
+		}
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	for _, h := range hs {
+		s.handlers[h.name] = s.newRoute(h)
+	}
+	return nil
+}
+
 // Handlers returns the registered handlers in registration order, without
 // the built-in ones.
 func (s *Server) Handlers() []*Handler {

@@ -68,6 +68,17 @@ func (e *Encoder) Response(b *Buffer, seq int64, typ FrameType, data any, leadin
 	return nil
 }
 
+// RawResponse appends the response frame [seq, raw, typ, nil, nil] to b,
+// where raw is an already encoded MsgPack value written unchanged: the
+// frame of one value shared by many connections costs a copy, not an
+// encoding. raw must hold exactly one well-formed MsgPack value.
+func RawResponse(b *Buffer, seq int64, typ FrameType, raw []byte) {
+	b.B = append(b.B, 0x95)
+	b.B = appendInt(b.B, seq)
+	b.B = append(b.B, raw...)
+	b.B = append(b.B, byte(typ), 0xc0, 0xc0)
+}
+
 // Error appends the ERROR frame for err to b:
 // [seq, {"code": c, "message": m[, "data": d]}, 3, nil, trailing], where
 // trailing is err.Metadata (nil when it has none). If err.Data or
