@@ -337,7 +337,7 @@ func TestSlowSubscriberIsCutOffAlone(t *testing.T) {
 	ctx := context.Background()
 
 	// A raw client that subscribes and never reads again.
-	raw, _, err := websocket.Dial(ctx, s.URL, &websocket.DialOptions{Subprotocols: []string{swill.Subprotocol}})
+	raw, _, err := websocket.Dial(ctx, s.URL, &websocket.DialOptions{Subprotocols: []string{rpc.Subprotocol}})
 	require.NoError(t, err)
 	defer raw.CloseNow()
 	frame, err := codec.Marshal([]any{1, map[string]any{"channel": "firehose"}, rpc.SubscribeRPC})

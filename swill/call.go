@@ -374,12 +374,12 @@ func (c *Call) TrySendRaw(item []byte) error {
 	if !c.conn.hasSpace() {
 		return ErrQueueFull
 	}
-	b := codec.GetBuffer()
-	codec.RawResponse(b, c.seq, codec.TypeMessage, item)
+	b := wire.GetBuffer()
+	wire.RawResponse(b, c.seq, wire.TypeMessage, item)
 	c.mu.Lock()
 	if c.finished {
 		c.mu.Unlock()
-		codec.PutBuffer(b)
+		wire.PutBuffer(b)
 		return ErrCallEnded
 	}
 	c.leadingSent = true
