@@ -618,6 +618,13 @@ func TestOriginCheck(t *testing.T) {
 	assert.NoError(t, dial(allowed.URL, "https://app.example.com"))
 	assert.Error(t, dial(allowed.URL, "https://evil.example"))
 
+	// A front-end dev server on another port of the same machine (as
+	// docs/server.md shows): the pattern matches the host with its port.
+	dev := swilltest.StartDemo(t, swill.WithOriginPatterns("localhost:5173"))
+	assert.NoError(t, dial(dev.URL, "http://localhost:5173"))
+	assert.Error(t, dial(dev.URL, "http://localhost:3000"))
+	assert.Error(t, dial(strict.URL, "http://localhost:5173"), "refused by default")
+
 	open := swilltest.StartDemo(t, swill.WithInsecureSkipOriginCheck())
 	assert.NoError(t, dial(open.URL, "https://evil.example"))
 }

@@ -33,6 +33,15 @@ func TestCallUnary(t *testing.T) {
 	// Without a JSON argument the request is null.
 	r = swillCmd(t, nil, "call", srv.URL, "metadata")
 	assert.Equal(t, result{stdout: "{}\n"}, r)
+
+	// For a request type that has no null, that is the server's 400, the
+	// same as for an explicit null: nothing is made up in its place.
+	none := swillCmd(t, nil, "call", srv.URL, "add")
+	null := swillCmd(t, nil, "call", srv.URL, "add", "null")
+	assert.Equal(t, null, none)
+	assert.Equal(t, 400-390, none.code)
+	assert.Contains(t, none.stderr, `swill-error: {"code":400,"message":"invalid request for \"add\": the payload is nil`)
+	assert.Equal(t, null, swillCmd(t, nil, "call", "-kind", "unary", srv.URL, "add"))
 }
 
 func TestCallServerStream(t *testing.T) {

@@ -48,11 +48,7 @@ func run(addr string, debug bool, grace time.Duration, certFile, keyFile string,
 	if err := demosvc.Register(srv); err != nil {
 		return err
 	}
-	mux := http.NewServeMux()
-	mux.Handle("/ws", srv)
-	// The docs and playground page; it connects to ../ws, the endpoint
-	// above.
-	mux.Handle("/docs/", playground.Handler(srv, playground.WithTitle("swill demo")))
+	mux := routes(srv)
 
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -94,4 +90,16 @@ func run(addr string, debug bool, grace time.Duration, certFile, keyFile string,
 		return err
 	}
 	return srv.Shutdown(sctx)
+}
+
+// routes serves the swill endpoint at /ws, the docs and playground page at
+// /docs/, and sends a browser opening / to that page.
+func routes(srv *swill.Server) *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.Handle("/ws", srv)
+	// The docs and playground page; it connects to ../ws, the endpoint
+	// above.
+	mux.Handle("/docs/", playground.Handler(srv, playground.WithTitle("swill demo")))
+	mux.Handle("GET /{$}", http.RedirectHandler("/docs/", http.StatusFound))
+	return mux
 }
