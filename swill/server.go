@@ -210,7 +210,8 @@ func (s *Server) Version() string { return s.version }
 // ServeHTTP upgrades r to a swill/1 connection. It answers 426 to a
 // request that is not a WebSocket upgrade, 400 when the client offers
 // neither swill.v1 nor swill/1, 403 for an origin that is not allowed,
-// the status a BeforeConnection hook chooses when it refuses, and 503
+// the status a BeforeConnection hook chooses when it refuses, 503 past
+// Limits.MaxConnections, 429 past Limits.MaxConnectionsPerIP, and 503
 // once Shutdown has begun.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.isShuttingDown() {

@@ -443,3 +443,72 @@ func TestDialFailure(t *testing.T) {
 	_, err := transport.WebSocket{}.Dial(ctx, "ws"+strings.TrimPrefix(hs.URL, "http"), nil)
 	assert.Error(t, err)
 }
+
+// ReadTimeout bounds the time the rest of a message may take once it has
+// begun: a message whose fragments arrive within it is delivered, so is
+// one that follows a longer idle spell, and one that takes longer closes
+// the connection with 1008 and HandleClose gets ErrReadTimeout.
+func TestWebSocketReadTimeout(t *testing.T) {
+	t.Parallel()
+	const timeout = 500 * time.Millisecond
+	accepted := make(chan transport.Conn, 1)
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := transport.WebSocket{}.Accept(w, r, &transport.AcceptOptions{ReadTimeout: timeout})
+		require.NoError(t, err)
+		accepted <- c
+	}))
+	defer hs.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	wc, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(hs.URL, "http"), nil)
+	require.NoError(t, err)
+	defer wc.CloseNow()
+	server := <-accepted
+	rec := newRecorder()
+	server.Start(rec)
+	readErr := make(chan error, 1)
+	go func() {
+		for { // answers the close handshake
+			if _, _, err := wc.Read(ctx); err != nil {
+				readErr <- err
+				return
+			}
+		}
+	}()
+
+	// fragments sends a message of n fragments, gap apart; each is larger
+	// than the library's write buffer, so it goes out at once.
+	const size = 8 << 10
+	fragments := func(n int, gap time.Duration) error {
+		w, err := wc.Writer(ctx, websocket.MessageBinary)
+		if err != nil {
+			return err
+		}
+		for i := range n {
+			if i > 0 {
+				time.Sleep(gap)
+			}
+			if _, err := w.Write(bytes.Repeat([]byte{byte('a' + i)}, size)); err != nil {
+				return err
+			}
+		}
+		return w.Close()
+	}
+	require.NoError(t, fragments(3, 50*time.Millisecond))
+	assert.Len(t, rec.next(t).data, 3*size)
+	time.Sleep(2 * timeout) // idle between messages is not bounded
+	require.NoError(t, fragments(2, 10*time.Millisecond))
+	assert.Len(t, rec.next(t).data, 2*size)
+
+	start := time.Now()
+	fragments(20, 100*time.Millisecond) // 1.9s: fails once the server has closed
+	assert.ErrorIs(t, rec.waitClosed(t), transport.ErrReadTimeout)
+	assert.GreaterOrEqual(t, time.Since(start), timeout)
+	rec.quiet(t, 10*time.Millisecond)
+	select {
+	case err := <-readErr:
+		assert.Equal(t, websocket.StatusPolicyViolation, websocket.CloseStatus(err))
+	case <-time.After(5 * time.Second):
+		t.Fatal("the client saw no close")
+	}
+}
