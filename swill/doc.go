@@ -42,7 +42,9 @@
 // [Hooks] run code at every stage of a connection and a call;
 // [Interceptor]s wrap handlers; the built-in calls swill.introspect and
 // swill.describe describe the service. [Limits] bound what a connection
-// may cost.
+// may cost, and what hostile clients can do (slow frames, floods, call
+// rates); set the ReadHeaderTimeout of the [http.Server] the server is
+// mounted on, which reads the handshake.
 //
 // # Concurrency
 //
