@@ -559,7 +559,8 @@ func Call[Req, Res any](ctx context.Context, c *Client, name string, req Req, op
 	err = codec.Unmarshal(b.B, &res)
 	wire.PutBuffer(b)
 	if err != nil {
-		return res, fmt.Errorf("clientgo: decoding the result of %q into %T: %w", name, res, err)
+		var zero Res // not a value decoded in part
+		return zero, fmt.Errorf("clientgo: decoding the result of %q into %T: %w", name, res, err)
 	}
 	return res, nil
 }

@@ -218,4 +218,20 @@ func TestDemo(t *testing.T) {
 		require.Error(t, err)
 		assert.False(t, rpc.IsWireError(err), "a local decoding failure is not a server error")
 	})
+
+	t.Run("a result that does not fit its integer type", func(t *testing.T) {
+		t.Parallel()
+		_, err := clientgo.Call[[2]int, uint8](testCtx(t), c, "add", [2]int{200, 100})
+		var re *codec.RangeError
+		require.ErrorAs(t, err, &re, "300 is not truncated to 44")
+		assert.Equal(t, "300", re.Value)
+		assert.Equal(t, "uint8", re.Type.String())
+		assert.False(t, rpc.IsWireError(err))
+		n, err := clientgo.Call[[2]int, uint8](testCtx(t), c, "add", [2]int{-1, 0})
+		require.ErrorAs(t, err, &re, "-1 is not 255")
+		assert.Zero(t, n)
+		n, err = clientgo.Call[[2]int, uint8](testCtx(t), c, "add", [2]int{200, 55})
+		require.NoError(t, err)
+		assert.Equal(t, uint8(255), n)
+	})
 }

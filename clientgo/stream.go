@@ -53,7 +53,8 @@ func (r *receiver[Res]) recv() (Res, error) {
 		err = fmt.Errorf("clientgo: decoding a message of %q into %T: %w", r.cl.name, v, err)
 		r.cl.cancel(err)
 		r.observeEnd()
-		return v, err
+		var zero Res // not a value decoded in part
+		return zero, err
 	}
 	return v, nil
 }
@@ -241,7 +242,8 @@ func (s *ClientStream[Req, Res]) CloseAndReceive() (Res, error) {
 	err = codec.Unmarshal(b.B, &res)
 	wire.PutBuffer(b)
 	if err != nil {
-		return res, fmt.Errorf("clientgo: decoding the result of %q into %T: %w", s.cl.name, res, err)
+		var zero Res // not a value decoded in part
+		return zero, fmt.Errorf("clientgo: decoding the result of %q into %T: %w", s.cl.name, res, err)
 	}
 	return res, nil
 }

@@ -1,6 +1,10 @@
 package codec
 
 import (
+	"errors"
+	"fmt"
+	"reflect"
+
 	"github.com/swillorg/swill-go/internal/wire"
 	"github.com/vmihailenco/msgpack/v5"
 )
@@ -28,11 +32,46 @@ func Marshal(v any) ([]byte, error) { return wire.Marshal(v) }
 // integers decoded into an interface value keep the width of their wire
 // form (int8, uint16, int64, ...).
 //
+// An integer that does not fit the Go integer type it is decoded into
+// (300 into a uint8, -1 into a uint) is an error, a [*RangeError], on
+// every path, where the MsgPack library alone would truncate it.
+//
 // Decoding into a value that already holds data merges into it where the
 // MsgPack library can; where it cannot (a map inside an interface inside
 // a slice, for one) Unmarshal returns an error rather than the library's
 // panic.
-func Unmarshal(data []byte, v any) error { return wire.Unmarshal(data, v) }
+func Unmarshal(data []byte, v any) error {
+	err := wire.Unmarshal(data, v)
+	if err != nil {
+		var re *wire.RangeError
+		if errors.As(err, &re) {
+			return &RangeError{Path: re.Path, Value: re.Value, Type: re.Type}
+		}
+	}
+	return err
+}
+
+// RangeError is the error of [Unmarshal] for an integer that does not fit
+// the Go integer type of its place. Fields of v decoded before it keep
+// their values; the one that does not fit may hold a truncated value.
+type RangeError struct {
+	// Path locates the integer in the decoded value, as in
+	// `field "items"[2].qty`; it is empty for v itself. A map key that is
+	// not a string reads as its MsgPack bytes in hex.
+	Path string
+	// Value is the integer as sent, in decimal.
+	Value string
+	// Type is the Go type it does not fit.
+	Type reflect.Type
+}
+
+// Error implements error: "codec: [path: ]value does not fit in type".
+func (e *RangeError) Error() string {
+	if e.Path == "" {
+		return fmt.Sprintf("codec: %s does not fit in %s", e.Value, e.Type)
+	}
+	return fmt.Sprintf("codec: %s: %s does not fit in %s", e.Path, e.Value, e.Type)
+}
 
 // None is the type of a result that carries no value: it encodes as
 // MsgPack nil, and decoding into it accepts (and discards) any value.

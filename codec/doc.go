@@ -22,6 +22,10 @@
 // Types with methods of their own for MsgPack or text keep the library's
 // path.
 //
+// Integers are checked against the Go type they are decoded into on every
+// path: one that does not fit is a [*RangeError], where the MsgPack library
+// alone would truncate it (300 into a uint8 would give 44).
+//
 // [Unmarshal] checks its input before the MsgPack library sees it:
 // declared lengths must fit the data (the library allocates what a length
 // claims before reading it) and arrays and maps may nest at most

@@ -63,6 +63,14 @@ func (s *Server) panicked(ctx context.Context, call *Call, p any) error {
 // handler's request type, naming the mismatch where it can be found.
 func decodeError(h *Handler, data []byte, err error) *rpc.Error {
 	want := typeName(h.reqType)
+	var re *codec.RangeError
+	if errors.As(err, &re) {
+		where := fmt.Sprintf("%s does not fit in %s", re.Value, re.Type)
+		if re.Path != "" {
+			where = re.Path + ": " + where
+		}
+		return rpc.Errorf(rpc.CodeBadRequest, "invalid request for %q: %s", h.name, where).WithCause(err)
+	}
 	if errors.Is(err, errNilPayload) {
 		return rpc.Errorf(rpc.CodeBadRequest, "invalid request for %q: the payload is nil, want %s", h.name, want).WithCause(err)
 	}
@@ -81,22 +89,8 @@ func mismatch(t reflect.Type, v any, path string) string {
 	return shapeCheck{}.mismatch(t, v, path)
 }
 
-// rangeMismatch reports the integers of data that do not fit their
-// place in t. The MsgPack decoder silently truncates them (300 into a
-// uint8 gives 44, -1 into a uint gives 2^64-1); after a successful decode
-// they are the only disagreement left worth an error.
-func rangeMismatch(t reflect.Type, data []byte) string {
-	var v any
-	if codec.Unmarshal(data, &v) != nil {
-		return ""
-	}
-	return shapeCheck{nilOK: true}.mismatch(t, v, "")
-}
-
 // shapeCheck compares a generically decoded value with a Go type.
-type shapeCheck struct {
-	nilOK bool // nil fits any type, as the MsgPack decoder has it
-}
+type shapeCheck struct{}
 
 func (sc shapeCheck) mismatch(t reflect.Type, v any, path string) string {
 	if decodesItself(t) {
@@ -110,9 +104,6 @@ func (sc shapeCheck) mismatch(t reflect.Type, v any, path string) string {
 	}
 	want := func() string { return at(fmt.Sprintf("want %s, got %s", typeName(t), wireKind(v))) }
 	if v == nil {
-		if sc.nilOK {
-			return ""
-		}
 		switch t.Kind() {
 		case reflect.Pointer, reflect.Interface, reflect.Slice, reflect.Map:
 			return ""
@@ -134,23 +125,15 @@ func (sc shapeCheck) mismatch(t reflect.Type, v any, path string) string {
 		}
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		n, ok := asInt(v)
-		if !ok {
+		// Ranges are codec's to check (see codec.RangeError).
+		if !isInt(v) {
 			return want()
-		}
-		z := reflect.New(t).Elem()
-		if t.Kind() >= reflect.Uint && t.Kind() <= reflect.Uint64 {
-			if n.neg || z.OverflowUint(n.u) {
-				return at(fmt.Sprintf("%s does not fit in %s", n, t))
-			}
-		} else if z.OverflowInt(n.i()) || (!n.neg && n.u > 1<<63-1) {
-			return at(fmt.Sprintf("%s does not fit in %s", n, t))
 		}
 	case reflect.Float32, reflect.Float64:
 		switch v.(type) {
 		case float32, float64:
 		default:
-			if _, ok := asInt(v); !ok {
+			if !isInt(v) {
 				return want()
 			}
 		}
@@ -241,43 +224,6 @@ func decodesItself(t reflect.Type) bool {
 		p.Implements(binaryUnmarshalerType) || p.Implements(textUnmarshalerType)
 }
 
-// hasNarrowInts reports whether t holds, anywhere, an integer that a
-// MsgPack integer may overflow: any unsigned type, or a signed one
-// narrower than 64 bits. Requests of such types get rangeMismatch after
-// decoding; others skip its cost.
-func hasNarrowInts(t reflect.Type) bool {
-	seen := map[reflect.Type]bool{}
-	var walk func(t reflect.Type) bool
-	walk = func(t reflect.Type) bool {
-		if seen[t] || decodesItself(t) {
-			return false
-		}
-		seen[t] = true
-		switch t.Kind() {
-		case reflect.Int8, reflect.Int16, reflect.Int32,
-			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-			return true
-		case reflect.Slice, reflect.Array:
-			if t.Elem().Kind() == reflect.Uint8 {
-				return false // bytes
-			}
-			return walk(t.Elem())
-		case reflect.Pointer:
-			return walk(t.Elem())
-		case reflect.Map:
-			return walk(t.Key()) || walk(t.Elem())
-		case reflect.Struct:
-			for _, f := range typeinfo.Fields(t) {
-				if walk(f.Type) {
-					return true
-				}
-			}
-		}
-		return false
-	}
-	return walk(t)
-}
-
 func joinPath(path, field string) string {
 	if path == "" {
 		return "field " + fmt.Sprintf("%q", field)
@@ -285,40 +231,13 @@ func joinPath(path, field string) string {
 	return path + "." + field
 }
 
-type wireInt struct {
-	neg bool
-	u   uint64 // magnitude when !neg, two's complement bits when neg
-}
-
-func (n wireInt) i() int64 { return int64(n.u) }
-
-func (n wireInt) String() string {
-	if n.neg {
-		return fmt.Sprint(int64(n.u))
+// isInt reports whether v, generically decoded, is an integer.
+func isInt(v any) bool {
+	switch v.(type) {
+	case int8, int16, int32, int64, uint8, uint16, uint32, uint64:
+		return true
 	}
-	return fmt.Sprint(n.u)
-}
-
-func asInt(v any) (wireInt, bool) {
-	switch x := v.(type) {
-	case int8:
-		return wireInt{x < 0, uint64(int64(x))}, true
-	case int16:
-		return wireInt{x < 0, uint64(int64(x))}, true
-	case int32:
-		return wireInt{x < 0, uint64(int64(x))}, true
-	case int64:
-		return wireInt{x < 0, uint64(x)}, true
-	case uint8:
-		return wireInt{false, uint64(x)}, true
-	case uint16:
-		return wireInt{false, uint64(x)}, true
-	case uint32:
-		return wireInt{false, uint64(x)}, true
-	case uint64:
-		return wireInt{false, x}, true
-	}
-	return wireInt{}, false
+	return false
 }
 
 // wireKind names the MsgPack kind of a generically decoded value, in the
@@ -340,7 +259,7 @@ func wireKind(v any) string {
 	case map[string]any, map[any]any:
 		return "map"
 	}
-	if _, ok := asInt(v); ok {
+	if isInt(v) {
 		return "int"
 	}
 	return fmt.Sprintf("%T", v)

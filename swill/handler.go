@@ -191,21 +191,12 @@ func newHandler[Req, Res any](name string, kind rpc.Kind, nilFn bool, opts []Han
 	for _, o := range opts {
 		o.applyToHandler(h)
 	}
-	checkRanges := hasNarrowInts(h.reqType)
 	nilOK := acceptsNil(h.reqType)
 	h.decodeInto = func(data []byte, req any) error {
 		if !nilOK && len(data) == 1 && data[0] == 0xc0 {
 			return errNilPayload
 		}
-		if err := codec.Unmarshal(data, req); err != nil {
-			return err
-		}
-		if checkRanges {
-			if m := rangeMismatch(h.reqType, data); m != "" {
-				return errors.New(m)
-			}
-		}
-		return nil
+		return codec.Unmarshal(data, req)
 	}
 	h.decode = func(data []byte) (any, error) {
 		v := new(Req)

@@ -3,6 +3,7 @@ package wire
 import (
 	"bytes"
 	"fmt"
+	"reflect"
 	"sync"
 
 	"github.com/vmihailenco/msgpack/v5"
@@ -86,6 +87,11 @@ func (d *decoder) unmarshal(data []byte, v any) (err error) {
 	}
 	d.r.Reset(nil)
 	decoderPool.Put(d)
+	if err == nil {
+		if t := reflect.TypeOf(v); t.Kind() == reflect.Pointer && hasNarrowInts(t.Elem()) {
+			err = checkRanges(data, t.Elem())
+		}
+	}
 	return err
 }
 
