@@ -389,7 +389,7 @@ func TestValidationDisabled(t *testing.T) {
 // Validate methods and leaves validate tags alone, which take package
 // validate; the core does not depend on go-playground/validator.
 func TestDefaultValidation(t *testing.T) {
-	srv := swill.NewServer()
+	srv := swilltest.NewServer()
 	require.NoError(t, srv.Register(
 		swill.Unary("order", func(ctx context.Context, o order) (string, error) { return "ok " + o.Name, nil }),
 		swill.Unary("span", func(ctx context.Context, s spanReq) (int, error) { return s.To - s.From, nil }),
