@@ -389,13 +389,13 @@ func TestValidationDisabled(t *testing.T) {
 // Validate methods and leaves validate tags alone, which take package
 // validate; the core does not depend on go-playground/validator.
 func TestDefaultValidation(t *testing.T) {
-	srv := swilltest.NewServer()
-	require.NoError(t, srv.Register(
+	// Served with swill.NewServer's defaults whatever the test transport:
+	// swilltest.NewServer adds a tag validator.
+	url, _ := startDefault(t, []*swill.Handler{
 		swill.Unary("order", func(ctx context.Context, o order) (string, error) { return "ok " + o.Name, nil }),
 		swill.Unary("span", func(ctx context.Context, s spanReq) (int, error) { return s.To - s.From, nil }),
-	))
-	ts := swilltest.Start(t, srv)
-	c := swilltest.Dial(t, ts.URL)
+	}, 0)
+	c := swilltest.Dial(t, url)
 	c.Send(requestFrame(t, 1, "order", wire.TypeMessage, order{Name: "A"}))
 	assert.Equal(t, resultFrame(t, 1, wire.TypeMessage, "ok A"), hex.EncodeToString(c.Recv(5*time.Second)), "tags are not checked")
 	c.Send(requestFrame(t, 2, "span", wire.TypeMessage, spanReq{From: 5, To: 1}))
