@@ -3,7 +3,6 @@ package wire
 import (
 	"encoding/binary"
 	"fmt"
-	"math"
 	"reflect"
 	"strconv"
 	"strings"
@@ -133,12 +132,17 @@ func rangeWalk(b []byte, p int, t reflect.Type) (int, error) {
 			return skip(b, p)
 		}
 		neg, u, end := readWireInt(b, p)
-		z := reflect.New(t).Elem()
-		fits := false
-		if z.CanUint() {
-			fits = !neg && !z.OverflowUint(u)
-		} else {
-			fits = (neg || u <= math.MaxInt64) && !z.OverflowInt(int64(u))
+		bits := uint(t.Bits())
+		var fits bool
+		switch t.Kind() {
+		case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+			fits = !neg && (bits == 64 || u < 1<<bits)
+		default:
+			if neg {
+				fits = bits == 64 || int64(u) >= -1<<(bits-1)
+			} else {
+				fits = u <= 1<<(bits-1)-1
+			}
 		}
 		if !fits {
 			v := strconv.FormatUint(u, 10)
