@@ -52,6 +52,8 @@ type callKey struct{}
 
 // callContext is the handler's context: the call's cancellable context
 // plus the call itself, without a separate context.WithValue allocation.
+// Its values are the call's, then the connection's ([Conn.Set]), then the
+// upgrade request's context's; its cancellation is the call's own.
 type callContext struct {
 	context.Context
 	call *Call
@@ -64,7 +66,10 @@ func (c *callContext) Value(key any) any {
 	case connKey{}:
 		return c.call.conn
 	}
-	return c.Context.Value(key)
+	if v := c.Context.Value(key); v != nil {
+		return v
+	}
+	return c.call.conn.value(key)
 }
 
 // CallFromContext returns the call a handler, interceptor or hook is

@@ -98,9 +98,11 @@ func newConn(s *Server, tc transport.Conn, r *http.Request) *Conn {
 // upgrade is what a connection keeps of its upgrade request until
 // [Conn.Request] is called: most connections never ask for the
 // *http.Request, whose clone costs an idle connection more than its
-// transport. The body, the form and the context are not kept.
+// transport. The body and the form are not kept; of the context only its
+// values are used (see Conn.value).
 type upgrade struct {
 	ok                     bool
+	ctx                    context.Context // the request's, for its values
 	protoMajor, protoMinor uint8
 	method, proto          string
 	host, remoteAddr       string
@@ -116,6 +118,7 @@ func (u *upgrade) keep(r *http.Request) {
 	}
 	*u = upgrade{
 		ok:         true,
+		ctx:        r.Context(),
 		protoMajor: uint8(r.ProtoMajor),
 		protoMinor: uint8(r.ProtoMinor),
 		method:     r.Method,
@@ -182,7 +185,10 @@ func (c connContext) Value(key any) any {
 	if key == (connKey{}) {
 		return c.conn
 	}
-	return c.Context.Value(key)
+	if v := c.Context.Value(key); v != nil {
+		return v
+	}
+	return c.conn.value(key)
 }
 
 // ConnFromContext returns the connection a handler, interceptor or hook
@@ -228,7 +234,10 @@ func (c *Conn) RemoteAddr() string { return c.up.remoteAddr }
 // Subprotocol returns the negotiated subprotocol, swill.v1 or swill/1.
 func (c *Conn) Subprotocol() string { return c.tc.Subprotocol() }
 
-// Context returns a context that ends when the connection closes.
+// Context returns a context that ends when the connection closes. Its
+// values are those stored with [Conn.Set] and those of the upgrade
+// request's context (what HTTP middleware put there), not its
+// cancellation: the connection outlives the HTTP request.
 func (c *Conn) Context() context.Context {
 	c.valuesMu.Lock()
 	defer c.valuesMu.Unlock()
@@ -244,7 +253,10 @@ func (c *Conn) Context() context.Context {
 }
 
 // Set stores a per-connection value under key, as context.WithValue
-// would, for hooks and handlers of later calls to read with [Conn.Value].
+// would: hooks, interceptors and handlers read it with [Conn.Value], or
+// with the Value method of the connection's context and of the context of
+// every call, where it hides a value of the upgrade request's context
+// under the same key.
 func (c *Conn) Set(key, value any) {
 	c.valuesMu.Lock()
 	if c.values == nil {
@@ -259,6 +271,25 @@ func (c *Conn) Value(key any) any {
 	c.valuesMu.Lock()
 	defer c.valuesMu.Unlock()
 	return c.values[key]
+}
+
+// value is what the contexts of the connection and of its calls hold
+// under key beyond their own values: the value stored with [Conn.Set],
+// else the upgrade request's context's. It takes valuesMu, which
+// [Conn.Context] holds while it calls context.WithCancel: that asks its
+// parent only for the context package's own key, which the parent has,
+// so connContext.Value answers it before reaching here.
+func (c *Conn) value(key any) any {
+	c.valuesMu.Lock()
+	v, ok := c.values[key]
+	c.valuesMu.Unlock()
+	if ok {
+		return v
+	}
+	if c.up.ctx != nil {
+		return c.up.ctx.Value(key)
+	}
+	return nil
 }
 
 // Close closes the connection with 1000 (normal closure) and reason.
@@ -458,7 +489,8 @@ func (c *Conn) open(f *wire.Request) *Call {
 	call.conn, call.route, call.h, call.seq, call.md = c, r, h, f.Seq, f.Metadata
 	// The call's context has no parent: the connection cancels its calls
 	// itself (see cancelCalls), and a call costs the connection's context
-	// no registration.
+	// no registration. Its values still reach the connection's and the
+	// upgrade request's (see callContext.Value).
 	var inner context.Context
 	if ms, ok := timeoutMillis(call.md[rpc.TimeoutKey]); ok {
 		inner, call.cancel = context.WithTimeout(context.Background(), time.Duration(ms)*time.Millisecond)
