@@ -137,3 +137,42 @@ func ExampleHooks() {
 	// refused: true
 	// alice <nil>
 }
+
+// A unary interceptor that sees the request and the result: it doubles
+// every result of "add", and leaves streaming calls alone.
+func ExampleUnaryInterceptorFunc() {
+	double := swill.UnaryInterceptorFunc(func(next swill.UnaryFunc) swill.UnaryFunc {
+		return func(ctx context.Context, req any) (any, error) {
+			in := req.(*[2]int) // the decoded request, which it may change
+			fmt.Println("request:", *in)
+			res, err := next(ctx, req)
+			if err != nil {
+				return nil, err
+			}
+			fmt.Println("result:", res)
+			return res.(int) * 2, nil
+		}
+	})
+	srv := swill.NewServer(swill.WithInterceptors(double))
+	err := srv.Register(swill.Unary("add", func(ctx context.Context, in [2]int) (int, error) {
+		return in[0] + in[1], nil
+	}))
+	if err != nil {
+		panic(err)
+	}
+	url, stop := serve(srv)
+	defer stop()
+
+	ctx := context.Background()
+	c, err := clientgo.Dial(ctx, url)
+	if err != nil {
+		panic(err)
+	}
+	defer c.Close()
+	sum, err := clientgo.Call[[2]int, int](ctx, c, "add", [2]int{1, 2})
+	fmt.Println("client:", sum, err)
+	// Output:
+	// request: [1 2]
+	// result: 3
+	// client: 6 <nil>
+}

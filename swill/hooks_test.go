@@ -404,6 +404,56 @@ func TestInterceptorsCompose(t *testing.T) {
 	}, got)
 }
 
+// TestKindInterceptors: a UnaryInterceptorFunc sees only unary calls,
+// with their request and result, and a StreamInterceptorFunc only
+// streaming ones; both compose with the others.
+func TestKindInterceptors(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	unary := swill.UnaryInterceptorFunc(func(next swill.UnaryFunc) swill.UnaryFunc {
+		return func(ctx context.Context, req any) (any, error) {
+			*req.(*int)++ // the decoded request, before the handler
+			res, err := next(ctx, req)
+			mu.Lock()
+			got = append(got, fmt.Sprintf("unary %s %v", swill.CallFromContext(ctx).Name(), res))
+			mu.Unlock()
+			return res.(int) + 1, err
+		}
+	})
+	stream := swill.StreamInterceptorFunc(func(next swill.StreamFunc) swill.StreamFunc {
+		return func(ctx context.Context) error {
+			mu.Lock()
+			got = append(got, "stream "+swill.CallFromContext(ctx).Name())
+			mu.Unlock()
+			return next(ctx)
+		}
+	})
+	srv := swilltest.NewServer(swill.WithInterceptors(unary, stream))
+	require.NoError(t, srv.Register(
+		swill.Unary("double", func(ctx context.Context, n int) (int, error) { return 2 * n, nil }),
+		swill.ServerStream("count", func(ctx context.Context, n int, out chan<- int) error {
+			for i := 0; i < n; i++ {
+				out <- i
+			}
+			return nil
+		}),
+	))
+	s := swilltest.Start(t, srv)
+	c := swilltest.Dial(t, s.URL)
+	c.Send(requestFrameMD(t, 1, "double", wire.TypeMessage, 20, nil))
+	r := response(t, c.Recv(5*time.Second))
+	var n int
+	require.NoError(t, codec.Unmarshal(r.Data, &n))
+	assert.Equal(t, 43, n, "2*(20+1), plus one on the way out")
+	c.Send(requestFrameMD(t, 2, "count", wire.TypeMessage, 1, nil))
+	for i := 0; i < 2; i++ {
+		response(t, c.Recv(5*time.Second))
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, []string{"unary double 42", "stream count"}, got)
+}
+
 // tokenAuth is the interceptor of the docs: it refuses calls whose request
 // metadata lacks the right token.
 func tokenAuth(token string) swill.InterceptorFunc {

@@ -5,7 +5,10 @@ import (
 )
 
 // UnaryFunc is a unary handler as interceptors see it: req is a pointer to
-// the decoded request (*Req), the result is the handler's Res value.
+// the decoded request (*Req), the result is the handler's Res value (a
+// pointer would cost every call an allocation). An interceptor may change
+// *req before calling next, and may return a result of its own, which must
+// be a Res.
 type UnaryFunc func(ctx context.Context, req any) (any, error)
 
 // StreamFunc is a streaming handler as interceptors see it: it runs the
@@ -49,6 +52,37 @@ func (f InterceptorFunc) WrapStream(next StreamFunc) StreamFunc {
 		return f(ctx, CallFromContext(ctx), next)
 	}
 }
+
+// UnaryInterceptorFunc is an [Interceptor] for unary calls only, which sees
+// their request and result: it wraps next, the rest of the chain and the
+// handler, in a [UnaryFunc] of its own. Streaming calls pass through it
+// untouched. It is the unary counterpart of [StreamInterceptorFunc].
+//
+//	swill.UnaryInterceptorFunc(func(next swill.UnaryFunc) swill.UnaryFunc {
+//		return func(ctx context.Context, req any) (any, error) {
+//			res, err := next(ctx, req)
+//			log.Printf("%s(%v) = %v, %v", swill.CallFromContext(ctx).Name(), req, res, err)
+//			return res, err
+//		}
+//	})
+type UnaryInterceptorFunc func(next UnaryFunc) UnaryFunc
+
+// WrapUnary implements [Interceptor].
+func (f UnaryInterceptorFunc) WrapUnary(next UnaryFunc) UnaryFunc { return f(next) }
+
+// WrapStream implements [Interceptor]: it returns next.
+func (f UnaryInterceptorFunc) WrapStream(next StreamFunc) StreamFunc { return next }
+
+// StreamInterceptorFunc is an [Interceptor] for streaming calls only
+// (server, client and bidirectional streams): it wraps next in a
+// [StreamFunc] of its own. Unary calls pass through it untouched.
+type StreamInterceptorFunc func(next StreamFunc) StreamFunc
+
+// WrapUnary implements [Interceptor]: it returns next.
+func (f StreamInterceptorFunc) WrapUnary(next UnaryFunc) UnaryFunc { return next }
+
+// WrapStream implements [Interceptor].
+func (f StreamInterceptorFunc) WrapStream(next StreamFunc) StreamFunc { return f(next) }
 
 func (s *Server) unaryChain(h *Handler) UnaryFunc {
 	fn := h.unary
