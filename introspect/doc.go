@@ -44,4 +44,11 @@
 // enum...), and a field's doc tag its description. See [Document] and
 // [Schema] for the details, and [FormatVersion] for how the format
 // evolves.
+//
+// The document also lists the service's publish/subscribe channels, each
+// given to [NewDocument] as a [ChannelSpec] by the server extension that
+// serves it: its pattern, the JSON Schema of its messages (named structs
+// in the same $defs as the handlers' types), its history, presence and
+// join/leave settings, whether clients may publish, and its doc. See
+// [Channel].
 package introspect

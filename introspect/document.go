@@ -52,6 +52,9 @@ type Document struct {
 	JSONSchema string `msgpack:"json_schema" json:"json_schema"`
 	// Handlers are the service's handlers in registration order.
 	Handlers []Method `msgpack:"handlers" json:"handlers"`
+	// Channels are the publish/subscribe channels the service declares,
+	// in declaration order; absent when it declares none.
+	Channels []Channel `msgpack:"channels,omitempty" json:"channels,omitempty"`
 	// Defs are the schemas of the named structs, by name.
 	Defs SchemaMap `msgpack:"$defs" json:"$defs"`
 }
@@ -113,13 +116,15 @@ func (m *Method) CallKind() (rpc.Kind, bool) {
 }
 
 // NewDocument returns the document of a service at version made of the
-// handlers specs, in their order.
-func NewDocument(version string, specs []Spec) *Document {
+// handlers specs and the declared channels, in their order. The message
+// types of the channels are described as the handlers' types are, their
+// named structs defined in the same Defs.
+func NewDocument(version string, specs []Spec, channels ...ChannelSpec) *Document {
 	var types []reflect.Type
 	for _, s := range specs {
 		types = append(types, s.Request, s.Response)
 	}
-	g := newGenerator(types)
+	g := newGenerator(append(types, channelTypes(channels)...))
 	doc := &Document{
 		Format:        FormatName,
 		FormatVersion: FormatVersion,
@@ -137,6 +142,9 @@ func NewDocument(version string, specs []Spec) *Document {
 			Response: Payload{Streams: s.Kind.ResponseStreams(), Schema: g.schema(s.Response)},
 			Errors:   errorCodes(s.Errors),
 		})
+	}
+	for _, c := range channels {
+		doc.Channels = append(doc.Channels, g.channel(c))
 	}
 	doc.Defs = g.definitions()
 	return doc

@@ -17,28 +17,29 @@ const (
 	IntrospectRPC = "swill.introspect"
 	// DescribeRPC is the built-in unary call that returns the
 	// [introspect.Document] of the whole service: every handler with its
-	// kind, doc, declared errors and JSON Schemas, and the service
-	// version.
+	// kind, doc, declared errors and JSON Schemas, the service version,
+	// and the publish/subscribe channels of the mounted extensions (see
+	// [ChannelDescriber]).
 	DescribeRPC = "swill.describe"
 )
 
 // builtinHandlers returns swill.introspect and swill.describe. Both accept
 // any request value (clients send nil) and describe the handlers of
-// [Server.Handlers], never the built-in ones.
+// [Server.Handlers], never the built-in ones; swill.describe also lists
+// the channels of the mounted extensions (see [ChannelDescriber]).
 func builtinHandlers(s *Server) []*Handler {
 	var (
 		mu     sync.Mutex
 		cached *introspect.Document
-		count  = -1
+		gen    = -1
 	)
 	describe := func(ctx context.Context, _ codec.None) (*introspect.Document, error) {
-		hs := s.Handlers()
 		mu.Lock()
 		defer mu.Unlock()
-		// Handlers are only ever added, so their number tells whether the
-		// document is still current.
-		if len(hs) != count {
-			cached, count = introspect.NewDocument(s.Version(), specs(hs)), len(hs)
+		// Handlers and extensions are only ever added, and each addition
+		// counts, so the count tells whether the document is still current.
+		if hs, channels, g := s.registry(); g != gen {
+			cached, gen = introspect.NewDocument(s.Version(), specs(hs), channels...), g
 		}
 		return cached, nil
 	}

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/swillorg/swill-go/introspect"
 	"github.com/swillorg/swill-go/rpc"
 	"github.com/swillorg/swill-go/transport"
 )
@@ -35,9 +36,11 @@ type Server struct {
 	noIntrospection bool
 	version         string
 
-	regMu    sync.RWMutex
-	handlers map[string]*route
-	order    []*Handler
+	regMu      sync.RWMutex
+	handlers   map[string]*route
+	order      []*Handler
+	extensions []Extension
+	regGen     int // counts the changes to handlers and extensions
 
 	mu       sync.Mutex
 	conns    map[*Conn]struct{}
@@ -118,6 +121,7 @@ func (s *Server) Register(hs ...*Handler) error {
 		s.handlers[h.name] = s.newRoute(h)
 		s.order = append(s.order, h)
 	}
+	s.regGen++
 	return nil
 }
 
@@ -129,6 +133,18 @@ type Extension interface {
 	// reserved prefix "swill.", and, like swill.introspect, they are left
 	// out of [Server.Handlers] and of swill.introspect's listing.
 	Builtins() []*Handler
+}
+
+// ChannelDescriber is an optional interface of an [Extension] that
+// serves publish/subscribe channels, as package pubsub's Hub does: the
+// channels it declares are listed, with their message types, in the
+// document swill.describe returns ([introspect.Document].Channels).
+// swill.introspect, which speaks the reference Swill format, lists none.
+type ChannelDescriber interface {
+	// DescribeChannels returns the extension's declared channels, in
+	// declaration order. It is called when the document is built, once
+	// after each Register or Mount.
+	DescribeChannels() []introspect.ChannelSpec
 }
 
 // Mount registers the built-in calls of extensions. It fails, mounting
@@ -163,6 +179,8 @@ func (s *Server) Mount(exts ...Extension) error {
 	for _, h := range hs {
 		s.handlers[h.name] = s.newRoute(h)
 	}
+	s.extensions = append(s.extensions, exts...)
+	s.regGen++
 	return nil
 }
 
@@ -172,6 +190,21 @@ func (s *Server) Handlers() []*Handler {
 	s.regMu.RLock()
 	defer s.regMu.RUnlock()
 	return append([]*Handler(nil), s.order...)
+}
+
+// registry returns the registered handlers, the declared channels of the
+// mounted extensions and the generation of the registry they are from.
+func (s *Server) registry() ([]*Handler, []introspect.ChannelSpec, int) {
+	s.regMu.RLock()
+	hs, exts, gen := append([]*Handler(nil), s.order...), s.extensions, s.regGen
+	s.regMu.RUnlock()
+	var channels []introspect.ChannelSpec
+	for _, ext := range exts {
+		if d, ok := ext.(ChannelDescriber); ok {
+			channels = append(channels, d.DescribeChannels()...)
+		}
+	}
+	return hs, channels, gen
 }
 
 func (s *Server) lookup(name []byte) *route {

@@ -164,7 +164,8 @@ func literal(v any) string {
 }
 
 // Only returns a document holding only the call named name and the
-// definitions it needs, and false when doc has no such call.
+// definitions it needs (no channels), and false when doc has no such
+// call.
 func Only(doc *introspect.Document, name string) (*introspect.Document, bool) {
 	m := doc.Method(name)
 	if m == nil {
@@ -172,6 +173,7 @@ func Only(doc *introspect.Document, name string) (*introspect.Document, bool) {
 	}
 	out := *doc
 	out.Handlers = []introspect.Method{*m}
+	out.Channels = nil
 	used := map[string]bool{}
 	var walk func(s *introspect.Schema)
 	walk = func(s *introspect.Schema) {
