@@ -216,10 +216,10 @@ func newHandler[Req, Res any](name string, kind rpc.Kind, nilFn bool, opts []Han
 	}
 	var errs []error
 	if nilFn {
-		errs = append(errs, errors.New("nil function"))
+		errs = append(errs, ErrNilFunc)
 	}
 	if name == "" {
-		errs = append(errs, errors.New("empty name"))
+		errs = append(errs, ErrEmptyName)
 	}
 	if err := checkWireType(h.reqType, "request"); err != nil {
 		errs = append(errs, err)
@@ -228,7 +228,7 @@ func newHandler[Req, Res any](name string, kind rpc.Kind, nilFn bool, opts []Han
 		errs = append(errs, err)
 	}
 	if len(errs) > 0 {
-		h.err = fmt.Errorf("swill: handler %q: %w", name, errors.Join(errs...))
+		h.err = &RegisterError{Name: name, Err: errors.Join(errs...)}
 	}
 	return h
 }
@@ -244,7 +244,7 @@ func checkWireType(t reflect.Type, what string) error {
 		seen[t] = true
 		switch t.Kind() {
 		case reflect.Chan, reflect.Func, reflect.UnsafePointer, reflect.Complex64, reflect.Complex128, reflect.Uintptr:
-			return fmt.Errorf("%s type %s: %s cannot travel in MsgPack", what, path, t)
+			return fmt.Errorf("%s type %s: %s %w", what, path, t, ErrUnsupportedType)
 		case reflect.Pointer, reflect.Slice, reflect.Array:
 			return walk(t.Elem(), path+"[]", seen)
 		case reflect.Map:

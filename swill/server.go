@@ -93,7 +93,8 @@ func NewServer(opts ...Option) *Server {
 // Register adds handlers. It fails, registering none of them, when a
 // handler was built with a mistake (nil function, a type MsgPack cannot
 // carry), when a name is taken, or when a name starts with the reserved
-// prefix "swill.".
+// prefix "swill.": each refused handler is a [*RegisterError], which
+// [errors.Is] matches against [ErrDuplicateName] and its siblings.
 func (s *Server) Register(hs ...*Handler) error {
 	s.regMu.Lock()
 	defer s.regMu.Unlock()
@@ -102,13 +103,13 @@ func (s *Server) Register(hs ...*Handler) error {
 	for _, h := range hs {
 		switch {
 		case h == nil:
-			errs = append(errs, errors.New("swill: nil handler"))
+			errs = append(errs, &RegisterError{Err: ErrNilHandler})
 		case h.err != nil:
 			errs = append(errs, h.err)
 		case strings.HasPrefix(h.name, "swill."):
-			errs = append(errs, fmt.Errorf("swill: handler %q: the prefix \"swill.\" is reserved", h.name))
+			errs = append(errs, &RegisterError{Name: h.name, Err: ErrReservedName})
 		case s.handlers[h.name] != nil || seen[h.name]:
-			errs = append(errs, fmt.Errorf("swill: handler %q: name already registered", h.name))
+			errs = append(errs, &RegisterError{Name: h.name, Err: ErrDuplicateName})
 		}
 		if h != nil {
 			seen[h.name] = true
@@ -149,7 +150,8 @@ type ChannelDescriber interface {
 
 // Mount registers the built-in calls of extensions. It fails, mounting
 // none of them, when a handler was built with a mistake, when a name does
-// not start with "swill." or is taken.
+// not start with "swill." or is taken; the errors are those of
+// [Server.Register].
 func (s *Server) Mount(exts ...Extension) error {
 	s.regMu.Lock()
 	defer s.regMu.Unlock()
@@ -160,14 +162,14 @@ func (s *Server) Mount(exts ...Extension) error {
 		for _, h := range ext.Builtins() {
 			switch {
 			case h == nil:
-				errs = append(errs, errors.New("swill: nil handler"))
+				errs = append(errs, &RegisterError{Err: ErrNilHandler})
 				continue
 			case h.err != nil:
 				errs = append(errs, h.err)
 			case !strings.HasPrefix(h.name, "swill."):
-				errs = append(errs, fmt.Errorf("swill: built-in %q: the name must start with \"swill.\"", h.name))
+				errs = append(errs, &RegisterError{Name: h.name, Err: fmt.Errorf("a built-in call's name must start with \"swill.\": %w", ErrReservedName)})
 			case s.handlers[h.name] != nil || seen[h.name]:
-				errs = append(errs, fmt.Errorf("swill: built-in %q: name already registered", h.name))
+				errs = append(errs, &RegisterError{Name: h.name, Err: ErrDuplicateName})
 			}
 			seen[h.name] = true
 			hs = append(hs, h)

@@ -858,24 +858,35 @@ func TestRegister(t *testing.T) {
 	require.NoError(t, srv.Register(ok("c")))
 
 	cases := []struct {
-		name string
-		hs   []*swill.Handler
-		want string
+		name    string
+		hs      []*swill.Handler
+		want    string
+		is      error
+		handler string
 	}{
-		{"duplicate of a registered name", []*swill.Handler{ok("d"), ok("a")}, `"a": name already registered`},
-		{"duplicate within the call", []*swill.Handler{ok("d"), ok("d")}, `"d": name already registered`},
-		{"reserved prefix", []*swill.Handler{ok("swill.mine")}, "reserved"},
-		{"nil handler", []*swill.Handler{nil}, "nil handler"},
-		{"nil function", []*swill.Handler{swill.Unary[int, int]("e", nil)}, "nil function"},
-		{"empty name", []*swill.Handler{ok("")}, "empty name"},
-		{"channel request", []*swill.Handler{swill.Unary("f", func(ctx context.Context, _ chan int) (int, error) { return 0, nil })}, "cannot travel"},
-		{"function in a response field", []*swill.Handler{swill.ServerStream("g", func(ctx context.Context, _ int, out chan<- struct{ F func() }) error { return nil })}, "cannot travel"},
+		{"duplicate of a registered name", []*swill.Handler{ok("d"), ok("a")}, `"a": name already registered`, swill.ErrDuplicateName, "a"},
+		{"duplicate within the call", []*swill.Handler{ok("d"), ok("d")}, `"d": name already registered`, swill.ErrDuplicateName, "d"},
+		{"reserved prefix", []*swill.Handler{ok("swill.mine")}, "reserved", swill.ErrReservedName, "swill.mine"},
+		{"nil handler", []*swill.Handler{nil}, "swill: nil handler", swill.ErrNilHandler, ""},
+		{"nil function", []*swill.Handler{swill.Unary[int, int]("e", nil)}, `swill: handler "e": nil function`, swill.ErrNilFunc, "e"},
+		{"empty name", []*swill.Handler{ok("")}, "empty name", swill.ErrEmptyName, ""},
+		{"channel request", []*swill.Handler{swill.Unary("f", func(ctx context.Context, _ chan int) (int, error) { return 0, nil })}, "cannot travel", swill.ErrUnsupportedType, "f"},
+		{"function in a response field", []*swill.Handler{swill.ServerStream("g", func(ctx context.Context, _ int, out chan<- struct{ F func() }) error { return nil })}, "cannot travel", swill.ErrUnsupportedType, "g"},
 	}
 	for _, tc := range cases {
 		err := srv.Register(tc.hs...)
 		require.Error(t, err, tc.name)
 		assert.Contains(t, err.Error(), tc.want, tc.name)
+		assert.ErrorIs(t, err, tc.is, tc.name)
+		var re *swill.RegisterError
+		if assert.ErrorAs(t, err, &re, tc.name) {
+			assert.Equal(t, tc.handler, re.Name, tc.name)
+		}
 	}
+	// Several refused handlers are all reported.
+	err := srv.Register(ok("a"), swill.Unary[int, int]("h", nil))
+	assert.ErrorIs(t, err, swill.ErrDuplicateName)
+	assert.ErrorIs(t, err, swill.ErrNilFunc)
 	var names []string
 	for _, h := range srv.Handlers() {
 		names = append(names, h.Name())
