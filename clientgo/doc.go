@@ -69,6 +69,17 @@
 // and comes back, for instance to reopen its streams. A keepalive ping
 // ([WithKeepalive]) finds connections that died silently.
 //
+// # Publish/subscribe
+//
+// Against a server that mounts package pubsub's Hub, [Subscribe] and
+// [SubscribePattern] return a [Subscription] of typed [Message] values
+// (publications, joins and leaves), and [Inbox] the channels the server
+// subscribed the connection to itself. A subscription comes back by itself
+// after a lost connection and after the server's 429 or 503, recovering
+// what it missed from the channel's history, or saying once that it could
+// not with [ErrUnrecovered]. [Publish], [Presence] and [History] are the
+// other built-in calls.
+//
 // # Backpressure
 //
 // Each response stream (server or bidirectional) buffers the messages its
