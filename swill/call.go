@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 
 	"github.com/swillorg/swill-go/internal/wire"
 	"github.com/swillorg/swill-go/rpc"
@@ -42,6 +43,8 @@ type Call struct {
 	inline   bool
 	since    int64 // unix nanoseconds: when the request was read
 	released bool  // the reader went on without this call
+
+	dropped atomic.Bool // the client cancelled: frames still queued are not written
 
 	first any        // the *Req of a unary or server-stream call, allocated with it
 	raw   []byte     // its raw payload, kept only for BeforeRequestData hooks
@@ -173,7 +176,7 @@ func (c *Call) SendHeader(md rpc.Metadata) error {
 	}
 	c.leadingSent = true
 	c.leading = nil
-	c.conn.enqueue(b)
+	c.conn.enqueue(c, b)
 	return nil
 }
 
@@ -247,7 +250,7 @@ func (c *Call) sendItem(ctx context.Context, v any) error {
 		wire.PutBuffer(b)
 		return ErrCallEnded
 	}
-	c.conn.enqueue(b)
+	c.conn.enqueue(c, b)
 	c.mu.Unlock()
 	return nil
 }
@@ -286,16 +289,21 @@ func (c *Call) failFrom(err error, mayWrite bool) {
 	}
 }
 
-// clientCancel handles CANCEL: nothing more goes out for the call.
+// clientCancel handles CANCEL: nothing more goes out for the call, and
+// what it had queued is dropped.
 func (c *Call) clientCancel() {
 	c.mu.Lock()
-	if !c.finished {
+	drop := !c.finished
+	if drop {
 		c.finished = true
 		c.canceled = true
 		c.conn.retire(c)
 	}
 	c.mu.Unlock()
 	c.cancel()
+	if drop {
+		c.conn.dropFrames(c)
+	}
 }
 
 // finish sends the terminal frame for a handler that returned, unless the
@@ -388,7 +396,7 @@ func (c *Call) TrySendRaw(item []byte) error {
 		return ErrCallEnded
 	}
 	c.leadingSent = true
-	c.conn.enqueue(b)
+	c.conn.enqueue(c, b)
 	c.mu.Unlock()
 	return nil
 }

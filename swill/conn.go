@@ -70,9 +70,9 @@ type Conn struct {
 	// while something is queued, writes each frame as its own message and
 	// flushes when the queue is momentarily empty.
 	wmu     sync.Mutex
-	queue   []*wire.Buffer
-	spare   []*wire.Buffer
-	queued  int
+	queue   []outFrame
+	spare   []outFrame
+	queued  int // the memory queue holds, as frameCost counts it
 	writing bool
 	closed  bool          // no frame is accepted any more
 	space   chan struct{} // closed when the queue drops below the limit
@@ -904,15 +904,15 @@ func (s *Server) admit(ctx context.Context, call *Call, raw []byte, v any, hooks
 // sendError queues an ERROR frame from the read path.
 func (c *Conn) sendError(seq int64, e *rpc.Error) {
 	if c.rel != nil {
-		c.pushHeld(errorFrame(seq, e))
+		c.pushHeld(nil, errorFrame(seq, e))
 		return
 	}
-	c.push(errorFrame(seq, e), false)
+	c.push(nil, errorFrame(seq, e), false)
 }
 
-// enqueue hands a frame to the writer, starting it if it is idle. Frames
-// for a closed connection are dropped.
-func (c *Conn) enqueue(b *wire.Buffer) { c.push(b, false) }
+// enqueue hands a frame of call to the writer, starting it if it is
+// idle. Frames for a closed connection are dropped.
+func (c *Conn) enqueue(call *Call, b *wire.Buffer) { c.push(call, b, false) }
 
 // push queues a frame. Without a running writer, it starts one; or, with
 // mayWrite, it makes the caller the writer instead and returns true: the
@@ -920,15 +920,15 @@ func (c *Conn) enqueue(b *wire.Buffer) { c.push(b, false) }
 // goroutine of a call that is ending passes mayWrite: it may block on the
 // network, and writing the batch itself spares starting a goroutine. The
 // read path never does.
-func (c *Conn) push(b *wire.Buffer, mayWrite bool) bool {
+func (c *Conn) push(call *Call, b *wire.Buffer, mayWrite bool) bool {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if c.closed {
 		wire.PutBuffer(b)
 		return false
 	}
-	c.queue = append(c.queue, b)
-	c.queued += len(b.B)
+	c.queue = append(c.queue, outFrame{b, call})
+	c.queued += frameCost(b)
 	if c.writing {
 		return false
 	}
@@ -945,25 +945,81 @@ func (c *Conn) push(b *wire.Buffer, mayWrite bool) bool {
 // goroutine of an inline call, the frame waits for HandleIdle.
 func (c *Conn) pushEnd(call *Call, b *wire.Buffer, mayWrite bool) bool {
 	if mayWrite && c.holds(call) {
-		c.pushHeld(b)
+		c.pushHeld(call, b)
 		return false
 	}
-	return c.push(b, mayWrite)
+	return c.push(call, b, mayWrite)
 }
 
 // pushHeld queues a frame from the reader's goroutine of a transport that
 // calls HandleIdle: unless a writer runs, the frame waits for it.
-func (c *Conn) pushHeld(b *wire.Buffer) {
+func (c *Conn) pushHeld(call *Call, b *wire.Buffer) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if c.closed {
 		wire.PutBuffer(b)
 		return
 	}
-	c.queue = append(c.queue, b)
-	c.queued += len(b.B)
+	c.queue = append(c.queue, outFrame{b, call})
+	c.queued += frameCost(b)
 	if !c.writing {
 		c.held = true
+	}
+}
+
+// outFrame is one frame waiting to be written, and the call it belongs
+// to (nil for an ERROR frame that answers no open call): the frames of a
+// call the client cancelled are dropped instead of written.
+type outFrame struct {
+	b    *wire.Buffer
+	call *Call
+}
+
+// dropped reports whether f belongs to a call the client cancelled.
+func (f outFrame) dropped() bool { return f.call != nil && f.call.dropped.Load() }
+
+// frameOverhead is what a queued frame costs besides its buffer's bytes:
+// the wire.Buffer and its place in the queue.
+const frameOverhead = 48
+
+// frameCost is the memory a queued frame holds, which MaxQueueBytes
+// bounds: its buffer's capacity, not only the frame's length, so that a
+// stream of small items cannot hold many times the limit in half-empty
+// pooled buffers.
+func frameCost(b *wire.Buffer) int { return cap(b.B) + frameOverhead }
+
+// dropFrames drops the frames of call still queued: the client cancelled
+// it, and nothing more goes out for it. Frames the writer has taken are
+// skipped as it comes to them (see outFrame.dropped), so a cancel takes
+// effect on the wire within what the transport already holds.
+func (c *Conn) dropFrames(call *Call) {
+	call.dropped.Store(true)
+	c.wmu.Lock()
+	keep := c.queue[:0]
+	var drop []*wire.Buffer
+	for _, f := range c.queue {
+		if f.call == call {
+			c.queued -= frameCost(f.b)
+			drop = append(drop, f.b)
+			continue
+		}
+		keep = append(keep, f)
+	}
+	clear(c.queue[len(keep):])
+	c.queue = keep
+	c.signalSpace()
+	c.wmu.Unlock()
+	for _, b := range drop {
+		wire.PutBuffer(b)
+	}
+}
+
+// signalSpace wakes the senders waiting for room in the queue, if there
+// is room now; the caller holds wmu.
+func (c *Conn) signalSpace() {
+	if c.space != nil && c.queued < c.srv.limits.MaxQueueBytes {
+		close(c.space)
+		c.space = nil
 	}
 }
 
@@ -1073,24 +1129,22 @@ func (c *Conn) write(inline bool) {
 		c.spare = nil
 		c.wmu.Unlock()
 
-		n := 0
+		n, cost := 0, 0
 		var err error
-		for i, b := range batch {
-			if err == nil {
-				err = c.tc.WriteMessage(b.B)
+		for i, f := range batch {
+			if err == nil && !f.dropped() {
+				err = c.tc.WriteMessage(f.b.B)
+				n += len(f.b.B)
 			}
-			n += len(b.B)
-			wire.PutBuffer(b)
-			batch[i] = nil
+			cost += frameCost(f.b)
+			wire.PutBuffer(f.b)
+			batch[i] = outFrame{}
 		}
 		held += n
 
 		c.wmu.Lock()
-		c.queued -= n
-		if c.space != nil && c.queued < c.srv.limits.MaxQueueBytes {
-			close(c.space)
-			c.space = nil
-		}
+		c.queued -= cost
+		c.signalSpace()
 		if cap(c.queue) == 0 {
 			c.queue = batch[:0] // nothing was queued meanwhile: keep one slice
 		} else {
@@ -1124,13 +1178,10 @@ func (c *Conn) dropQueue() {
 	batch := c.queue
 	c.queue = nil
 	c.queued = 0
-	if c.space != nil {
-		close(c.space)
-		c.space = nil
-	}
+	c.signalSpace()
 	c.wmu.Unlock()
-	for _, b := range batch {
-		wire.PutBuffer(b)
+	for _, f := range batch {
+		wire.PutBuffer(f.b)
 	}
 }
 

@@ -203,6 +203,15 @@ func (c *Conn) handleIdle() {
 		c.write(true)
 		return
 	}
+	if !c.smallQueue() {
+		// More than one batch: the writer goroutine waits for the
+		// network; the reader does not hand a large batch to the
+		// transport either, where a cancel could no longer drop it.
+		c.wg.Add(1)
+		c.wmu.Unlock()
+		go c.writeLoop()
+		return
+	}
 	batch := c.queue
 	c.queue = c.spare[:0]
 	c.spare = nil
@@ -210,17 +219,37 @@ func (c *Conn) handleIdle() {
 	c.tryWrite(batch)
 }
 
+// tryBatch bounds the bytes HandleIdle writes through TryWriteMessages.
+const tryBatch = 64 << 10
+
+// smallQueue reports whether the queue holds at most tryBatch bytes;
+// the caller holds wmu.
+func (c *Conn) smallQueue() bool {
+	n := 0
+	for _, f := range c.queue {
+		if n += len(f.b.B); n > tryBatch {
+			return false
+		}
+	}
+	return true
+}
+
 // tryWrite writes batch through the shared reader's TryWriteMessages, as
 // the writer (c.writing is set), and hands what remains to a writer
 // goroutine.
-func (c *Conn) tryWrite(batch []*wire.Buffer) {
+func (c *Conn) tryWrite(batch []outFrame) {
 	ps := c.tryBufs[:0]
-	n := 0
-	for _, b := range batch {
-		ps = append(ps, b.B)
-		n += len(b.B)
+	cost := 0
+	for _, f := range batch {
+		if !f.dropped() {
+			ps = append(ps, f.b.B)
+		}
+		cost += frameCost(f.b)
 	}
-	ok, err := c.shared.TryWriteMessages(ps)
+	ok, err := true, error(nil)
+	if len(ps) > 0 {
+		ok, err = c.shared.TryWriteMessages(ps)
+	}
 	clear(ps)
 	c.tryBufs = ps[:0]
 	c.wmu.Lock()
@@ -233,15 +262,12 @@ func (c *Conn) tryWrite(batch []*wire.Buffer) {
 		go c.writeLoop()
 		return
 	}
-	for i, b := range batch {
-		wire.PutBuffer(b)
-		batch[i] = nil
+	for i, f := range batch {
+		wire.PutBuffer(f.b)
+		batch[i] = outFrame{}
 	}
-	c.queued -= n
-	if c.space != nil && c.queued < c.srv.limits.MaxQueueBytes {
-		close(c.space)
-		c.space = nil
-	}
+	c.queued -= cost
+	c.signalSpace()
 	if c.spare == nil {
 		c.spare = batch[:0]
 	}

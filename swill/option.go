@@ -69,18 +69,23 @@ type Limits struct {
 	// Default 256.
 	MaxConcurrentCalls int
 	// MaxQueueBytes bounds the frames waiting to be written to one
-	// connection. Past it, server-stream handlers wait (their sends on
-	// out block) until the client reads; unary results and control
-	// frames still go into the queue, which the concurrent-call limit
-	// bounds. A client that reads nothing for WriteTimeout is
-	// disconnected. Default 1 MiB.
+	// connection, counted by the memory they hold (a small frame costs
+	// its pooled buffer, not only its bytes). Past it, server-stream
+	// handlers wait (their sends on out block) until the client reads;
+	// unary results and control frames still go into the queue, which
+	// the concurrent-call limit bounds. After a CANCEL, the frames of
+	// that call still queued are dropped. A client that reads nothing
+	// for WriteTimeout is disconnected. Default 1 MiB.
 	MaxQueueBytes int
 	// MaxStreamItems bounds the client-stream items waiting for a slow
 	// handler; past it the call fails with ERROR 429. Default 1024.
 	MaxStreamItems int
-	// WriteTimeout bounds how long one write to the network may take
-	// before the connection is closed as unresponsive. Default 10s.
-	// Only applies to the default transport; others have their own.
+	// WriteTimeout is how long the client may accept nothing while a
+	// write to it waits before the connection is closed as unresponsive.
+	// It measures progress, not the length of a write: a client that
+	// reads, however slowly, is not cut off. Default 10s. The server
+	// passes it to the transport (transport.AcceptOptions.WriteTimeout);
+	// a transport's own WriteTimeout, when set, wins.
 	WriteTimeout time.Duration
 	// PingInterval is how often an idle connection is pinged; a
 	// connection whose ping is not answered within PingTimeout is

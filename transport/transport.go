@@ -155,9 +155,11 @@ type AcceptOptions struct {
 	// ReadLimit is the largest message accepted, in bytes; a larger one
 	// closes the connection with [StatusMessageTooBig]. Zero means 1 MiB.
 	ReadLimit int64
-	// WriteTimeout bounds each write to the network for transports that
-	// have no write timeout of their own configured. Zero means the
-	// transport's default.
+	// WriteTimeout is how long a write may wait while the peer accepts
+	// nothing before the connection is closed, for transports that have
+	// no write timeout of their own configured: it measures progress, so
+	// a peer that reads slowly is not cut. Zero means the transport's
+	// default.
 	WriteTimeout time.Duration
 	// ReadTimeout bounds how long the rest of a message may take to
 	// arrive once the transport has started reading it; when it runs out

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/swillorg/swill-go/transport/internal/progress"
 )
 
 // Default read limits, in bytes.
@@ -37,8 +39,11 @@ const (
 // batch. Messages are read into pooled buffers, so an idle connection
 // holds no read buffer of its own.
 type WebSocket struct {
-	// WriteTimeout bounds each flush to the network; a peer that does not
-	// read for this long gets its connection closed. Zero means 10s.
+	// WriteTimeout is how long a write to the network may wait while the
+	// peer accepts nothing before the connection is closed: a peer that
+	// reads, however slowly, is not cut, one that reads nothing is. Zero
+	// means [AcceptOptions.WriteTimeout] on the server (a swill server
+	// passes its Limits.WriteTimeout there), and 10s otherwise.
 	WriteTimeout time.Duration
 }
 
@@ -47,9 +52,12 @@ var (
 	_ Dialer   = WebSocket{}
 )
 
-func (t WebSocket) writeTimeout() time.Duration {
-	if t.WriteTimeout > 0 {
+func (t WebSocket) writeTimeout(opts time.Duration) time.Duration {
+	switch {
+	case t.WriteTimeout > 0:
 		return t.WriteTimeout
+	case opts > 0:
+		return opts
 	}
 	return 10 * time.Second
 }
@@ -59,7 +67,7 @@ func (t WebSocket) Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOp
 	if opts == nil {
 		opts = &AcceptOptions{}
 	}
-	hw := &hijackWriter{ResponseWriter: w, writeTimeout: t.writeTimeout()}
+	hw := &hijackWriter{ResponseWriter: w, writeTimeout: t.writeTimeout(opts.WriteTimeout)}
 	c, err := websocket.Accept(hw, r, &websocket.AcceptOptions{
 		Subprotocols:       opts.Subprotocols,
 		OriginPatterns:     opts.OriginPatterns,
@@ -113,7 +121,8 @@ func (t WebSocket) Dial(ctx context.Context, url string, opts *DialOptions) (Con
 		if err != nil {
 			return nil, err
 		}
-		bc = &batchConn{Conn: nc, writeTimeout: t.writeTimeout(), client: true}
+		bc = newBatchConn(nc, t.writeTimeout(0), false)
+		bc.client = true
 		return bc, nil
 	}
 	base.DialTLSContext = nil
@@ -171,7 +180,7 @@ func (h *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 			return nil, nil, err
 		}
 	}
-	h.bc = &batchConn{Conn: nc, writeTimeout: h.writeTimeout, frames: true}
+	h.bc = newBatchConn(nc, h.writeTimeout, true)
 	// The library reads through the batchConn, which tells the handler
 	// when it is about to wait (see IdleHandler), after whatever the
 	// client sent right after its request.
@@ -206,11 +215,11 @@ func findHijacker(w http.ResponseWriter) (http.Hijacker, bool) {
 // the library frames them and they reach the batch through Write.
 type batchConn struct {
 	net.Conn
-	writeTimeout time.Duration
-	frames       bool // it carries the WebSocket frames themselves
-	client       bool // frames written by this end are masked
-	written      bool // something was written
-	tlsFirst     bool // the first write was a TLS record: TLS runs over this connection
+	w        progress.Writer // every byte to the network goes through it
+	frames   bool            // it carries the WebSocket frames themselves
+	client   bool            // frames written by this end are masked
+	written  bool            // something was written
+	tlsFirst bool            // the first write was a TLS record: TLS runs over this connection
 
 	// The read side, used by the library's reader only.
 	pre  []byte                      // bytes read before the upgrade completed, returned first
@@ -230,6 +239,12 @@ type batchConn struct {
 	closeWritten bool    // the library wrote a close frame: no message may follow
 	failed       bool    // a write to the network failed: the peer is gone or not reading
 	buf          *[]byte // the held bytes, while a batch holds any
+}
+
+func newBatchConn(nc net.Conn, writeTimeout time.Duration, frames bool) *batchConn {
+	c := &batchConn{Conn: nc, frames: frames}
+	c.w.Init(nc, writeTimeout)
+	return c
 }
 
 // batchSize is the most a batch holds before it goes to the network.
@@ -408,11 +423,10 @@ func maskBytes(b []byte, key uint32) {
 	}
 }
 
-// send writes p to the network with a fresh deadline: the one left by
-// the last write may be long past.
+// send writes p to the network; it fails once the peer has accepted
+// nothing for the write timeout.
 func (c *batchConn) send(p []byte) (int, error) {
-	c.Conn.SetWriteDeadline(time.Now().Add(c.writeTimeout))
-	n, err := c.Conn.Write(p)
+	n, err := c.w.Write(p)
 	if err != nil {
 		c.failed = true
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/swillorg/swill-go/rpc"
 	"github.com/swillorg/swill-go/swill"
 	"github.com/swillorg/swill-go/swill/validate"
+	"github.com/swillorg/swill-go/transport"
 	"github.com/swillorg/swill-go/transport/epoll"
 	"github.com/swillorg/swill-go/transport/gobwasws"
 )
@@ -28,16 +29,26 @@ const TransportEnv = "SWILL_TEST_TRANSPORT"
 // server that would ignore TransportEnv.
 var built sync.Map
 
-// NewServer is swill.NewServer with the transport TransportEnv selects,
-// and the validator of package validate (the demo service's Signup checks
-// validate tags); opts may replace it.
-func NewServer(opts ...swill.Option) *swill.Server {
-	opts = append([]swill.Option{swill.WithValidator(validate.New())}, opts...)
+// Acceptor returns the server transport TransportEnv selects: the
+// default one, gobwasws or epoll.
+func Acceptor() transport.Acceptor {
 	switch os.Getenv(TransportEnv) {
 	case "gobwas":
-		opts = append(opts, swill.WithTransport(gobwasws.Transport{}))
+		return gobwasws.Transport{}
 	case "epoll":
-		opts = append(opts, swill.WithTransport(&epoll.Acceptor{}))
+		return &epoll.Acceptor{}
+	}
+	return transport.WebSocket{}
+}
+
+// NewServer is swill.NewServer with the transport TransportEnv selects,
+// and the validator of package validate (the demo service's Signup checks
+// validate tags); opts may replace either (a swill.WithTransport among
+// them, wrapping [Acceptor] say, wins).
+func NewServer(opts ...swill.Option) *swill.Server {
+	opts = append([]swill.Option{swill.WithValidator(validate.New())}, opts...)
+	if os.Getenv(TransportEnv) != "" {
+		opts = append([]swill.Option{swill.WithTransport(Acceptor())}, opts...)
 	}
 	srv := swill.NewServer(opts...)
 	built.Store(srv, true)

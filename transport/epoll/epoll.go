@@ -14,8 +14,10 @@ type Acceptor struct {
 	// Workers is the number of goroutines that read and deliver messages.
 	// Zero means GOMAXPROCS.
 	Workers int
-	// WriteTimeout bounds each write to the network; a peer that does not
-	// read for this long gets its connection aborted. Zero means
+	// WriteTimeout is how long a write to the network may wait while the
+	// peer accepts nothing before the connection is aborted: a peer that
+	// reads, however slowly, is not cut, one that reads nothing is. Zero
+	// means
 	// [transport.AcceptOptions.WriteTimeout] (a swill server passes its
 	// Limits.WriteTimeout there), and 10s if that is zero too.
 	WriteTimeout time.Duration

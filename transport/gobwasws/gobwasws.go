@@ -25,8 +25,10 @@ const readBufferSize = 4096
 // Transport is a [transport.Acceptor] and [transport.Dialer] on
 // github.com/gobwas/ws. Its zero value is ready to use.
 type Transport struct {
-	// WriteTimeout bounds each write to the network; a peer that does not
-	// read for this long gets its connection aborted. Zero means
+	// WriteTimeout is how long a write to the network may wait while the
+	// peer accepts nothing before the connection is aborted: a peer that
+	// reads, however slowly, is not cut, one that reads nothing is. Zero
+	// means
 	// [transport.AcceptOptions.WriteTimeout] on the server (a swill
 	// server passes its Limits.WriteTimeout there), and 10s otherwise.
 	WriteTimeout time.Duration

@@ -16,6 +16,7 @@ import (
 	"github.com/gobwas/ws"
 
 	"github.com/swillorg/swill-go/transport"
+	"github.com/swillorg/swill-go/transport/internal/progress"
 )
 
 // Defaults shared by the transports built on this package.
@@ -37,7 +38,9 @@ type Options struct {
 	Subprotocol string
 	// ReadLimit is the largest message accepted, in bytes.
 	ReadLimit int64
-	// WriteTimeout bounds each write to the network.
+	// WriteTimeout is how long the peer may accept nothing while a write
+	// waits before the connection is aborted (see package progress): a
+	// peer that reads slowly is not cut.
 	WriteTimeout time.Duration
 	// CloseTimeout bounds the wait for the peer's close frame.
 	CloseTimeout time.Duration
@@ -79,7 +82,7 @@ type Conn struct {
 	// pongs from the reader, pings and the close frame.
 	wmu       sync.Mutex
 	bw        *bufio.Writer // held only while a batch is open
-	dw        deadlineWriter
+	dw        progress.Writer
 	werr      error
 	closeSent atomic.Bool // set under wmu; nothing is written after it
 
@@ -112,7 +115,7 @@ func New(nc net.Conn, opts Options) *Conn {
 	if c.abort == nil {
 		c.abort = func() { nc.Close() }
 	}
-	c.dw = deadlineWriter{nc: nc, timeout: opts.WriteTimeout}
+	c.dw.Init(nc, opts.WriteTimeout)
 	return c
 }
 
@@ -121,17 +124,6 @@ func (c *Conn) NetConn() net.Conn { return c.nc }
 
 // Subprotocol implements [transport.Conn].
 func (c *Conn) Subprotocol() string { return c.opts.Subprotocol }
-
-// deadlineWriter bounds every write that reaches the network.
-type deadlineWriter struct {
-	nc      net.Conn
-	timeout time.Duration
-}
-
-func (d *deadlineWriter) Write(p []byte) (int, error) {
-	d.nc.SetWriteDeadline(time.Now().Add(d.timeout))
-	return d.nc.Write(p)
-}
 
 var writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, writeBufferSize) }}
 
