@@ -6,7 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 
-	"github.com/swillorg/swill-go/examples/demo/demosvc"
+	"github.com/swillorg/swill-go/internal/demosvc"
 	"github.com/swillorg/swill-go/swill"
 	"github.com/swillorg/swill-go/swill/validate"
 )

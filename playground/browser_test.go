@@ -13,7 +13,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"github.com/swillorg/swill-go/examples/demo/demosvc"
+	"github.com/swillorg/swill-go/internal/demosvc"
 	"github.com/swillorg/swill-go/internal/nodetest"
 	"github.com/swillorg/swill-go/playground"
 	"github.com/swillorg/swill-go/swill"

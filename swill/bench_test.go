@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/swillorg/swill-go/examples/demo/demosvc"
+	"github.com/swillorg/swill-go/internal/demosvc"
 	"github.com/swillorg/swill-go/internal/swilltest"
 	"github.com/swillorg/swill-go/internal/wire"
 	"github.com/swillorg/swill-go/swill"

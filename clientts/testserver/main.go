@@ -13,7 +13,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/swillorg/swill-go/examples/demo/demosvc"
+	"github.com/swillorg/swill-go/internal/demosvc"
 	"github.com/swillorg/swill-go/swill"
 	"github.com/swillorg/swill-go/swill/validate"
 )

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/swillorg/swill-go/clientgo"
-	"github.com/swillorg/swill-go/internal/jsonconv"
+	"github.com/swillorg/swill-go/cmd/swill/internal/jsonconv"
 	"github.com/swillorg/swill-go/introspect"
 	"github.com/swillorg/swill-go/rpc"
 )

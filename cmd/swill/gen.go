@@ -8,9 +8,9 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/swillorg/swill-go/internal/gen/docgen"
-	"github.com/swillorg/swill-go/internal/gen/gogen"
-	"github.com/swillorg/swill-go/internal/gen/gots"
+	"github.com/swillorg/swill-go/cmd/swill/internal/gen/docgen"
+	"github.com/swillorg/swill-go/cmd/swill/internal/gen/gogen"
+	"github.com/swillorg/swill-go/cmd/swill/internal/gen/gots"
 )
 
 func cmdGen(ctx context.Context, e *env, args []string) error {

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"text/tabwriter"
 
-	"github.com/swillorg/swill-go/internal/svcdesc"
+	"github.com/swillorg/swill-go/cmd/swill/internal/svcdesc"
 	"github.com/swillorg/swill-go/introspect"
 )
 

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/swillorg/swill-go/clientgo"
-	"github.com/swillorg/swill-go/internal/svcdesc"
+	"github.com/swillorg/swill-go/cmd/swill/internal/svcdesc"
 	"github.com/swillorg/swill-go/rpc"
 )
 

@@ -9,8 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"github.com/swillorg/swill-go/internal/gen/gentest"
-	"github.com/swillorg/swill-go/internal/gen/gots"
+	"github.com/swillorg/swill-go/cmd/swill/internal/gen/gentest"
+	"github.com/swillorg/swill-go/cmd/swill/internal/gen/gots"
 	"github.com/swillorg/swill-go/internal/nodetest"
 )
 

@@ -9,7 +9,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/swillorg/swill-go/examples/demo/demosvc"
+	"github.com/swillorg/swill-go/internal/demosvc"
 	"github.com/swillorg/swill-go/swill"
 	"github.com/swillorg/swill-go/transport"
 	"github.com/swillorg/swill-go/transport/epoll"

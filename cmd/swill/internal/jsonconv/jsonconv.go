@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/swillorg/swill-go/internal/svcdesc"
+	"github.com/swillorg/swill-go/cmd/swill/internal/svcdesc"
 	"github.com/swillorg/swill-go/introspect"
 )
 

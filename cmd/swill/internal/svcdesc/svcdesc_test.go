@@ -7,8 +7,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"github.com/swillorg/swill-go/internal/gen/gentest"
-	"github.com/swillorg/swill-go/internal/svcdesc"
+	"github.com/swillorg/swill-go/cmd/swill/internal/gen/gentest"
+	"github.com/swillorg/swill-go/cmd/swill/internal/svcdesc"
 	"github.com/swillorg/swill-go/introspect"
 	"github.com/swillorg/swill-go/rpc"
 )

@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 
-	"github.com/swillorg/swill-go/internal/svcdesc"
+	"github.com/swillorg/swill-go/cmd/swill/internal/svcdesc"
 )
 
 // exampleWidth is the longest line an example is kept on.

@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/swillorg/swill-go/internal/gen/naming"
+	"github.com/swillorg/swill-go/cmd/swill/internal/gen/naming"
 )
 
 func TestGoExported(t *testing.T) {

@@ -7,8 +7,8 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/swillorg/swill-go/internal/gen/naming"
-	"github.com/swillorg/swill-go/internal/svcdesc"
+	"github.com/swillorg/swill-go/cmd/swill/internal/gen/naming"
+	"github.com/swillorg/swill-go/cmd/swill/internal/svcdesc"
 	"github.com/swillorg/swill-go/introspect"
 	"github.com/swillorg/swill-go/rpc"
 )

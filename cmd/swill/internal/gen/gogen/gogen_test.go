@@ -12,8 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"github.com/swillorg/swill-go/internal/gen/gentest"
-	"github.com/swillorg/swill-go/internal/gen/gogen"
+	"github.com/swillorg/swill-go/cmd/swill/internal/gen/gentest"
+	"github.com/swillorg/swill-go/cmd/swill/internal/gen/gogen"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")

@@ -7,8 +7,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/swillorg/swill-go/cmd/swill/internal/jsonconv"
 	"github.com/swillorg/swill-go/codec"
-	"github.com/swillorg/swill-go/internal/jsonconv"
 	"github.com/swillorg/swill-go/introspect"
 )
 

@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/swillorg/swill-go/internal/svcdesc"
+	"github.com/swillorg/swill-go/cmd/swill/internal/svcdesc"
 	"github.com/swillorg/swill-go/introspect"
 )
 

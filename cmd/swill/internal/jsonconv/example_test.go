@@ -3,8 +3,8 @@ package jsonconv_test
 import (
 	"fmt"
 
+	"github.com/swillorg/swill-go/cmd/swill/internal/jsonconv"
 	"github.com/swillorg/swill-go/codec"
-	"github.com/swillorg/swill-go/internal/jsonconv"
 	"github.com/swillorg/swill-go/introspect"
 )
 

@@ -9,8 +9,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/swillorg/swill-go/internal/gen/naming"
-	"github.com/swillorg/swill-go/internal/svcdesc"
+	"github.com/swillorg/swill-go/cmd/swill/internal/gen/naming"
+	"github.com/swillorg/swill-go/cmd/swill/internal/svcdesc"
 	"github.com/swillorg/swill-go/introspect"
 	"github.com/swillorg/swill-go/rpc"
 )

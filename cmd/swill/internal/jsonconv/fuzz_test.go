@@ -4,8 +4,8 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/swillorg/swill-go/cmd/swill/internal/jsonconv"
 	"github.com/swillorg/swill-go/codec"
-	"github.com/swillorg/swill-go/internal/jsonconv"
 	"github.com/swillorg/swill-go/introspect"
 )
 

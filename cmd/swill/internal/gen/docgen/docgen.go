@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/swillorg/swill-go/internal/svcdesc"
+	"github.com/swillorg/swill-go/cmd/swill/internal/svcdesc"
 	"github.com/swillorg/swill-go/introspect"
 )
 
