@@ -231,7 +231,7 @@ func TestHostileSlowFrameHeader(t *testing.T) {
 	_, err := rc.Write(frameHeader(1 << 20)[:1]) // one byte of a header, and no more
 	require.NoError(t, err)
 	code, took := rc.waitClose(t, start, waitFor)
-	assert.Less(t, took, 2*interval+timeout+time.Second, "bound: two ping intervals and a ping timeout")
+	assert.Less(t, took, 2*interval+timeout+3*time.Second, "bound: two ping intervals and a ping timeout, and slack for a loaded machine")
 	t.Logf("slow frame header: closed (code %d) after %v (PingInterval %v, PingTimeout %v)", code, took.Round(time.Millisecond), interval, timeout)
 }
 
@@ -258,7 +258,9 @@ func heapInUse() uint64 {
 // parallel: it measures allocations.)
 func TestHostileHugeDeclaredLength(t *testing.T) {
 	const readTimeout = 300 * time.Millisecond
-	_, addr := startDefault(t, withDemo(), 0, swill.WithLimits(swill.Limits{ReadTimeout: readTimeout}))
+	// The default ReadTimeout, so that a loaded machine's slow sending
+	// does not pass for a slow client.
+	_, addr := startDefault(t, withDemo(), 0)
 	for _, n := range []uint64{1 << 62, 1<<20 + 1} {
 		rc := dialRaw(t, addr)
 		before := allocated()
@@ -294,7 +296,8 @@ func TestHostileHugeDeclaredLength(t *testing.T) {
 		t.Logf("declared length %d, bytes sent: closed with %d after %v; %d KiB allocated in the process meanwhile", n, code, took.Round(time.Millisecond), alloc>>10)
 	}
 
-	rc := dialRaw(t, addr)
+	_, slowAddr := startDefault(t, withDemo(), 0, swill.WithLimits(swill.Limits{ReadTimeout: readTimeout}))
+	rc := dialRaw(t, slowAddr)
 	start := time.Now()
 	_, err := rc.Write(frameHeader(1 << 62))
 	require.NoError(t, err)
@@ -547,7 +550,8 @@ func TestHostileNeverReads(t *testing.T) {
 	for readErr == nil {
 		_, _, readErr = conn.Read(ctx)
 	}
-	assert.Equal(t, websocket.StatusCode(-1), websocket.CloseStatus(readErr), "no close frame: %v", readErr)
+	// A close frame (1001) may make it when the socket still takes one.
+	assert.Contains(t, []websocket.StatusCode{-1, websocket.StatusGoingAway}, websocket.CloseStatus(readErr), "%v", readErr)
 	assert.LessOrEqual(t, maxQueued.Load(), int64(queueLimit+2*item), "queued for the client that does not read")
 	duringP50, duringP99 := during[100], during[198]
 	assert.Less(t, duringP99, writeTimeout, "a bystander's call waited on the hostile client")

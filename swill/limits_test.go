@@ -404,7 +404,7 @@ func TestDefaultLimits(t *testing.T) {
 // connection stays open and other connections have buckets of their own.
 func TestCallsPerSecond(t *testing.T) {
 	t.Parallel()
-	const rate, burst = 20, 5
+	const rate, burst = 2, 5 // a slow refill: sending the calls takes far less than 500ms
 	srv := startServer(t, withDemo(), swill.WithLimits(swill.Limits{CallsPerSecond: rate, CallBurst: burst}))
 	c := dialWire(t, srv)
 	for i := range burst + 3 {
@@ -420,7 +420,7 @@ func TestCallsPerSecond(t *testing.T) {
 		}
 		e := r.rpcErr(t)
 		assert.Equal(t, rpc.CodeTooManyRequests, e.Code)
-		assert.Contains(t, e.Message, "limit 20 per second")
+		assert.Contains(t, e.Message, "limit 2 per second")
 		ms, found := r.Trailing[rpc.RetryAfterKey]
 		require.True(t, found, "ERROR 429 without %s: % x", rpc.RetryAfterKey, r.raw)
 		hints = append(hints, num(ms).(int64))

@@ -329,7 +329,7 @@ func TestShutdownUnderLoad(t *testing.T) {
 	}
 	took := time.Since(begin)
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
-	assert.Less(t, took, deadline+time.Second, "Shutdown's return after its deadline")
+	assert.Less(t, took, deadline+2*time.Second, "Shutdown's return after its deadline")
 	t.Logf("shutdown under load: %d calls in flight on %d connections; %d results delivered, %d ended with 503 + retry hint; returned after %v (deadline %v)",
 		clients*(fast+stuck+streams), clients, clients*fast, clients*(stuck+streams), took.Round(time.Millisecond), deadline)
 }
