@@ -11,6 +11,8 @@
 //	swill list     [flags] SOURCE              the calls, one per line
 //	swill describe [flags] SOURCE [CALL]       the description (JSON Schema) as JSON
 //	swill call     [flags] URL CALL [JSON|-]   make a call
+//	swill sub      [flags] URL CHANNEL         print a channel's publications
+//	swill pub      [flags] URL CHANNEL [JSON]  publish a message
 //	swill gen ts   [flags] SOURCE              a typed TypeScript client
 //	swill gen go   [flags] SOURCE              a typed Go client
 //	swill docs     [flags] SOURCE              a Markdown or HTML reference
@@ -41,6 +43,16 @@
 // floats; where the call's schema says bytes or a time, base64 and RFC
 // 3339 strings become MsgPack bin and timestamps. Results are written back
 // with binary data in base64 and non-string map keys as strings.
+//
+// # Publish/subscribe
+//
+// "swill sub" subscribes to a channel of a server with package pubsub
+// mounted (-pattern: to a glob of channels, -since OFFSET:EPOCH: from a
+// position, recovering what followed it) and prints each publication as
+// one line of JSON until Ctrl-C, which ends it with status 0; -n N exits
+// after N. An end for any other reason fails as a call would, with the
+// -since to resume from on standard error. "swill pub" publishes one
+// message (the JSON argument, "-" or -d) and prints its position.
 //
 // # Exit status
 //

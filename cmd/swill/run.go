@@ -59,6 +59,8 @@ Usage:
   swill list     [flags] SOURCE              the calls, one per line
   swill describe [flags] SOURCE [CALL]       the description (JSON Schema) as JSON
   swill call     [flags] URL CALL [JSON|-]   make a call
+  swill sub      [flags] URL CHANNEL         print a channel's publications
+  swill pub      [flags] URL CHANNEL [JSON]  publish a message
   swill gen ts   [flags] SOURCE              a typed TypeScript client
   swill gen go   [flags] SOURCE              a typed Go client
   swill docs     [flags] SOURCE              a Markdown or HTML reference
@@ -95,6 +97,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdDescribe(ctx, e, rest)
 	case "call":
 		err = cmdCall(ctx, e, rest)
+	case "sub":
+		err = cmdSub(ctx, e, rest)
+	case "pub":
+		err = cmdPub(ctx, e, rest)
 	case "gen":
 		err = cmdGen(ctx, e, rest)
 	case "docs":
