@@ -74,10 +74,6 @@ func NewServer(opts ...Option) *Server {
 		o.applyToServer(s)
 	}
 	s.limits = s.limits.withDefaults()
-	if ws, ok := s.acceptor.(transport.WebSocket); ok && ws.WriteTimeout == 0 {
-		ws.WriteTimeout = s.limits.WriteTimeout
-		s.acceptor = ws
-	}
 	if !s.validatorSet {
 		s.validator = methodValidator{}
 	}

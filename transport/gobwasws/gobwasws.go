@@ -28,8 +28,7 @@ type Transport struct {
 	// WriteTimeout is how long a write to the network may wait while the
 	// peer accepts nothing before the connection is aborted: a peer that
 	// reads, however slowly, is not cut, one that reads nothing is. Zero
-	// means
-	// [transport.AcceptOptions.WriteTimeout] on the server (a swill
+	// means [transport.AcceptOptions.WriteTimeout] on the server (a swill
 	// server passes its Limits.WriteTimeout there), and 10s otherwise.
 	WriteTimeout time.Duration
 	// CloseTimeout is how long [transport.Conn.Close] lets the peer take
