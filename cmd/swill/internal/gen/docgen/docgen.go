@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/swillorg/swill-go/cmd/swill/internal/svcdesc"
 	"github.com/swillorg/swill-go/introspect"
@@ -26,7 +27,17 @@ type page struct {
 	Version  string
 	Protocol string
 	Calls    []call
+	Channels []channel
 	Types    []typeDef
+}
+
+// channel is a declared pub/sub channel.
+type channel struct {
+	Pattern string
+	Glob    bool
+	Doc     string
+	Message string
+	Keeps   string // history, presence and publishing in words
 }
 
 type call struct {
@@ -88,6 +99,12 @@ func build(doc *introspect.Document, opts Options) page {
 		}
 		c.Example = formatJSON(svcdesc.Example(m.Request.Schema, doc.Defs))
 		p.Calls = append(p.Calls, c)
+	}
+	for _, ch := range doc.Channels {
+		p.Channels = append(p.Channels, channel{
+			Pattern: ch.Pattern, Glob: ch.Glob, Doc: ch.Doc,
+			Message: svcdesc.TypeString(ch.Message), Keeps: channelKeeps(ch),
+		})
 	}
 	for _, d := range doc.Defs {
 		s := d.Schema
@@ -225,6 +242,17 @@ func Markdown(doc *introspect.Document, opts Options) []byte {
 		}
 		fmt.Fprintf(&w, "\n%s:\n\n```json\n%s\n```\n\n", c.ExampleLabel, c.Example)
 	}
+	if len(p.Channels) > 0 {
+		w.WriteString("## Channels\n\n| channel | message | keeps | doc |\n|---|---|---|---|\n")
+		for _, ch := range p.Channels {
+			name := mdCellCode(ch.Pattern)
+			if ch.Glob {
+				name += " (pattern)"
+			}
+			fmt.Fprintf(&w, "| %s | %s | %s | %s |\n", name, mdCellCode(ch.Message), mdCell(ch.Keeps), mdCell(ch.Doc))
+		}
+		w.WriteString("\n")
+	}
 	if len(p.Types) > 0 {
 		w.WriteString("## Types\n\n")
 	}
@@ -304,4 +332,26 @@ func HTML(doc *introspect.Document, opts Options) ([]byte, error) {
 		return nil, err
 	}
 	return w.Bytes(), nil
+}
+
+// channelKeeps says what a channel keeps and allows, in words.
+func channelKeeps(ch introspect.Channel) string {
+	var parts []string
+	if h := ch.History; h != nil {
+		p := fmt.Sprintf("history of %d", h.Size)
+		if h.TTLMillis > 0 {
+			p += fmt.Sprintf(" for %v", time.Duration(h.TTLMillis)*time.Millisecond)
+		}
+		parts = append(parts, p)
+	}
+	switch {
+	case ch.JoinLeave:
+		parts = append(parts, "presence with joins and leaves")
+	case ch.Presence:
+		parts = append(parts, "presence")
+	}
+	if ch.Publish {
+		parts = append(parts, "clients may publish")
+	}
+	return strings.Join(parts, "; ")
 }

@@ -39,6 +39,12 @@ type Service struct {
 	On bool `msgpack:"on"` // a flag
 }
 
+// Note is the message of a channel, a type no call uses.
+type Note struct {
+	Text string    `msgpack:"text" validate:"required"`
+	At   time.Time `msgpack:"at"`
+}
+
 func spec[Req, Res any](name string, kind rpc.Kind, doc string, errs ...rpc.Code) introspect.Spec {
 	return introspect.Spec{
 		Name: name, Kind: kind, Doc: doc, Errors: errs,
@@ -49,7 +55,9 @@ func spec[Req, Res any](name string, kind rpc.Kind, doc string, errs ...rpc.Code
 // Rich returns the description of a service whose calls and types use
 // every shape: recursion, bytes, times, maps with integer keys, optional
 // values, tuples, unnamed structs, enums, names that collide with what
-// the generators declare and names that are not identifiers.
+// the generators declare and names that are not identifiers; and
+// channels, typed and untyped, plain and globs, with and without history,
+// presence and client publications.
 func Rich() *introspect.Document {
 	return introspect.NewDocument("1.2.3", []introspect.Spec{
 		spec[Node, *Node]("get.node", rpc.KindUnary, "Returns a node.\n\nThe doc has two paragraphs; */ is no problem.", rpc.CodeNotFound, 418),
@@ -59,5 +67,11 @@ func Rich() *introspect.Document {
 		spec[[]byte, time.Time]("bin-time", rpc.KindBidiStream, ""),
 		spec[any, codec.None]("Add", rpc.KindUnary, "Differs from add only by case."),
 		spec[int, int]("add", rpc.KindUnary, ""),
-	})
+	},
+		introspect.ChannelSpec{Pattern: "chat.*", Glob: true, Message: reflect.TypeFor[Note](), Doc: "Chat rooms, one channel per room.",
+			HistorySize: 100, HistoryTTL: 10 * time.Minute, Presence: true, JoinLeave: true, Publish: true},
+		introspect.ChannelSpec{Pattern: "ticker"},
+		introspect.ChannelSpec{Pattern: "user.[0-9]*", Glob: true, Message: reflect.TypeFor[Node]()},
+		introspect.ChannelSpec{Pattern: "add", Message: reflect.TypeFor[int](), Publish: true},
+	)
 }

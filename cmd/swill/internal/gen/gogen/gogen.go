@@ -8,6 +8,7 @@ import (
 	"go/token"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/swillorg/swill-go/cmd/swill/internal/gen/naming"
 	"github.com/swillorg/swill-go/cmd/swill/internal/svcdesc"
@@ -62,6 +63,9 @@ func Generate(doc *introspect.Document, opts Options) ([]byte, error) {
 	out.WriteString("\n\t\"github.com/swillorg/swill-go/clientgo\"\n")
 	if g.imports["codec"] {
 		out.WriteString("\t\"github.com/swillorg/swill-go/codec\"\n")
+	}
+	if g.imports["rpc"] {
+		out.WriteString("\t\"github.com/swillorg/swill-go/rpc\"\n")
 	}
 	out.WriteString(")\n\n")
 	out.Write(body.Bytes())
@@ -215,6 +219,80 @@ func NewClient(c *clientgo.Client) *Client {
 	for _, m := range g.doc.Handlers {
 		g.writeMethod(w, m, methods.Unique(naming.GoExported(m.Name)))
 	}
+	for _, ch := range g.doc.Channels {
+		stem := naming.GoExported(naming.GlobStem(ch.Pattern))
+		if stem == "X" {
+			stem = "Channel"
+		}
+		g.writeSubscribe(w, ch, methods.Unique("Subscribe"+stem))
+		if ch.Publish {
+			g.writePublish(w, ch, methods.Unique("Publish"+stem))
+		}
+	}
+}
+
+// writeSubscribe writes the method subscribing to a declared channel:
+// for a glob, to one channel of those it covers, named by the caller and
+// not checked here (the server decides which declaration covers a name).
+func (g *generator) writeSubscribe(w *bytes.Buffer, ch introspect.Channel, name string) {
+	msg := g.goType(ch.Message, "")
+	pattern := strconv.Quote(ch.Pattern)
+	if ch.Glob {
+		fmt.Fprintf(w, "// %s subscribes to channel, one of the channels %s covers,\n// whose messages are %s. The name is not checked here: the server\n// refuses one it does not serve.\n", name, pattern, msg)
+	} else {
+		fmt.Fprintf(w, "// %s subscribes to the channel %s, whose messages are %s.\n", name, pattern, msg)
+	}
+	if ch.Doc != "" {
+		w.WriteString("//\n")
+		writeComment(w, "", ch.Doc)
+	}
+	if notes := channelNotes(ch); notes != "" {
+		w.WriteString("//\n")
+		writeComment(w, "", notes)
+	}
+	if ch.Glob {
+		fmt.Fprintf(w, "func (c *Client) %s(ctx context.Context, channel string, opts ...clientgo.SubscribeOption) (*clientgo.Subscription[%s], error) {\n", name, msg)
+		fmt.Fprintf(w, "\treturn clientgo.Subscribe[%s](ctx, c.c, channel, opts...)\n}\n\n", msg)
+		return
+	}
+	fmt.Fprintf(w, "func (c *Client) %s(ctx context.Context, opts ...clientgo.SubscribeOption) (*clientgo.Subscription[%s], error) {\n", name, msg)
+	fmt.Fprintf(w, "\treturn clientgo.Subscribe[%s](ctx, c.c, %s, opts...)\n}\n\n", msg, pattern)
+}
+
+// writePublish writes the method publishing on a channel that clients
+// may publish on.
+func (g *generator) writePublish(w *bytes.Buffer, ch introspect.Channel, name string) {
+	g.imports["rpc"] = true
+	msg := g.goType(ch.Message, "")
+	pattern := strconv.Quote(ch.Pattern)
+	if ch.Glob {
+		fmt.Fprintf(w, "// %s publishes msg on channel, one of the channels %s covers,\n// and returns its position. The server's hook may refuse it.\n", name, pattern)
+		fmt.Fprintf(w, "func (c *Client) %s(ctx context.Context, channel string, msg %s, opts ...clientgo.CallOption) (rpc.Position, error) {\n", name, msg)
+		fmt.Fprintf(w, "\treturn clientgo.Publish(ctx, c.c, channel, msg, opts...)\n}\n\n")
+		return
+	}
+	fmt.Fprintf(w, "// %s publishes msg on the channel %s and returns its position.\n// The server's hook may refuse it.\n", name, pattern)
+	fmt.Fprintf(w, "func (c *Client) %s(ctx context.Context, msg %s, opts ...clientgo.CallOption) (rpc.Position, error) {\n", name, msg)
+	fmt.Fprintf(w, "\treturn clientgo.Publish(ctx, c.c, %s, msg, opts...)\n}\n\n", pattern)
+}
+
+// channelNotes says in a sentence what a channel keeps.
+func channelNotes(ch introspect.Channel) string {
+	var parts []string
+	if h := ch.History; h != nil {
+		p := fmt.Sprintf("History: the last %d publications", h.Size)
+		if h.TTLMillis > 0 {
+			p += fmt.Sprintf(" for %v", time.Duration(h.TTLMillis)*time.Millisecond)
+		}
+		parts = append(parts, p+", recovered after a reconnection.")
+	}
+	switch {
+	case ch.JoinLeave:
+		parts = append(parts, "Presence, with joins and leaves.")
+	case ch.Presence:
+		parts = append(parts, "Presence.")
+	}
+	return strings.Join(parts, "\n")
 }
 
 func (g *generator) writeMethod(w *bytes.Buffer, m introspect.Method, name string) {

@@ -118,3 +118,29 @@ func (s Set) Unique(name string) string {
 	s[out] = true
 	return out
 }
+
+// GlobStem returns a channel pattern without its glob parts (*, ?, sets
+// in brackets; an escaped byte stays), to name what the generators
+// declare for it: "chat.*" gives "chat.", "user.[0-9]*" gives "user.".
+func GlobStem(pattern string) string {
+	var b strings.Builder
+	for i := 0; i < len(pattern); i++ {
+		switch c := pattern[i]; c {
+		case '*', '?':
+		case '[':
+			for i++; i < len(pattern) && pattern[i] != ']'; i++ {
+				if pattern[i] == '\\' {
+					i++
+				}
+			}
+		case '\\':
+			if i+1 < len(pattern) {
+				i++
+				b.WriteByte(pattern[i])
+			}
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}

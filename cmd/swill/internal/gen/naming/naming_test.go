@@ -41,3 +41,19 @@ func TestSet(t *testing.T) {
 	assert.Equal(t, "A3", s.Unique("A"))
 	assert.Equal(t, "B", s.Unique("B"))
 }
+
+func TestGlobStem(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"chat.*":        "chat.",
+		"user.[0-9]*":   "user.",
+		"a?b":           "ab",
+		`news\*`:        "news*",
+		"[^x\\]]room":   "room",
+		"plain":         "plain",
+		"*":             "",
+		"unterminated[": "unterminated",
+	} {
+		assert.Equal(t, want, naming.GlobStem(in), in)
+	}
+}
