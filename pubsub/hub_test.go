@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"testing"
+	"time"
 
 	"github.com/coder/websocket"
 	"github.com/swillorg/swill-go/codec"
@@ -373,3 +374,27 @@ func TestSlowSubscriberIsCutOffAlone(t *testing.T) {
 }
 
 var errEOF = io.EOF
+
+// TestEpochChangeEndsSubscription checks that a live subscriber whose
+// channel's history was lost (the channel has a new epoch: here its
+// history expired) is told so: its subscription ends with 503, and
+// subscribing again from its last position says it cannot recover.
+func TestEpochChangeEndsSubscription(t *testing.T) {
+	f := start(t, pubsub.WithChannels(pubsub.Untyped("feed", pubsub.WithHistory(5, 50*time.Millisecond))))
+	ctx := context.Background()
+	c := dial(t, f.url)
+	st := subscribe[int](t, ctx, c, rpc.SubscribeRequest{Channel: "feed"})
+	_, err := f.hub.Publish(ctx, "feed", 1)
+	require.NoError(t, err)
+	last := rpc.Position{Offset: recv(t, st).Offset, Epoch: st.Header().String(rpc.PositionEpochKey)}
+
+	time.Sleep(150 * time.Millisecond) // quiet for longer than the history's TTL
+	_, err = f.hub.Publish(ctx, "feed", 2)
+	require.NoError(t, err)
+	_, err = st.Recv()
+	assert.Equal(t, rpc.CodeUnavailable, rpc.CodeOf(err), "%v", err)
+	assert.Equal(t, uint64(1), f.hub.Stats().Interrupted)
+
+	st = subscribe[int](t, ctx, c, rpc.SubscribeRequest{Channel: "feed", Since: &last})
+	assert.Equal(t, false, st.Header()[rpc.RecoveredKey])
+}

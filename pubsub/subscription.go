@@ -71,6 +71,13 @@ func (s *subscription) deliver(item []byte, pub *Publication) {
 // publications were lost on the way.
 func (s *subscription) sendLocked(item []byte, offset uint64, epoch string) {
 	if offset != 0 && !s.pattern { // a pattern mixes channels: offsets are per channel
+		if s.epoch != "" && epoch != s.epoch {
+			// The channel's history was lost (a new epoch): the client's
+			// position no longer holds, and it must learn so.
+			s.hub.stats.interrupted.Add(1)
+			s.endLocked(errInterrupted)
+			return
+		}
 		if epoch == s.epoch {
 			if offset <= s.last {
 				return // sent already (recovery and live overlap)
