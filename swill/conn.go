@@ -23,6 +23,7 @@ import (
 // [ConnFromContext] or [Call.Conn]; hooks receive it. Its methods are safe
 // for concurrent use.
 type Conn struct {
+	writer  func() // see newConn
 	srv     *Server
 	tc      transport.Conn
 	id      string
@@ -84,8 +85,12 @@ type Conn struct {
 	closeReason  string
 }
 
+// writer is c.writeLoop bound once, so that "go c.writer()" starts a
+// writer without allocating a closure each time, as "go c.writer()"
+// would: a publication to many idle connections starts one per connection.
 func newConn(s *Server, tc transport.Conn, r *http.Request) *Conn {
 	c := &Conn{srv: s, tc: tc, id: newID()}
+	c.writer = c.writeLoop
 	c.up.keep(r)
 	c.lastRx.Store(time.Now().UnixNano())
 	if rel, ok := tc.(transport.Releaser); ok && s.watchdog.budget > 0 {
@@ -338,7 +343,7 @@ func (c *Conn) closeWith(code transport.StatusCode, reason string) {
 	if !c.writing {
 		c.writing = true
 		c.wg.Add(1)
-		go c.writeLoop()
+		go c.writer()
 	}
 }
 
@@ -937,7 +942,7 @@ func (c *Conn) push(call *Call, b *wire.Buffer, mayWrite bool) bool {
 		return true
 	}
 	c.wg.Add(1)
-	go c.writeLoop()
+	go c.writer()
 	return false
 }
 
@@ -1103,7 +1108,7 @@ func (c *Conn) write(inline bool) {
 					c.wmu.Lock()
 					if len(c.queue) > 0 || c.closePending {
 						c.wg.Add(1) // this goroutine is counted in wg: it may grow
-						go c.writeLoop()
+						go c.writer()
 						c.wmu.Unlock()
 						return
 					}

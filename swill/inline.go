@@ -209,7 +209,7 @@ func (c *Conn) handleIdle() {
 		// transport either, where a cancel could no longer drop it.
 		c.wg.Add(1)
 		c.wmu.Unlock()
-		go c.writeLoop()
+		go c.writer()
 		return
 	}
 	batch := c.queue
@@ -259,7 +259,7 @@ func (c *Conn) tryWrite(batch []outFrame) {
 		c.queue = append(batch, c.queue...)
 		c.wg.Add(1)
 		c.wmu.Unlock()
-		go c.writeLoop()
+		go c.writer()
 		return
 	}
 	for i, f := range batch {
@@ -279,7 +279,7 @@ func (c *Conn) tryWrite(batch []outFrame) {
 	if len(c.queue) > 0 || c.closePending {
 		c.wg.Add(1)
 		c.wmu.Unlock()
-		go c.writeLoop()
+		go c.writer()
 		return
 	}
 	c.writing = false
