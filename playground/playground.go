@@ -69,9 +69,10 @@ func WithTitle(title string) Option {
 // playground.css, describe.json) by their name in any directory, and
 // answers 404 for anything else.
 //
-// describe.json is the description of srv's handlers as swill.describe
-// returns it, read when it is requested, so handlers registered after
-// the Handler was made appear too. It is served even when srv was made
+// describe.json is the description of srv's handlers and channels as
+// swill.describe returns it ([swill.Server.Describe]), read when it is
+// requested, so handlers registered (and extensions mounted) after the
+// Handler was made appear too. It is served even when srv was made
 // [swill.WithoutIntrospection].
 func Handler(srv *swill.Server, opts ...Option) http.Handler {
 	cfg := config{endpoint: DefaultEndpoint, title: "swill playground"}
@@ -115,9 +116,9 @@ type handler struct {
 	srv   *swill.Server
 	files map[string]file
 
-	mu    sync.Mutex
-	doc   []byte
-	count int
+	mu        sync.Mutex
+	doc       []byte               // described as JSON
+	described *introspect.Document // the document doc was made from
 }
 
 // contentSecurityPolicy lets the page load only its own files and talk
@@ -167,30 +168,19 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, f file) {
 	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(f.body))
 }
 
-// describe returns the JSON description of the server's handlers, made
-// again only when handlers were added.
+// describe returns the server's description ([swill.Server.Describe]) as
+// JSON, encoded again only when the server made a new one.
 func (h *handler) describe() ([]byte, error) {
-	hs := h.srv.Handlers()
+	doc := h.srv.Describe()
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.doc != nil && len(hs) == h.count {
+	if h.doc != nil && doc == h.described {
 		return h.doc, nil
 	}
-	specs := make([]introspect.Spec, 0, len(hs))
-	for _, x := range hs {
-		specs = append(specs, introspect.Spec{
-			Name:     x.Name(),
-			Kind:     x.Kind(),
-			Doc:      x.Doc(),
-			Request:  x.RequestType(),
-			Response: x.ResponseType(),
-			Errors:   x.ErrorCodes(),
-		})
-	}
-	b, err := json.Marshal(introspect.NewDocument(h.srv.Version(), specs))
+	b, err := json.Marshal(doc)
 	if err != nil {
 		return nil, err
 	}
-	h.doc, h.count = b, len(hs)
+	h.doc, h.described = b, doc
 	return b, nil
 }

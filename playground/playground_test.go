@@ -16,6 +16,7 @@ import (
 	"github.com/swillorg/swill-go/internal/demosvc"
 	"github.com/swillorg/swill-go/introspect"
 	"github.com/swillorg/swill-go/playground"
+	"github.com/swillorg/swill-go/pubsub"
 	"github.com/swillorg/swill-go/swill"
 )
 
@@ -136,6 +137,28 @@ func TestHandlersRegisteredLater(t *testing.T) {
 	require.NoError(t, srv.Register(swill.Unary("late", func(ctx context.Context, n int) (int, error) { return n, nil })))
 	_, body = get(t, hs.URL+"/docs/describe.json")
 	assert.Contains(t, body, `"name":"late"`)
+}
+
+// describe.json lists the channels of a hub mounted later, as
+// swill.describe does.
+func TestDescribeJSONChannels(t *testing.T) {
+	t.Parallel()
+	hs, srv := serve(t, "/")
+	hub, err := pubsub.New(pubsub.WithChannels(pubsub.Channel[chatLine]("chat.*", pubsub.WithHistory(5, 0))))
+	require.NoError(t, err)
+	defer hub.Close()
+	require.NoError(t, srv.Mount(hub))
+	_, body := get(t, hs.URL+"/docs/describe.json")
+	var served introspect.Document
+	require.NoError(t, json.Unmarshal([]byte(body), &served))
+	require.Len(t, served.Channels, 1)
+	assert.Equal(t, "chat.*", served.Channels[0].Pattern)
+	assert.Equal(t, "#/$defs/chatLine", served.Channels[0].Message.Ref)
+	assert.NotNil(t, served.Defs.Get("chatLine"))
+}
+
+type chatLine struct {
+	Text string `msgpack:"text"`
 }
 
 // The page works under a prefix, mounted as it is or behind a handler

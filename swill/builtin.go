@@ -28,20 +28,8 @@ const (
 // [Server.Handlers], never the built-in ones; swill.describe also lists
 // the channels of the mounted extensions (see [ChannelDescriber]).
 func builtinHandlers(s *Server) []*Handler {
-	var (
-		mu     sync.Mutex
-		cached *introspect.Document
-		gen    = -1
-	)
 	describe := func(ctx context.Context, _ codec.None) (*introspect.Document, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		// Handlers and extensions are only ever added, and each addition
-		// counts, so the count tells whether the document is still current.
-		if hs, channels, g := s.registry(); g != gen {
-			cached, gen = introspect.NewDocument(s.Version(), specs(hs), channels...), g
-		}
-		return cached, nil
+		return s.Describe(), nil
 	}
 	list := func(ctx context.Context, _ codec.None, out chan<- introspect.Entry) error {
 		for _, spec := range specs(s.Handlers()) {
@@ -57,6 +45,32 @@ func builtinHandlers(s *Server) []*Handler {
 		ServerStream(IntrospectRPC, list, WithDoc("Lists the handlers of the service in the reference Swill format.")),
 		Unary(DescribeRPC, describe, WithDoc("Describes the service: handlers, kinds, docs, errors and JSON Schemas.")),
 	}
+}
+
+// describeCache is the document [Server.Describe] built last.
+type describeCache struct {
+	mu  sync.Mutex
+	doc *introspect.Document
+	gen int // the registry generation doc is of
+}
+
+// Describe returns the document swill.describe answers with: the
+// registered handlers (never the built-in ones) with their kinds, docs,
+// declared errors and JSON Schemas, the service version, and the channels
+// of the mounted extensions that describe some ([ChannelDescriber]). It
+// is made again only after a Register or Mount; callers must not modify
+// it. Describe works on a server made [WithoutIntrospection] too, for
+// pages and tools that serve the description themselves.
+func (s *Server) Describe() *introspect.Document {
+	c := &s.described
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	// Handlers and extensions are only ever added, and each addition
+	// counts, so the generation tells whether the document is current.
+	if hs, channels, g := s.registry(); c.doc == nil || g != c.gen {
+		c.doc, c.gen = introspect.NewDocument(s.Version(), specs(hs), channels...), g
+	}
+	return c.doc
 }
 
 // specs describes handlers to package introspect, leaving out the

@@ -68,3 +68,22 @@ func TestDescribeExtensionChannels(t *testing.T) {
 	require.NotNil(t, doc.Defs.Get("tick"))
 	assert.Empty(t, introspectRaw(t, c, 4))
 }
+
+// TestDescribeMethod checks that Server.Describe is the document
+// swill.describe answers with, made again only after a Mount or Register,
+// and available without the introspection built-ins.
+func TestDescribeMethod(t *testing.T) {
+	srv := swill.NewServer(swill.WithoutIntrospection(), swill.WithVersion("2"))
+	first := srv.Describe()
+	assert.Same(t, first, srv.Describe(), "the document is kept while nothing changes")
+	assert.Equal(t, "2", first.Version)
+	require.NoError(t, srv.Mount(&describingExtension{testExtension{name: "swill.feed", channels: []introspect.ChannelSpec{{Pattern: "feed"}}}}))
+	second := srv.Describe()
+	assert.NotSame(t, first, second)
+	require.Len(t, second.Channels, 1)
+	require.NoError(t, srv.Register(swill.Unary("ping", func(ctx context.Context, _ codec.None) (string, error) { return "pong", nil })))
+	third := srv.Describe()
+	require.Len(t, third.Handlers, 1)
+	assert.Equal(t, "ping", third.Handlers[0].Name)
+	assert.Len(t, third.Channels, 1)
+}

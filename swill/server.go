@@ -40,7 +40,8 @@ type Server struct {
 	handlers   map[string]*route
 	order      []*Handler
 	extensions []Extension
-	regGen     int // counts the changes to handlers and extensions
+	regGen     int           // counts the changes to handlers and extensions
+	described  describeCache // what Describe built last
 
 	mu       sync.Mutex
 	conns    map[*Conn]struct{}
