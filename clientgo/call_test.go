@@ -90,7 +90,7 @@ func TestCancel(t *testing.T) {
 	// quickly after the cancellation.
 	returnsAtOnce := func(t *testing.T, cancelled time.Time, err error) {
 		t.Helper()
-		assert.Equal(t, context.Canceled, err)
+		assert.ErrorIs(t, err, context.Canceled)
 		assert.Less(t, time.Since(cancelled), time.Second, "the call returns at once")
 	}
 
@@ -111,7 +111,7 @@ func TestCancel(t *testing.T) {
 		case <-time.After(wait):
 			t.Fatal("Call did not return after cancel")
 		}
-		assert.Equal(t, context.Canceled, p.waitEnded(t), "the handler's context was cancelled")
+		assert.ErrorIs(t, p.waitEnded(t), context.Canceled, "the handler's context was cancelled")
 	})
 
 	t.Run("server stream", func(t *testing.T) {
@@ -127,8 +127,8 @@ func TestCancel(t *testing.T) {
 			_, err = s.Recv()
 		}
 		returnsAtOnce(t, at, err)
-		assert.Equal(t, context.Canceled, s.Err())
-		assert.Equal(t, context.Canceled, p.waitEnded(t))
+		assert.ErrorIs(t, s.Err(), context.Canceled)
+		assert.ErrorIs(t, p.waitEnded(t), context.Canceled)
 	})
 
 	t.Run("server stream Close", func(t *testing.T) {
@@ -139,7 +139,7 @@ func TestCancel(t *testing.T) {
 		_, err = s.Recv()
 		assert.Error(t, err)
 		assert.NotEqual(t, io.EOF, err)
-		assert.Equal(t, context.Canceled, p.waitEnded(t))
+		assert.ErrorIs(t, p.waitEnded(t), context.Canceled)
 	})
 
 	t.Run("break out of All", func(t *testing.T) {
@@ -152,7 +152,7 @@ func TestCancel(t *testing.T) {
 				break
 			}
 		}
-		assert.Equal(t, context.Canceled, p.waitEnded(t), "leaving the loop cancels the stream")
+		assert.ErrorIs(t, p.waitEnded(t), context.Canceled, "leaving the loop cancels the stream")
 	})
 
 	t.Run("client stream", func(t *testing.T) {
@@ -175,8 +175,8 @@ func TestCancel(t *testing.T) {
 		case <-time.After(wait):
 			t.Fatal("CloseAndReceive did not return after cancel")
 		}
-		assert.Equal(t, context.Canceled, p.waitEnded(t))
-		assert.Equal(t, context.Canceled, s.Send(2))
+		assert.ErrorIs(t, p.waitEnded(t), context.Canceled)
+		assert.ErrorIs(t, s.Send(2), context.Canceled)
 	})
 
 	t.Run("client stream before end", func(t *testing.T) {
@@ -186,9 +186,9 @@ func TestCancel(t *testing.T) {
 		p.waitStarted(t, "collect")
 		require.NoError(t, s.Send(1))
 		cancel()
-		assert.Equal(t, context.Canceled, p.waitEnded(t))
+		assert.ErrorIs(t, p.waitEnded(t), context.Canceled)
 		_, err = s.CloseAndReceive()
-		assert.Equal(t, context.Canceled, err)
+		assert.ErrorIs(t, err, context.Canceled)
 	})
 
 	t.Run("bidi", func(t *testing.T) {
@@ -213,17 +213,17 @@ func TestCancel(t *testing.T) {
 		case <-time.After(wait):
 			t.Fatal("Recv did not return after cancel")
 		}
-		assert.Equal(t, context.Canceled, p.waitEnded(t))
-		assert.Equal(t, context.Canceled, s.Send("more"))
+		assert.ErrorIs(t, p.waitEnded(t), context.Canceled)
+		assert.ErrorIs(t, s.Send("more"), context.Canceled)
 	})
 
 	t.Run("already cancelled", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
 		_, err := clientgo.Call[[2]int, int](ctx, c, "add", [2]int{1, 2})
-		assert.Equal(t, context.Canceled, err)
+		assert.ErrorIs(t, err, context.Canceled)
 		_, err = clientgo.CallServerStream[int, int](ctx, c, "countdown", 1)
-		assert.Equal(t, context.Canceled, err)
+		assert.ErrorIs(t, err, context.Canceled)
 	})
 
 	// The connection is still fine for other calls.
@@ -267,7 +267,7 @@ func TestDeadline(t *testing.T) {
 		defer cancel()
 		start := time.Now()
 		_, err := clientgo.Call[any, int](ctx, c, "block", nil)
-		assert.Equal(t, context.DeadlineExceeded, err)
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
 		assert.Less(t, time.Since(start), time.Second)
 		p.waitStarted(t, "block")
 		assert.Error(t, p.waitEnded(t), "the handler's context ended")
@@ -282,7 +282,7 @@ func TestDeadline(t *testing.T) {
 		for err == nil {
 			_, err = s.Recv()
 		}
-		assert.Equal(t, context.DeadlineExceeded, err)
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
 		assert.Error(t, p.waitEnded(t))
 	})
 }
@@ -387,7 +387,7 @@ func TestSlowConsumer(t *testing.T) {
 	// A consumer that takes nothing: the buffer fills, the connection
 	// waits for it a while, then the client cancels the stream instead of
 	// growing or stalling for good.
-	assert.Equal(t, context.Canceled, p.waitEnded(t), "the server's handler was cancelled")
+	assert.ErrorIs(t, p.waitEnded(t), context.Canceled, "the server's handler was cancelled")
 	received := 0
 	for {
 		_, err = s.Recv()
@@ -442,7 +442,7 @@ func TestStalledStreamHoldsOthersBriefly(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 4, sum)
 	assert.Less(t, time.Since(start), timeout+time.Second)
-	assert.Equal(t, context.Canceled, p.waitEnded(t))
+	assert.ErrorIs(t, p.waitEnded(t), context.Canceled)
 	_, err = s.Recv()
 	assert.ErrorIs(t, err, clientgo.ErrSlowConsumer)
 }

@@ -135,7 +135,7 @@ func TestDemo(t *testing.T) {
 		var got []int
 		for {
 			n, err := s.Recv()
-			if err == io.EOF {
+			if errors.Is(err, io.EOF) {
 				break
 			}
 			require.NoError(t, err)

@@ -146,7 +146,7 @@ func ExampleServerStream_Recv() {
 	defer stream.Close()
 	for {
 		n, err := stream.Recv()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {

@@ -196,7 +196,7 @@ func TestWireDeadlineMetadata(t *testing.T) {
 	past, cancelPast := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
 	defer cancelPast()
 	cl := &call{ctx: past}
-	assert.Equal(t, context.DeadlineExceeded, cl.userErr(rpc.NewWireError(rpc.CodeTimeout, "deadline exceeded", nil)))
+	assert.ErrorIs(t, cl.userErr(rpc.NewWireError(rpc.CodeTimeout, "deadline exceeded", nil)), context.DeadlineExceeded)
 	other := rpc.NewWireError(rpc.CodeInternal, "x", nil)
 	assert.Equal(t, other, cl.userErr(other), "other errors are kept")
 	local := rpc.NewError(rpc.CodeTimeout, "local")
@@ -220,7 +220,7 @@ func TestWireCancel(t *testing.T) {
 	}()
 	f := s.recv()
 	cancel()
-	assert.Equal(t, context.Canceled, <-done)
+	assert.ErrorIs(t, <-done, context.Canceled)
 	cf := s.recv()
 	assert.Equal(t, frame{Seq: f.Seq, RPC: "sleep", Type: wire.TypeCancel}, cf)
 	// A late result is dropped; the connection goes on.

@@ -88,7 +88,7 @@ func TestCloseTimeout(t *testing.T) {
 	if code, reason, err := wstest.ReadClose(nc); err != nil || code != 4000 || reason != "bye" {
 		t.Errorf("close %d %q, %v", code, reason, err)
 	}
-	if _, err := nc.Read(make([]byte, 1)); err != io.EOF {
+	if _, err := nc.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
 		t.Errorf("after the close frame: %v, want EOF", err)
 	}
 }
@@ -108,7 +108,7 @@ func TestCloseBeforeStart(t *testing.T) {
 	if code, _, err := wstest.ReadClose(nc); err != nil || code != transport.StatusGoingAway {
 		t.Errorf("close %d, %v; want 1001", code, err)
 	}
-	if _, err := nc.Read(make([]byte, 1)); err != io.EOF {
+	if _, err := nc.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
 		t.Errorf("after the close frame: %v, want EOF", err)
 	}
 	rec.Conn.Start(rec)
