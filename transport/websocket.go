@@ -512,6 +512,11 @@ func (w *wsConn) readLoop(gen uint64) {
 	for {
 		typ, r, err := w.c.Reader(context.Background())
 		if err != nil {
+			// coder/websocket leaves the socket open when a read fails (a
+			// peer gone without a close frame, a protocol error): release
+			// it here, or each such connection keeps its file descriptor
+			// and buffers for good.
+			w.c.CloseNow()
 			h.HandleClose(w.closeErr(err))
 			return
 		}
@@ -529,6 +534,7 @@ func (w *wsConn) readLoop(gen uint64) {
 				h.HandleClose(ErrReadTimeout)
 				return
 			}
+			w.c.CloseNow()
 			h.HandleClose(w.closeErr(err))
 			return
 		}
