@@ -37,10 +37,20 @@ func Upgrade(w http.ResponseWriter, r *http.Request, opts *transport.AcceptOptio
 	}
 	subprotocol = selectSubprotocol(r.Header, opts.Subprotocols)
 	u := ws.HTTPUpgrader{}
+	// The headers set on w before the upgrade (a session cookie that
+	// middleware set, say) go out with the 101 response, as with
+	// net/http's own responses.
+	h := w.Header().Clone()
 	if subprotocol != "" {
+		if h == nil {
+			h = http.Header{}
+		}
 		// Set by hand: gobwas/ws parses offers as RFC 7230 tokens, which
 		// rejects the legacy "swill/1".
-		u.Header = http.Header{"Sec-Websocket-Protocol": {subprotocol}}
+		h["Sec-Websocket-Protocol"] = []string{subprotocol}
+	}
+	if len(h) > 0 {
+		u.Header = h
 	}
 	conn, rw, _, err := u.Upgrade(r, w)
 	if err != nil {
