@@ -1,6 +1,6 @@
 module github.com/swillorg/swill-go
 
-go 1.24.0
+go 1.25.0
 
 require (
 	github.com/coder/websocket v1.8.15

@@ -105,6 +105,43 @@ type stateLog struct {
 	ch chan clientgo.State
 }
 
+// countingDialer is the default transport, reporting every dial.
+type countingDialer struct {
+	transport.WebSocket
+	dialed chan struct{}
+}
+
+func (d *countingDialer) Dial(ctx context.Context, url string, opts *transport.DialOptions) (transport.Conn, error) {
+	select {
+	case d.dialed <- struct{}{}:
+	default:
+	}
+	return d.WebSocket.Dial(ctx, url, opts)
+}
+
+// drain forgets the dials made so far.
+func (d *countingDialer) drain() {
+	for {
+		select {
+		case <-d.dialed:
+		default:
+			return
+		}
+	}
+}
+
+// wait waits for n more dials.
+func (d *countingDialer) wait(t *testing.T, n int) {
+	t.Helper()
+	for range n {
+		select {
+		case <-d.dialed:
+		case <-time.After(wait):
+			t.Fatalf("fewer than %d reconnection attempts", n)
+		}
+	}
+}
+
 func newStateLog() *stateLog { return &stateLog{ch: make(chan clientgo.State, 64)} }
 
 func (l *stateLog) hook(s clientgo.State, err error) {
@@ -131,9 +168,11 @@ func (l *stateLog) expect(t *testing.T, want clientgo.State) {
 func TestServerKilledAndRestarted(t *testing.T) {
 	k := startKillable(t)
 	states := newStateLog()
+	attempts := &countingDialer{dialed: make(chan struct{}, 64)}
 	c := dial(t, k.url(),
 		clientgo.WithLogger(testLogger(t)),
 		clientgo.WithStateHook(states.hook),
+		clientgo.WithDialer(attempts),
 		clientgo.WithReconnect(clientgo.ReconnectPolicy{InitialDelay: 20 * time.Millisecond, MaxDelay: 100 * time.Millisecond}))
 	states.expect(t, clientgo.StateConnected)
 
@@ -187,7 +226,8 @@ func TestServerKilledAndRestarted(t *testing.T) {
 		}
 		pending <- err
 	}()
-	time.Sleep(150 * time.Millisecond) // a few failed attempts
+	attempts.drain()
+	attempts.wait(t, 2) // a few failed attempts
 	k.start()
 	states.expect(t, clientgo.StateConnected)
 	select {

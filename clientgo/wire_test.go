@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -303,7 +304,14 @@ func TestWireStreamByteBound(t *testing.T) {
 	assert.ErrorIs(t, err, ErrSlowConsumer)
 }
 
+// The whole test runs in a synctest bubble: every goroutine of the client
+// and of the fake server is blocked once synctest.Wait returns, so
+// "nothing more happened" is a fact rather than a guess after a sleep.
 func TestWireFullBufferWaitsForTheConsumer(t *testing.T) {
+	synctest.Test(t, testWireFullBufferWaitsForTheConsumer)
+}
+
+func testWireFullBufferWaitsForTheConsumer(t *testing.T) {
 	c, s := startFake(t, WithStreamBuffer(4, 0), WithSlowConsumerTimeout(time.Minute))
 	ss, err := CallServerStream[int, int](context.Background(), c, "n", 0)
 	require.NoError(t, err)
@@ -314,8 +322,7 @@ func TestWireFullBufferWaitsForTheConsumer(t *testing.T) {
 	s.respond(f.Seq, wire.TypeEndOfStream, nil, nil, nil)
 	// The reader holds the fifth item until the consumer makes room; the
 	// buffer never holds more than four.
-	require.Eventually(t, func() bool { n, _ := ss.r.cl.buffered(); return n == 4 }, wait, time.Millisecond)
-	time.Sleep(20 * time.Millisecond)
+	synctest.Wait()
 	n, _ := ss.r.cl.buffered()
 	assert.Equal(t, 4, n)
 	var got []int

@@ -16,12 +16,12 @@ die() {
   exit 1
 }
 
-# --- tools: Go 1.24+, Node 20+ -------------------------------------------
-command -v go >/dev/null 2>&1 || die "Go 1.24 or newer is needed: install it from https://go.dev/dl/"
-gov=$(go env GOVERSION) # go1.24.3, or devel ...
+# --- tools: Go 1.25+, Node 20+ -------------------------------------------
+command -v go >/dev/null 2>&1 || die "Go 1.25 or newer is needed: install it from https://go.dev/dl/"
+gov=$(go env GOVERSION) # go1.25.3, or devel ...
 if [[ $gov =~ ^go([0-9]+)\.([0-9]+) ]]; then
-  if ((BASH_REMATCH[1] == 1 && BASH_REMATCH[2] < 24)); then
-    die "Go 1.24 or newer is needed, found $gov: install it from https://go.dev/dl/"
+  if ((BASH_REMATCH[1] == 1 && BASH_REMATCH[2] < 25)); then
+    die "Go 1.25 or newer is needed, found $gov: install it from https://go.dev/dl/"
   fi
 fi
 command -v node >/dev/null 2>&1 || die "Node 20 or newer is needed: install it (apt-get install nodejs npm, or https://nodejs.org)"
