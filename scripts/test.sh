@@ -134,4 +134,4 @@ echo "== clientts (Node and headless Chromium)"
 (cd clientts && npm ci --no-audit --no-fund && npm test)
 
 echo "== generated TypeScript, playground bundle and browser tests"
-SWILL_NODE_TESTS=1 go test -race -count=1 -run 'TestGenTS|TestBundleUpToDate|TestPageLogic|TestBrowser' ./cmd/swill/ ./playground/
+SWILL_NODE_TESTS=1 go test -race -count=1 -run 'TestGenTS|TestBundleUpToDate|TestPageLogic|TestBrowser' ./cmd/swill/ ./playground/ ./examples/demo/chat/

@@ -384,7 +384,10 @@ func (c *Call) TrySendRaw(item []byte) error {
 			return err
 		}
 	}
-	if !c.conn.hasSpace() {
+	switch open, space := c.conn.hasSpace(); {
+	case !open:
+		return ErrCallEnded
+	case !space:
 		return ErrQueueFull
 	}
 	b := wire.GetBuffer()

@@ -1037,12 +1037,13 @@ func errorFrame(seq int64, e *rpc.Error) *wire.Buffer {
 	return b
 }
 
-// hasSpace reports whether the outgoing queue is under its limit.
-func (c *Conn) hasSpace() bool {
+// hasSpace reports whether the connection is open and its outgoing
+// queue under its limit.
+func (c *Conn) hasSpace() (open, space bool) {
 	c.wmu.Lock()
-	ok := !c.closed && c.queued < c.srv.limits.MaxQueueBytes
+	open, space = !c.closed, c.queued < c.srv.limits.MaxQueueBytes
 	c.wmu.Unlock()
-	return ok
+	return open, space
 }
 
 // waitSpace blocks while the outgoing queue is over its limit.

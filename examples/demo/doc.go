@@ -4,6 +4,7 @@
 //
 // It prints the URL it listens on ("-addr 127.0.0.1:0" picks a free port)
 // as the first line of stdout, serves the docs and playground page at
-// http://ADDR/docs/ (logged on stderr; http://ADDR/ redirects there), and
-// stops gracefully on SIGINT or SIGTERM.
+// http://ADDR/docs/ (logged on stderr; http://ADDR/ redirects there) and a
+// chat at http://ADDR/chat/ (package chat: pub/sub, one channel per room),
+// and stops gracefully on SIGINT or SIGTERM.
 package main

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/swillorg/swill-go/examples/demo/chat"
 	"github.com/swillorg/swill-go/internal/demosvc"
 	"github.com/swillorg/swill-go/playground"
 	"github.com/swillorg/swill-go/swill"
@@ -48,6 +49,14 @@ func run(addr string, debug bool, grace time.Duration, certFile, keyFile string,
 	if err := demosvc.Register(srv); err != nil {
 		return err
 	}
+	hub, err := chat.NewHub(nil) // in-process: one node
+	if err != nil {
+		return err
+	}
+	defer hub.Close()
+	if err := chat.Register(srv, hub); err != nil {
+		return err
+	}
 	mux := routes(srv)
 
 	ln, err := net.Listen("tcp", addr)
@@ -64,7 +73,7 @@ func run(addr string, debug bool, grace time.Duration, certFile, keyFile string,
 	}
 	// The first line of stdout is the URL, for scripts and tests to read.
 	fmt.Printf("%s://%s/ws\n", ws, ln.Addr())
-	logger.Info("swill demo listening", "url", fmt.Sprintf("%s://%s/ws", ws, ln.Addr()), "docs", fmt.Sprintf("%s://%s/docs/", web, ln.Addr()))
+	logger.Info("swill demo listening", "url", fmt.Sprintf("%s://%s/ws", ws, ln.Addr()), "docs", fmt.Sprintf("%s://%s/docs/", web, ln.Addr()), "chat", fmt.Sprintf("%s://%s/chat/", web, ln.Addr()))
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -93,13 +102,15 @@ func run(addr string, debug bool, grace time.Duration, certFile, keyFile string,
 }
 
 // routes serves the swill endpoint at /ws, the docs and playground page at
-// /docs/, and sends a browser opening / to that page.
+// /docs/, the chat at /chat/, and sends a browser opening / to the docs.
 func routes(srv *swill.Server) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("/ws", srv)
 	// The docs and playground page; it connects to ../ws, the endpoint
 	// above.
 	mux.Handle("/docs/", playground.Handler(srv, playground.WithTitle("swill demo")))
+	// The chat: one pub/sub channel per room; it connects to ../ws too.
+	mux.Handle("/chat/", http.StripPrefix("/chat", chat.Handler()))
 	mux.Handle("GET /{$}", http.RedirectHandler("/docs/", http.StatusFound))
 	return mux
 }

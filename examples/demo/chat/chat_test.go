@@ -1,0 +1,115 @@
+package chat_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/swillorg/swill-go/clientgo"
+	"github.com/swillorg/swill-go/examples/demo/chat"
+	"github.com/swillorg/swill-go/internal/nodetest"
+	"github.com/swillorg/swill-go/rpc"
+	"github.com/swillorg/swill-go/swill"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func start(t *testing.T) (*httptest.Server, func(ctx context.Context, text string)) {
+	t.Helper()
+	hub, err := chat.NewHub(nil)
+	require.NoError(t, err)
+	srv := swill.NewServer(swill.WithInsecureSkipOriginCheck())
+	require.NoError(t, chat.Register(srv, hub))
+	mux := http.NewServeMux()
+	mux.Handle("/ws", srv)
+	mux.Handle("/chat/", http.StripPrefix("/chat", chat.Handler()))
+	hs := httptest.NewServer(mux)
+	t.Cleanup(func() {
+		hs.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		assert.NoError(t, srv.Shutdown(ctx))
+		hub.Close()
+	})
+	post := func(ctx context.Context, text string) {
+		_, err := hub.Publish(ctx, "room.test", chat.Message{User: "bot", Text: text, Time: time.Now()})
+		require.NoError(t, err)
+	}
+	return hs, post
+}
+
+// chat.send stamps the message with its user and refuses the anonymous.
+func TestSend(t *testing.T) {
+	hs, _ := start(t)
+	ctx := context.Background()
+	c, err := clientgo.Dial(ctx, "ws"+hs.URL[len("http"):]+"/ws", clientgo.WithoutReconnect())
+	require.NoError(t, err)
+	defer c.Close()
+
+	_, err = clientgo.Call[chat.SendRequest, rpc.Position](ctx, c, "chat.send", chat.SendRequest{Room: "test", Text: "hi"})
+	assert.Equal(t, rpc.CodeUnauthorized, rpc.CodeOf(err))
+	_, err = clientgo.Call[chat.SendRequest, rpc.Position](ctx, c, "chat.send", chat.SendRequest{Room: "a b", Text: "hi"},
+		clientgo.WithMetadata(rpc.Metadata{chat.UserKey: "ann"}))
+	assert.Equal(t, rpc.CodeBadRequest, rpc.CodeOf(err))
+
+	md := clientgo.WithMetadata(rpc.Metadata{chat.UserKey: "ann"})
+	for _, text := range []string{"one", "two"} {
+		_, err := clientgo.Call[chat.SendRequest, rpc.Position](ctx, c, "chat.send", chat.SendRequest{Room: "test", Text: text}, md)
+		require.NoError(t, err)
+	}
+	type item struct {
+		Data chat.Message `msgpack:"data"`
+	}
+	h, err := clientgo.Call[rpc.HistoryRequest, struct {
+		Publications []item       `msgpack:"publications"`
+		Position     rpc.Position `msgpack:"position"`
+	}](ctx, c, rpc.HistoryRPC, rpc.HistoryRequest{Channel: "room.test", Limit: 10}, md)
+	require.NoError(t, err)
+	require.Len(t, h.Publications, 2)
+	assert.Equal(t, "ann", h.Publications[0].Data.User)
+	assert.Equal(t, "two", h.Publications[1].Data.Text)
+	assert.Equal(t, uint64(2), h.Position.Offset)
+}
+
+// The chat page in headless Chromium, two pages as two people: history
+// on joining, presence, messages both ways, a join and a leave (see
+// e2e/chat.mjs). Needs SWILL_NODE_TESTS=1 (see package nodetest).
+func TestBrowserChat(t *testing.T) {
+	tools := nodetest.Require(t)
+	browser := os.Getenv("CHROMIUM")
+	if browser == "" {
+		browser = "/usr/bin/chromium"
+	}
+	if _, err := exec.LookPath(browser); err != nil {
+		t.Fatalf("%s=1 but there is no Chromium at %s (apt-get install chromium, or set CHROMIUM)", nodetest.EnvVar, browser)
+	}
+	hs, post := start(t)
+	post(context.Background(), "welcome to the test room")
+
+	dir := t.TempDir()
+	tools.Link(t, dir)
+	script, err := os.ReadFile(filepath.Join("e2e", "chat.mjs"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "chat.mjs"), script, 0o644))
+	artifacts := filepath.Join(tools.Root, "test-artifacts")
+	require.NoError(t, os.MkdirAll(artifacts, 0o755))
+	shot := filepath.Join(artifacts, "chat.png")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "node", "chat.mjs", hs.URL+"/chat/", shot)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CHROMIUM="+browser)
+	cmd.WaitDelay = 10 * time.Second
+	out, err := cmd.CombinedOutput()
+	t.Logf("chat.mjs:\n%s", out)
+	require.NoError(t, err, "the chat browser test failed; the screenshot is %s", shot)
+}
