@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,6 +17,8 @@ import (
 	"github.com/swillorg/swill-go/internal/demosvc"
 	"github.com/swillorg/swill-go/internal/nodetest"
 	"github.com/swillorg/swill-go/playground"
+	"github.com/swillorg/swill-go/pubsub"
+	"github.com/swillorg/swill-go/rpc"
 	"github.com/swillorg/swill-go/swill"
 	"github.com/swillorg/swill-go/swill/validate"
 )
@@ -102,4 +105,96 @@ func TestBrowser(t *testing.T) {
 	if *updateScreenshot {
 		require.NoError(t, os.WriteFile(filepath.Join(tools.Root, "docs", "playground.png"), png, 0o644))
 	}
+}
+
+// ChatMessage is the message of the test's chat channels.
+type ChatMessage struct {
+	User string `msgpack:"user" validate:"required,min=1"`
+	Text string `msgpack:"text"`
+}
+
+// The page's channels, in headless Chromium: e2e/channels.mjs checks that
+// the declared channels are listed with their message types and
+// settings, subscribes to chat.lobby and sees the publication this test
+// makes server-side once the page is subscribed, publishes from the page
+// and sees that come back, and unsubscribes. The screenshot is saved to
+// test-artifacts/playground-channels.png. Needs SWILL_NODE_TESTS=1.
+func TestBrowserChannels(t *testing.T) {
+	tools := nodetest.Require(t)
+	browser := chromium(t)
+
+	hub, err := pubsub.New(
+		pubsub.WithChannels(
+			pubsub.Channel[ChatMessage]("chat.*", pubsub.WithHistory(10, 0), pubsub.WithJoinLeave(),
+				pubsub.ChannelDoc("Chat rooms, one channel per room.")),
+			pubsub.Untyped("ticker"),
+		),
+		pubsub.WithHooks(pubsub.Hooks{OnPublish: func(ctx context.Context, ev *pubsub.PublishEvent) error {
+			if strings.HasPrefix(ev.Channel, "chat.") {
+				return nil
+			}
+			return &rpc.Error{Code: rpc.CodeForbidden, Message: "server only"}
+		}}),
+	)
+	require.NoError(t, err)
+	defer hub.Close()
+	srv := swill.NewServer(swill.WithValidator(validate.New()), swill.WithVersion("demo"))
+	require.NoError(t, demosvc.Register(srv))
+	require.NoError(t, srv.Mount(hub))
+	mux := http.NewServeMux()
+	mux.Handle("/ws", srv)
+	mux.Handle("/docs/", playground.Handler(srv, playground.WithTitle("swill chat")))
+	hs := httptest.NewServer(mux)
+	defer func() {
+		hs.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		assert.NoError(t, srv.Shutdown(ctx))
+	}()
+
+	// Publish on chat.lobby once the page is subscribed to it (presence
+	// lists it): the page must show the publication as it arrives.
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	published := make(chan error, 1)
+	go func() {
+		for {
+			if ps, err := hub.Presence(ctx, "chat.lobby"); err == nil && len(ps) > 0 {
+				_, err := hub.Publish(ctx, "chat.lobby", ChatMessage{User: "server", Text: "hello from the server"})
+				published <- err
+				return
+			}
+			select {
+			case <-ctx.Done():
+				published <- ctx.Err()
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}()
+
+	dir := t.TempDir()
+	tools.Link(t, dir)
+	script, err := os.ReadFile(filepath.Join("e2e", "channels.mjs"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "channels.mjs"), script, 0o644))
+	artifacts := filepath.Join(tools.Root, "test-artifacts")
+	require.NoError(t, os.MkdirAll(artifacts, 0o755))
+	shot := filepath.Join(artifacts, "playground-channels.png")
+
+	cmd := exec.CommandContext(ctx, "node", "channels.mjs", hs.URL+"/docs/", shot)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CHROMIUM="+browser)
+	cmd.WaitDelay = 10 * time.Second
+	out, err := cmd.CombinedOutput()
+	t.Logf("channels.mjs:\n%s", out)
+	require.NoError(t, err, "the browser test failed; the screenshot is %s", shot)
+	cancel()
+	require.NoError(t, <-published, "the server-side publication")
+
+	// The page's publication reached the hub: the history holds both.
+	msgs, _, err := hub.History(context.Background(), "chat.lobby", 10)
+	require.NoError(t, err)
+	require.Len(t, msgs, 2)
+	assert.Equal(t, ChatMessage{User: "page", Text: "hi from the page"}, msgs[1].Data)
 }

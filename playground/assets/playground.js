@@ -2714,6 +2714,30 @@ function stringExample(s) {
   }
   return v;
 }
+function exampleName(pattern) {
+  let out = "";
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === "*") {
+      out += "example";
+    } else if (c === "?") {
+      out += "x";
+    } else if (c === "\\" && i + 1 < pattern.length) {
+      out += pattern[++i];
+    } else if (c === "[") {
+      let j = i + 1;
+      const negate = pattern[j] === "^";
+      if (negate) j++;
+      const first = pattern[j] === "\\" ? pattern[j + 1] : pattern[j];
+      while (j < pattern.length && pattern[j] !== "]") j++;
+      out += negate || first === void 0 || first === "]" ? "x" : first;
+      i = j;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
 
 // web/values.ts
 function toWire(v, s, defs, path = "$") {
@@ -3301,13 +3325,267 @@ function typeDef(name, s) {
   );
 }
 
+// web/channel.ts
+var ChannelPanel = class {
+  el;
+  #ch;
+  #host;
+  #name;
+  #asPattern;
+  #subscribe;
+  #unsubscribe;
+  #status;
+  #log;
+  #message;
+  #stream;
+  #stopping = false;
+  #count = 0;
+  constructor(ch, host) {
+    this.#ch = ch;
+    this.#host = host;
+    const defs = host.defs;
+    this.#name = h("input", {
+      class: "channel-name",
+      value: ch.glob ? exampleName(ch.pattern) : ch.pattern,
+      spellcheck: "false",
+      "aria-label": "Channel"
+    });
+    if (ch.glob) {
+      this.#asPattern = h("input", { type: "checkbox", class: "as-pattern", "aria-label": "Subscribe to the pattern" });
+      this.#asPattern.addEventListener("change", () => {
+        this.#name.value = this.#asPattern.checked ? ch.pattern : exampleName(ch.pattern);
+      });
+    } else {
+      this.#name.readOnly = true;
+    }
+    this.#subscribe = button2("Subscribe", "primary subscribe", () => this.#start());
+    this.#unsubscribe = button2("Unsubscribe", "cancel unsubscribe", () => this.#stop());
+    this.#status = h("span", { class: "status", role: "status" }, "not subscribed");
+    this.#log = h("ol", { class: "log", "aria-live": "polite" });
+    let publish;
+    if (ch.publish) {
+      const message = h("textarea", { class: "json message", rows: 4, spellcheck: "false", "aria-label": "Message (JSON)" });
+      message.value = formatJSON(example(ch.message, defs));
+      this.#message = message;
+      publish = h(
+        "div",
+        { class: "field publish" },
+        h("div", { class: "field-head" }, h("label", {}, "Message to publish (JSON)")),
+        message,
+        h("div", { class: "actions" }, button2("Publish", "publish", () => void this.#publish()))
+      );
+    } else {
+      publish = h("p", { class: "note no-publish" }, "The server refuses publications from clients on this channel (403).");
+    }
+    const used = referencedDefs([ch.message], defs);
+    const named = used.length === 0 ? null : h(
+      "details",
+      { class: "named-types", open: true },
+      h("summary", {}, used.length === 1 ? "Type" : "Types"),
+      ...used.map((name) => typeDef(name, defs[name] ?? {}))
+    );
+    const usedDefs = {};
+    for (const name of used) {
+      usedDefs[name] = defs[name] ?? {};
+    }
+    const full = { message: ch.message };
+    if (used.length > 0) {
+      full["$defs"] = usedDefs;
+    }
+    this.el = h(
+      "section",
+      { class: "method channel", "data-channel": ch.pattern, "data-state": "idle" },
+      h(
+        "header",
+        { class: "method-head" },
+        h("h2", {}, ch.pattern),
+        h("span", { class: "kind kind-channel" }, ch.glob ? "pattern" : "channel")
+      ),
+      ch.doc === "" ? h("p", { class: "doc none" }, "No description.") : h("p", { class: "doc" }, ch.doc),
+      h(
+        "dl",
+        { class: "types" },
+        h("dt", {}, "Message"),
+        h("dd", { class: "message-type" }, h("code", {}, typeString(ch.message))),
+        h("dt", {}, "History"),
+        h("dd", { class: "history" }, historyText(ch)),
+        h("dt", {}, "Presence"),
+        h("dd", { class: "presence" }, presenceText(ch)),
+        h("dt", {}, "Publish"),
+        h("dd", { class: "publish-allowed" }, ch.publish ? "clients may publish" : "server only")
+      ),
+      named,
+      h("details", { class: "schema" }, h("summary", {}, "JSON Schema"), h("pre", {}, formatJSON(full, 80))),
+      h(
+        "div",
+        { class: "editor" },
+        h(
+          "div",
+          { class: "field" },
+          h("div", { class: "field-head" }, h("label", {}, ch.glob ? `Channel (one that ${ch.pattern} covers)` : "Channel")),
+          this.#name,
+          this.#asPattern === void 0 ? null : h("label", { class: "inline" }, this.#asPattern, " the whole pattern")
+        ),
+        publish
+      ),
+      h("div", { class: "actions" }, this.#subscribe, this.#unsubscribe, this.#status),
+      this.#log
+    );
+    this.#setState("idle", "not subscribed");
+  }
+  #start() {
+    if (this.#stream !== void 0) {
+      return;
+    }
+    const channel = this.#name.value.trim();
+    if (channel === "") {
+      this.#setState("failed", "give a channel name");
+      return;
+    }
+    const pattern = this.#asPattern?.checked === true;
+    this.#log.replaceChildren();
+    this.#count = 0;
+    this.#stopping = false;
+    const req = { channel };
+    if (pattern) {
+      req["pattern"] = true;
+    }
+    const stream = this.#host.client.serverStream("swill.subscribe", req, {
+      onHeader: (md) => {
+        this.#entry("leading", "subscribed", md);
+        this.#setState("live", `live on ${channel}`);
+      }
+    });
+    this.#stream = stream;
+    this.#setState("subscribing", "subscribing…");
+    void this.#drain(stream);
+  }
+  #stop() {
+    if (this.#stream === void 0) {
+      return;
+    }
+    this.#stopping = true;
+    this.#stream.cancel();
+  }
+  async #drain(stream) {
+    try {
+      for await (const raw of stream) {
+        this.#item(raw);
+      }
+      this.#ended("the server ended the subscription");
+    } catch (err) {
+      if (this.#stopping) {
+        this.#ended("unsubscribed");
+        return;
+      }
+      this.#stream = void 0;
+      if (err instanceof SwillError) {
+        const name = CODE_NAMES[err.code];
+        this.#entry("error", `error ${err.code}${name === void 0 ? "" : ` (${name})`}: ${err.message}`, void 0);
+        this.#setState("failed", `ended with code ${err.code}`);
+        return;
+      }
+      const what = err instanceof ConnectionError ? "connection error" : "error";
+      this.#entry("error", `${what}: ${err instanceof Error ? err.message : String(err)}`, void 0);
+      this.#setState("failed", what);
+    }
+  }
+  #item(it) {
+    if (it.join !== void 0 && it.join !== null) {
+      this.#entry("join", `join on ${it.channel ?? ""}`, fromWire(it.join));
+      return;
+    }
+    if (it.leave !== void 0 && it.leave !== null) {
+      this.#entry("leave", `leave on ${it.channel ?? ""}`, fromWire(it.leave));
+      return;
+    }
+    this.#count++;
+    const offset = it.offset === void 0 || Number(it.offset) === 0 ? "" : ` #${String(it.offset)}`;
+    this.#entry("publication", `${it.channel ?? ""}${offset}`, fromWire(it.data));
+    this.#status.textContent = `live: ${this.#count} publication${this.#count === 1 ? "" : "s"}`;
+  }
+  #ended(text) {
+    this.#stream = void 0;
+    this.#entry("info", text, void 0);
+    this.#setState("ended", text);
+  }
+  async #publish() {
+    if (this.#message === void 0) {
+      return;
+    }
+    const channel = this.#name.value.trim();
+    let data;
+    try {
+      data = toWire(JSON.parse(this.#message.value), this.#ch.message, this.#host.defs);
+    } catch (err) {
+      this.#entry("error", `not published: ${err instanceof Error ? err.message : String(err)}`, void 0);
+      return;
+    }
+    try {
+      const pos = await this.#host.client.call("swill.publish", { channel, data });
+      this.#entry("sent", `published on ${channel}`, fromWire(pos));
+    } catch (err) {
+      const head = err instanceof SwillError ? `not published: error ${err.code}: ${err.message}` : `not published: ${err instanceof Error ? err.message : String(err)}`;
+      this.#entry("error", head, void 0);
+    }
+  }
+  #setState(state, text) {
+    this.el.dataset["state"] = state;
+    const on = state === "subscribing" || state === "live";
+    this.#subscribe.disabled = on;
+    this.#unsubscribe.disabled = !on;
+    this.#name.disabled = on;
+    if (this.#asPattern !== void 0) {
+      this.#asPattern.disabled = on;
+    }
+    this.#status.textContent = text;
+  }
+  #entry(kind, label, value) {
+    this.#log.append(
+      h(
+        "li",
+        { class: `entry entry-${kind}`, "data-kind": kind },
+        h("span", { class: "label" }, kind === "sent" ? "→ " : kind === "error" ? "✕ " : kind === "info" ? "· " : "← ", label),
+        value === void 0 ? h("span", { class: "value" }) : h("pre", { class: "value" }, formatJSON(value)),
+        h("span", { class: "time" }, (/* @__PURE__ */ new Date()).toLocaleTimeString())
+      )
+    );
+  }
+};
+function historyText(ch) {
+  const hist = ch.history;
+  if (hist === null || hist === void 0) {
+    return "none";
+  }
+  const ttl = hist.ttl_ms > 0 ? `, for ${durationText(hist.ttl_ms)}` : "";
+  return `last ${hist.size} publications${ttl}; recovered after a reconnection`;
+}
+function presenceText(ch) {
+  if (ch.join_leave) return "yes, with joins and leaves";
+  return ch.presence ? "yes" : "no";
+}
+function durationText(ms) {
+  if (ms % 36e5 === 0) return `${ms / 36e5} h`;
+  if (ms % 6e4 === 0) return `${ms / 6e4} min`;
+  if (ms % 1e3 === 0) return `${ms / 1e3} s`;
+  return `${ms} ms`;
+}
+function button2(text, cls, onClick) {
+  const b = h("button", { type: "button", class: cls }, text);
+  b.addEventListener("click", onClick);
+  return b;
+}
+
 // web/main.ts
+var CHANNEL_HASH = "channel:";
 var App = class {
   client;
   defs = {};
   #panels = /* @__PURE__ */ new Map();
+  #channelPanels = /* @__PURE__ */ new Map();
   #main = byId("main");
   #nav = byId("methods");
+  #channelNav = byId("channels");
   #state = byId("conn-state");
   #endpoint = byId("endpoint");
   #doc;
@@ -3371,7 +3649,26 @@ var App = class {
         )
       )
     );
-    if (doc.handlers.length === 0) {
+    const channels = doc.channels ?? [];
+    byId("channels-head").hidden = channels.length === 0;
+    if (channels.length > 0) {
+      byId("count").textContent += ` · ${channels.length} channel${channels.length === 1 ? "" : "s"}`;
+    }
+    this.#channelNav.replaceChildren(
+      ...channels.map(
+        (c) => h(
+          "li",
+          { "data-channel": c.pattern },
+          h(
+            "a",
+            { href: `#${CHANNEL_HASH}${encodeURIComponent(c.pattern)}` },
+            h("span", { class: "name" }, c.pattern),
+            h("span", { class: "kind kind-channel" }, typeString(c.message))
+          )
+        )
+      )
+    );
+    if (doc.handlers.length === 0 && channels.length === 0) {
       this.#main.replaceChildren(h("p", { class: "empty" }, "The service has no calls."));
       return;
     }
@@ -3381,6 +3678,10 @@ var App = class {
   #show(name) {
     const doc = this.#doc;
     if (doc === void 0) {
+      return;
+    }
+    if (name.startsWith(CHANNEL_HASH) || doc.handlers.length === 0) {
+      this.#showChannel(name.slice(CHANNEL_HASH.length));
       return;
     }
     const m = doc.handlers.find((x) => x.name === name) ?? doc.handlers[0];
@@ -3393,15 +3694,37 @@ var App = class {
       this.#panels.set(m.name, panel);
     }
     this.#main.replaceChildren(panel.el);
+    this.#select(m.name, "");
+  }
+  /** #showChannel displays the panel of the channel declared as pattern, or of the first one. */
+  #showChannel(pattern) {
+    const channels = this.#doc?.channels ?? [];
+    const c = channels.find((x) => x.pattern === pattern) ?? channels[0];
+    if (c === void 0) {
+      return;
+    }
+    let panel = this.#channelPanels.get(c.pattern);
+    if (panel === void 0) {
+      panel = new ChannelPanel(c, this);
+      this.#channelPanels.set(c.pattern, panel);
+    }
+    this.#main.replaceChildren(panel.el);
+    this.#select("", c.pattern);
+  }
+  #select(method, channel) {
     for (const li of this.#nav.children) {
-      li.classList.toggle("selected", li.dataset["method"] === m.name);
+      li.classList.toggle("selected", li.dataset["method"] === method);
+    }
+    for (const li of this.#channelNav.children) {
+      li.classList.toggle("selected", li.dataset["channel"] === channel);
     }
   }
   #filter(text) {
     const q = text.trim().toLowerCase();
-    for (const li of this.#nav.children) {
-      const name = li.dataset["method"] ?? "";
-      li.hidden = q !== "" && !name.toLowerCase().includes(q);
+    for (const li of [...this.#nav.children, ...this.#channelNav.children]) {
+      const el = li;
+      const name = el.dataset["method"] ?? el.dataset["channel"] ?? "";
+      el.hidden = q !== "" && !name.toLowerCase().includes(q);
     }
   }
 };

@@ -4,7 +4,7 @@
 // esbuild (which reads the TypeScript) and run by node.
 import assert from "node:assert/strict";
 
-import { constraints, example, referencedDefs, resolve, typeString } from "../web/schema.ts";
+import { constraints, example, exampleName, referencedDefs, resolve, typeString } from "../web/schema.ts";
 import { formatJSON, fromWire, parseValue, toWire } from "../web/values.ts";
 
 const defs = {
@@ -121,5 +121,13 @@ assert.deepEqual(constraints({ anyOf: [{ type: "string", maxLength: 3, pattern: 
   "pattern: ^a",
 ]);
 assert.deepEqual(constraints({ type: "array", minItems: 1, uniqueItems: true }), ["minItems: 1", "uniqueItems: true"]);
+
+// A channel name a glob covers, to prefill a channel panel.
+assert.equal(exampleName("chat.*"), "chat.example");
+assert.equal(exampleName("user.[0-9]*"), "user.0example");
+assert.equal(exampleName("room?"), "roomx");
+assert.equal(exampleName("[^ab]z"), "xz");
+assert.equal(exampleName("news\\*"), "news*");
+assert.equal(exampleName("plain"), "plain");
 
 console.log("ok");

@@ -4,16 +4,22 @@
 
 import { SwillClient, type ConnectionState } from "../../clientts/src/index.js";
 import { h } from "./dom.js";
+import { ChannelPanel } from "./channel.js";
 import { KIND_LABELS, Panel, type Host } from "./panel.js";
-import type { Document, Schema } from "./schema.js";
+import { typeString, type Document, type Schema } from "./schema.js";
+
+/** The start of the URL fragment that names a channel's panel: #channel:chat.* */
+const CHANNEL_HASH = "channel:";
 
 /** The page: one client, the description, a panel per call (made when first shown). */
 class App implements Host {
   client: SwillClient;
   defs: Record<string, Schema> = {};
   readonly #panels = new Map<string, Panel>();
+  readonly #channelPanels = new Map<string, ChannelPanel>();
   readonly #main = byId("main");
   readonly #nav = byId("methods");
+  readonly #channelNav = byId("channels");
   readonly #state = byId("conn-state");
   readonly #endpoint = byId("endpoint") as HTMLInputElement;
   #doc: Document | undefined;
@@ -81,7 +87,26 @@ class App implements Host {
         ),
       ),
     );
-    if (doc.handlers.length === 0) {
+    const channels = doc.channels ?? [];
+    byId("channels-head").hidden = channels.length === 0;
+    if (channels.length > 0) {
+      byId("count").textContent += ` · ${channels.length} channel${channels.length === 1 ? "" : "s"}`;
+    }
+    this.#channelNav.replaceChildren(
+      ...channels.map((c) =>
+        h(
+          "li",
+          { "data-channel": c.pattern },
+          h(
+            "a",
+            { href: `#${CHANNEL_HASH}${encodeURIComponent(c.pattern)}` },
+            h("span", { class: "name" }, c.pattern),
+            h("span", { class: "kind kind-channel" }, typeString(c.message)),
+          ),
+        ),
+      ),
+    );
+    if (doc.handlers.length === 0 && channels.length === 0) {
       this.#main.replaceChildren(h("p", { class: "empty" }, "The service has no calls."));
       return;
     }
@@ -92,6 +117,10 @@ class App implements Host {
   #show(name: string): void {
     const doc = this.#doc;
     if (doc === undefined) {
+      return;
+    }
+    if (name.startsWith(CHANNEL_HASH) || doc.handlers.length === 0) {
+      this.#showChannel(name.slice(CHANNEL_HASH.length));
       return;
     }
     const m = doc.handlers.find((x) => x.name === name) ?? doc.handlers[0];
@@ -106,16 +135,41 @@ class App implements Host {
     // Panels are kept, so that a call goes on (and its transcript grows)
     // while another one is shown.
     this.#main.replaceChildren(panel.el);
+    this.#select(m.name, "");
+  }
+
+  /** #showChannel displays the panel of the channel declared as pattern, or of the first one. */
+  #showChannel(pattern: string): void {
+    const channels = this.#doc?.channels ?? [];
+    const c = channels.find((x) => x.pattern === pattern) ?? channels[0];
+    if (c === undefined) {
+      return;
+    }
+    let panel = this.#channelPanels.get(c.pattern);
+    if (panel === undefined) {
+      panel = new ChannelPanel(c, this);
+      this.#channelPanels.set(c.pattern, panel);
+    }
+    // Kept too: a subscription stays live while another panel is shown.
+    this.#main.replaceChildren(panel.el);
+    this.#select("", c.pattern);
+  }
+
+  #select(method: string, channel: string): void {
     for (const li of this.#nav.children) {
-      li.classList.toggle("selected", (li as HTMLElement).dataset["method"] === m.name);
+      li.classList.toggle("selected", (li as HTMLElement).dataset["method"] === method);
+    }
+    for (const li of this.#channelNav.children) {
+      li.classList.toggle("selected", (li as HTMLElement).dataset["channel"] === channel);
     }
   }
 
   #filter(text: string): void {
     const q = text.trim().toLowerCase();
-    for (const li of this.#nav.children) {
-      const name = (li as HTMLElement).dataset["method"] ?? "";
-      (li as HTMLElement).hidden = q !== "" && !name.toLowerCase().includes(q);
+    for (const li of [...this.#nav.children, ...this.#channelNav.children]) {
+      const el = li as HTMLElement;
+      const name = el.dataset["method"] ?? el.dataset["channel"] ?? "";
+      el.hidden = q !== "" && !name.toLowerCase().includes(q);
     }
   }
 }

@@ -34,7 +34,7 @@ interface Active {
 }
 
 /** The short names of the codes the protocol uses, as `swill call` prints them. */
-const CODE_NAMES: Record<number, string> = {
+export const CODE_NAMES: Record<number, string> = {
   400: "bad request",
   401: "unauthorized",
   403: "forbidden",
@@ -488,7 +488,7 @@ function button(text: string, cls: string, onClick: () => void, title?: string):
  * typeDef shows one named type: an object's fields (name, type, whether
  * required, constraints), or the type another definition stands for.
  */
-function typeDef(name: string, s: Schema): HTMLElement {
+export function typeDef(name: string, s: Schema): HTMLElement {
   const head = h("h3", {}, h("code", {}, name));
   const doc = s.description === undefined || s.description === "" ? null : h("p", { class: "doc" }, s.description);
   const props = Object.entries(s.properties ?? {});

@@ -60,6 +60,18 @@ export interface Method {
 /** The kinds of call. */
 export type Kind = "unary" | "server_stream" | "client_stream" | "bidi_stream";
 
+/** A declared pub/sub channel: a name, or a glob of names, and its message type. */
+export interface Channel {
+  pattern: string;
+  glob: boolean;
+  doc: string;
+  message: Schema;
+  history: { size: number; ttl_ms: number } | null;
+  presence: boolean;
+  join_leave: boolean;
+  publish: boolean;
+}
+
 /** The service's description, as swill.describe returns it. */
 export interface Document {
   format: string;
@@ -67,6 +79,7 @@ export interface Document {
   protocol: string;
   version: string;
   handlers: Method[];
+  channels?: Channel[];
   $defs?: Record<string, Schema>;
 }
 
@@ -359,4 +372,30 @@ function stringExample(s: Schema): string {
     v = v.slice(0, s.maxLength);
   }
   return v;
+}
+
+/** exampleName makes a channel name a glob covers: * becomes "example", ? "x", a set its first byte. */
+export function exampleName(pattern: string): string {
+  let out = "";
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (c === "*") {
+      out += "example";
+    } else if (c === "?") {
+      out += "x";
+    } else if (c === "\\" && i + 1 < pattern.length) {
+      out += pattern[++i];
+    } else if (c === "[") {
+      let j = i + 1;
+      const negate = pattern[j] === "^";
+      if (negate) j++;
+      const first = pattern[j] === "\\" ? pattern[j + 1] : pattern[j];
+      while (j < pattern.length && pattern[j] !== "]") j++;
+      out += negate || first === undefined || first === "]" ? "x" : first;
+      i = j;
+    } else {
+      out += c;
+    }
+  }
+  return out;
 }
