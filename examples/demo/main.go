@@ -26,19 +26,20 @@ func main() {
 	grace := flag.Duration("grace", 10*time.Second, "how long running calls may finish on SIGTERM before they end with 503")
 	certFile := flag.String("tls-cert", "", "serve wss:// with this PEM certificate (and -tls-key)")
 	keyFile := flag.String("tls-key", "", "the PEM private key of -tls-cert")
+	redisURL := flag.String("redis", "", "share pub/sub and sessions with other demo processes through this Redis (redis://HOST:PORT/DB); in-process without it")
 	flag.Parse()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	if (*certFile == "") != (*keyFile == "") {
 		fmt.Fprintln(os.Stderr, "demo: give both -tls-cert and -tls-key, or neither")
 		os.Exit(2)
 	}
-	if err := run(*addr, *debug, *grace, *certFile, *keyFile, logger); err != nil {
+	if err := run(*addr, *debug, *grace, *certFile, *keyFile, *redisURL, logger); err != nil {
 		logger.Error("demo failed", "err", err)
 		os.Exit(1)
 	}
 }
 
-func run(addr string, debug bool, grace time.Duration, certFile, keyFile string, logger *slog.Logger) error {
+func run(addr string, debug bool, grace time.Duration, certFile, keyFile, redisURL string, logger *slog.Logger) error {
 	srv := swill.NewServer(
 		swill.WithLogger(logger),
 		swill.WithDebug(debug),
@@ -49,11 +50,16 @@ func run(addr string, debug bool, grace time.Duration, certFile, keyFile string,
 	if err := demosvc.Register(srv); err != nil {
 		return err
 	}
-	hub, err := chat.NewHub(nil) // in-process: one node
+	b, err := newBackends(context.Background(), redisURL, logger)
 	if err != nil {
 		return err
 	}
-	defer hub.Close()
+	defer b.close()
+	hub, err := chat.NewHub(b.engine) // nil: in-process, one node
+	if err != nil {
+		return err
+	}
+	defer hub.Close() // after srv.Shutdown
 	if err := chat.Register(srv, hub); err != nil {
 		return err
 	}
@@ -63,10 +69,13 @@ func run(addr string, debug bool, grace time.Duration, certFile, keyFile string,
 	if err != nil {
 		return err
 	}
+	if err := registerVisits(srv, ln.Addr().String()); err != nil {
+		return err
+	}
 	// ReadHeaderTimeout bounds the HTTP handshake: without it a client
 	// that sends its request headers a byte at a time holds a socket and
 	// a goroutine for as long as it likes.
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	hs := &http.Server{Handler: b.sessions.Handler(mux), ReadHeaderTimeout: 10 * time.Second}
 	ws, web := "ws", "http"
 	if certFile != "" {
 		ws, web = "wss", "https"
