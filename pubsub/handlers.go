@@ -93,12 +93,20 @@ func (h *Hub) serveSubscribe(ctx context.Context, req rpc.SubscribeRequest, _ ch
 	s := newSubscription(h, req.Channel, req.Pattern, conn, call, cs, ev.Spec)
 	k := keyID{req.Channel, req.Pattern}
 
+	defer close(s.gone)
 	cs.mu.Lock()
 	old := cs.subs[k]
 	cs.subs[k] = s
 	cs.mu.Unlock()
 	if old != nil {
-		old.end(nil) // the draft: a second subscription replaces the first
+		// The draft: a second subscription replaces the first. Its leave
+		// and presence are undone before this one's are done.
+		old.end(nil)
+		select {
+		case <-old.gone:
+		case <-ctx.Done():
+			return nil
+		}
 	}
 	defer func() {
 		cs.mu.Lock()

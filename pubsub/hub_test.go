@@ -398,3 +398,18 @@ func TestEpochChangeEndsSubscription(t *testing.T) {
 	st = subscribe[int](t, ctx, c, rpc.SubscribeRequest{Channel: "feed", Since: &last})
 	assert.Equal(t, false, st.Header()[rpc.RecoveredKey])
 }
+
+// A connection that subscribes twice to a channel with presence stays
+// in its presence once: the first subscription's leave comes before the
+// second's join.
+func TestResubscribeKeepsPresence(t *testing.T) {
+	f := start(t, pubsub.WithChannels(pubsub.Untyped("room", pubsub.WithPresence())))
+	ctx := context.Background()
+	c := dial(t, f.url)
+	for range 5 {
+		subscribe[any](t, ctx, c, rpc.SubscribeRequest{Channel: "room"})
+	}
+	infos, err := clientgo.Call[rpc.ChannelRequest, []rpc.ClientInfo](ctx, c, rpc.PresenceRPC, rpc.ChannelRequest{Channel: "room"})
+	require.NoError(t, err)
+	assert.Len(t, infos, 1)
+}

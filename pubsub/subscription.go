@@ -30,6 +30,7 @@ type subscription struct {
 	ended     bool
 	err       error // why it ended; nil for an unsubscribe or a replacement
 	done      chan struct{}
+	gone      chan struct{} // closed once a client subscription's handler has cleaned up
 }
 
 type pendingPub struct {
@@ -40,7 +41,7 @@ type pendingPub struct {
 
 func newSubscription(h *Hub, key string, pattern bool, conn *swill.Conn, call *swill.Call, cs *connState, spec *ChannelSpec) *subscription {
 	return &subscription{hub: h, key: key, pattern: pattern, conn: conn, call: call, cs: cs, spec: spec,
-		idx: -1, buffering: true, done: make(chan struct{})}
+		idx: -1, buffering: true, done: make(chan struct{}), gone: make(chan struct{})}
 }
 
 // Errors a subscription can end with. Both ask the client to subscribe
