@@ -136,6 +136,8 @@ func (h *Hub) serveSubscribe(ctx context.Context, req rpc.SubscribeRequest, _ ch
 	select {
 	case <-ctx.Done():
 		return nil
+	case <-call.Draining():
+		return errDraining()
 	case <-s.done:
 		s.mu.Lock()
 		err := s.err
@@ -365,9 +367,13 @@ func (h *Hub) serveInbox(ctx context.Context, _ codec.None, _ chan<- Message) er
 		cs.inbox.CompareAndSwap(call, nil)
 		return err
 	}
-	<-ctx.Done()
-	cs.inbox.CompareAndSwap(call, nil)
-	return nil
+	defer cs.inbox.CompareAndSwap(call, nil)
+	select {
+	case <-ctx.Done():
+		return nil
+	case <-call.Draining():
+		return errDraining()
+	}
 }
 
 // Subscribe subscribes conn to channel (or, with pattern, to every

@@ -413,3 +413,25 @@ func TestResubscribeKeepsPresence(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, infos, 1)
 }
+
+// Shutdown ends subscriptions at once, with 503 and a retry hint, rather
+// than holding on to its deadline: their clients move to another server.
+func TestShutdownEndsSubscriptions(t *testing.T) {
+	hub, err := pubsub.New()
+	require.NoError(t, err)
+	defer hub.Close()
+	srv := swilltest.NewServer()
+	require.NoError(t, srv.Mount(hub))
+	s := swilltest.Start(t, srv)
+	ctx := context.Background()
+	st := subscribe[int](t, ctx, dial(t, s.URL), rpc.SubscribeRequest{Channel: "n"})
+
+	sctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	require.NoError(t, srv.Shutdown(sctx), "Shutdown returned before its deadline")
+	_, err = st.Recv()
+	assert.Equal(t, rpc.CodeUnavailable, rpc.CodeOf(err))
+	d, ok := rpc.RetryAfter(err)
+	assert.True(t, ok)
+	assert.Positive(t, d)
+}

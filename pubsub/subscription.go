@@ -52,6 +52,14 @@ var (
 	errInterrupted = rpc.NewError(rpc.CodeUnavailable, "pubsub: publications were missed: subscribe again from the last offset to recover")
 )
 
+// errDraining ends the subscriptions of a server shutting down, with the
+// retry hint of its other 503s; a new value each time, since hooks may
+// change an error's metadata in place.
+func errDraining() *rpc.Error {
+	return &rpc.Error{Code: rpc.CodeUnavailable, Message: "pubsub: the server is shutting down: subscribe again, on another server",
+		Metadata: rpc.Metadata{rpc.RetryAfterKey: 100}}
+}
+
 // deliver sends one publication's item; the hub calls it for one key
 // from one goroutine at a time, with hub.mu read-locked.
 func (s *subscription) deliver(item []byte, pub *Publication) {

@@ -356,6 +356,13 @@ func (c *Call) finish(ctx context.Context, res any, hasRes bool) {
 	}
 }
 
+// Draining returns a channel that is closed when [Server.Shutdown]
+// begins. Shutdown waits for open calls to end until its deadline; a call
+// that waits for events rather than does work (a subscription, a watch)
+// can end at once instead, so that its client moves to another server
+// without waiting for the deadline.
+func (c *Call) Draining() <-chan struct{} { return c.conn.srv.draining }
+
 // ErrQueueFull is returned by [Call.TrySendRaw] when the connection's
 // outgoing queue already holds [Limits].MaxQueueBytes: the peer is not
 // reading as fast as items are sent.

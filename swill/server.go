@@ -49,6 +49,7 @@ type Server struct {
 	perIP    map[string]int // connections counted against MaxConnectionsPerIP
 	shutdown bool
 	callDone chan struct{} // signalled when a call ends during shutdown
+	draining chan struct{} // closed when Shutdown begins; see Call.Draining
 	janitor  chan struct{} // closed to stop the keepalive loop
 
 	closing    atomic.Bool // Shutdown has begun: new calls get 503
@@ -68,6 +69,7 @@ func NewServer(opts ...Option) *Server {
 		handlers: map[string]*route{},
 		conns:    map[*Conn]struct{}{},
 		callDone: make(chan struct{}, 1),
+		draining: make(chan struct{}),
 	}
 	s.workers.wg, s.workers.idleTime = &s.wg, workerIdleTime
 	s.watchdog.budget = defaultInlineBudget
@@ -426,6 +428,9 @@ func (s *Server) isShuttingDown() bool {
 // to be ended.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
+	if !s.shutdown {
+		close(s.draining)
+	}
 	s.shutdown = true
 	s.closing.Store(true)
 	if s.janitor != nil {
