@@ -120,3 +120,29 @@ func goCmd(t *testing.T, args ...string) string {
 	}
 	return stdout.String()
 }
+
+// The Go client "swill gen go" writes for a service with channels
+// compiles, and its typed SubscribeChat and PublishChat work against a
+// real pubsub hub.
+func TestGenGoChannels(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a program with the go command")
+	}
+	t.Parallel()
+	srv, _ := pubsubServer(t)
+	dir, err := os.MkdirTemp("testdata", "gogen-")
+	require.NoError(t, err)
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	require.NoError(t, os.Mkdir(filepath.Join(dir, "chat"), 0o755))
+
+	r := swillCmd(t, nil, "gen", "go", "-o", filepath.Join(dir, "chat", "chat.go"), srv.URL)
+	require.Equal(t, result{}, r)
+	main, err := os.ReadFile("testdata/gogen/chat.go.txt")
+	require.NoError(t, err)
+	importPath := "github.com/swillorg/swill-go/cmd/swill/" + filepath.ToSlash(dir) + "/chat"
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.go"), bytes.Replace(main, []byte("IMPORT"), []byte(importPath), 1), 0o644))
+
+	goCmd(t, "vet", "./"+filepath.ToSlash(dir)+"/...")
+	out := goCmd(t, "run", "./"+filepath.ToSlash(dir), srv.URL)
+	assert.Equal(t, "published: 1\nreceived: chat.go 1 go typed 2026-01-02T03:04:05Z\n", out)
+}
