@@ -46,7 +46,7 @@ func TestBusyConsumerNeverCutOff(t *testing.T) {
 	// The pauses stay well below the timeout, so that a scheduling
 	// hiccup under the race detector on a loaded machine does not look
 	// like a stalled consumer.
-	const timeout = 400 * time.Millisecond
+	const timeout = 2 * time.Second
 	c, s := startFake(t, WithSlowConsumerTimeout(timeout)) // the default buffer
 	st, err := CallServerStream[int, int](context.Background(), c, "items", 0)
 	require.NoError(t, err)
