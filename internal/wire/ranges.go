@@ -101,7 +101,11 @@ func decodesItself(t reflect.Type) bool {
 // not fit the integer type of its place in t. It reports nothing else:
 // any other disagreement between data and t is the library's to judge.
 func checkRanges(data []byte, t reflect.Type) error {
-	_, err := rangeWalk(data, 0, t)
+	c := checkerOf(t)
+	if c == nil {
+		return nil
+	}
+	_, err := c(data, 0)
 	if re, ok := err.(*RangeError); ok && strings.HasPrefix(re.Path, ".") {
 		// The outermost field reads as the server's messages name it:
 		// field "items"[2].qty.
@@ -109,118 +113,164 @@ func checkRanges(data []byte, t reflect.Type) error {
 		if k := strings.IndexAny(name, ".["); k >= 0 {
 			name, rest = name[:k], name[k:]
 		}
-		re.Path = strconv.Quote(name) + rest
-		re.Path = "field " + re.Path
+		re.Path = "field " + strconv.Quote(name) + rest
 	}
 	return err
 }
 
-// rangeWalk checks the value at b[p:] against t and returns the offset
-// past it. b has been checked by skip, and decoded by the library.
-func rangeWalk(b []byte, p int, t reflect.Type) (int, error) {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
+// rangeChecker checks the value at b[p:] (checked by skip, and decoded
+// by the library) against the type it was made for, and returns the
+// offset past it. A nil rangeChecker has nothing to check: skip the value.
+type rangeChecker func(b []byte, p int) (int, error)
+
+// checkers caches checkerOf: reflect.Type -> rangeChecker.
+var checkers sync.Map
+
+// checkerOf returns the range checker of t, made once per type so that
+// checking costs no reflection; nil when t holds no integer to check.
+func checkerOf(t reflect.Type) rangeChecker {
+	if c, ok := checkers.Load(t); ok {
+		return c.(rangeChecker)
 	}
-	if t.Kind() == reflect.Interface || decodesItself(t) || !hasNarrowInts(t) {
+	c := buildChecker(t, map[reflect.Type]*rangeChecker{})
+	checkers.Store(t, c)
+	return c
+}
+
+// run applies c at p, or skips the value when c is nil.
+func (c rangeChecker) run(b []byte, p int) (int, error) {
+	if c == nil {
 		return skip(b, p)
 	}
-	c := b[p]
+	return c(b, p)
+}
+
+func buildChecker(t reflect.Type, building map[reflect.Type]*rangeChecker) rangeChecker {
+	if t.Kind() == reflect.Interface || !hasNarrowInts(t) {
+		return nil // hasNarrowInts is false for types that decode themselves
+	}
+	if slot, ok := building[t]; ok {
+		return func(b []byte, p int) (int, error) { return (*slot)(b, p) } // a recursive type
+	}
+	slot := new(rangeChecker)
+	building[t] = slot
+	var c rangeChecker
 	switch t.Kind() {
+	case reflect.Pointer:
+		elem := buildChecker(t.Elem(), building)
+		c = func(b []byte, p int) (int, error) {
+			if b[p] == 0xc0 {
+				return p + 1, nil
+			}
+			return elem.run(b, p)
+		}
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		if !isIntCode(c) {
-			return skip(b, p)
+		c = intChecker(t)
+	case reflect.Slice, reflect.Array:
+		elem := buildChecker(t.Elem(), building)
+		c = func(b []byte, p int) (int, error) {
+			n, q, err := readArrayLen(b, p)
+			if err != nil {
+				return skip(b, p) // nil, bin, str: nothing the library reads as integers
+			}
+			for i := 0; i < n; i++ {
+				if q, err = elem.run(b, q); err != nil {
+					return q, inPath(err, "["+strconv.Itoa(i)+"]")
+				}
+			}
+			return q, nil
+		}
+	case reflect.Map:
+		key, elem := buildChecker(t.Key(), building), buildChecker(t.Elem(), building)
+		c = func(b []byte, p int) (int, error) {
+			n, q, err := readMapLen(b, p)
+			if err != nil {
+				return skip(b, p)
+			}
+			for i := 0; i < n; i++ {
+				k := q
+				if q, err = key.run(b, q); err != nil {
+					return q, inPath(err, "[key]")
+				}
+				kEnd := q
+				if q, err = elem.run(b, q); err != nil {
+					name := fmt.Sprintf("[%x]", b[k:kEnd])
+					if s, _, err := readStr(b, k); err == nil {
+						name = "." + string(s)
+					}
+					return q, inPath(err, name)
+				}
+			}
+			return q, nil
+		}
+	case reflect.Struct:
+		fields := map[string]rangeChecker{}
+		for _, f := range typeinfo.Fields(t) {
+			if fc := buildChecker(f.Type, building); fc != nil {
+				fields[f.Name] = fc
+			}
+		}
+		c = func(b []byte, p int) (int, error) {
+			n, q, err := readMapLen(b, p)
+			if err != nil {
+				return skip(b, p) // an array-encoded struct: left to the library
+			}
+			for i := 0; i < n; i++ {
+				name, r, err := readStr(b, q)
+				if err != nil {
+					if q, err = skip(b, q); err != nil { // the key
+						return q, err
+					}
+					if q, err = skip(b, q); err != nil { // its value
+						return q, err
+					}
+					continue
+				}
+				if q, err = fields[string(name)].run(b, r); err != nil {
+					return q, inPath(err, fieldPath(string(name)))
+				}
+			}
+			return q, nil
+		}
+	default:
+		c = func(b []byte, p int) (int, error) { return skip(b, p) }
+	}
+	*slot = c
+	return c
+}
+
+// intChecker checks one integer of type t, an integer kind.
+func intChecker(t reflect.Type) rangeChecker {
+	bits := uint(t.Bits())
+	unsigned := false
+	switch t.Kind() {
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		unsigned = true
+	}
+	return func(b []byte, p int) (int, error) {
+		if !isIntCode(b[p]) {
+			return skip(b, p) // a float or anything else: the library's to judge
 		}
 		neg, u, end := readWireInt(b, p)
-		bits := uint(t.Bits())
 		var fits bool
-		switch t.Kind() {
-		case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		switch {
+		case unsigned:
 			fits = !neg && (bits == 64 || u < 1<<bits)
+		case neg:
+			fits = bits == 64 || int64(u) >= -1<<(bits-1)
 		default:
-			if neg {
-				fits = bits == 64 || int64(u) >= -1<<(bits-1)
-			} else {
-				fits = u <= 1<<(bits-1)-1
-			}
+			fits = u <= 1<<(bits-1)-1
 		}
-		if !fits {
-			v := strconv.FormatUint(u, 10)
-			if neg {
-				v = strconv.FormatInt(int64(u), 10)
-			}
-			return end, &RangeError{Value: v, Type: t}
+		if fits {
+			return end, nil
 		}
-		return end, nil
-	case reflect.Slice, reflect.Array:
-		n, q, err := readArrayLen(b, p)
-		if err != nil {
-			return skip(b, p) // nil, bin, str: nothing the library reads as integers
+		v := strconv.FormatUint(u, 10)
+		if neg {
+			v = strconv.FormatInt(int64(u), 10)
 		}
-		for i := 0; i < n; i++ {
-			if q, err = rangeWalk(b, q, t.Elem()); err != nil {
-				return q, inPath(err, fmt.Sprintf("[%d]", i))
-			}
-		}
-		return q, nil
-	case reflect.Map:
-		n, q, err := readMapLen(b, p)
-		if err != nil {
-			return skip(b, p)
-		}
-		for i := 0; i < n; i++ {
-			k := q
-			if q, err = rangeWalk(b, q, t.Key()); err != nil {
-				return q, inPath(err, "[key]")
-			}
-			kEnd := q
-			if q, err = rangeWalk(b, q, t.Elem()); err != nil {
-				key := fmt.Sprintf("[%x]", b[k:kEnd])
-				if s, _, err := readStr(b, k); err == nil {
-					key = "." + string(s)
-				}
-				return q, inPath(err, key)
-			}
-		}
-		return q, nil
-	case reflect.Struct:
-		n, q, err := readMapLen(b, p)
-		if err != nil {
-			return skip(b, p) // an array-encoded struct: left to the library
-		}
-		fields := typeinfo.Fields(t)
-		for i := 0; i < n; i++ {
-			name, r, err := readStr(b, q)
-			if err != nil {
-				if q, err = skip(b, q); err != nil {
-					return q, err
-				}
-				if q, err = skip(b, q); err != nil {
-					return q, err
-				}
-				continue
-			}
-			q = r
-			var ft reflect.Type
-			for j := range fields {
-				if fields[j].Name == string(name) {
-					ft = fields[j].Type
-					break
-				}
-			}
-			if ft == nil {
-				if q, err = skip(b, q); err != nil {
-					return q, err
-				}
-				continue
-			}
-			if q, err = rangeWalk(b, q, ft); err != nil {
-				return q, inPath(err, fieldPath(string(name)))
-			}
-		}
-		return q, nil
+		return end, &RangeError{Value: v, Type: t}
 	}
-	return skip(b, p)
 }
 
 // fieldPath is a path element naming a field or a string map key.

@@ -88,7 +88,7 @@ func (d *decoder) unmarshal(data []byte, v any) (err error) {
 	d.r.Reset(nil)
 	decoderPool.Put(d)
 	if err == nil {
-		if t := reflect.TypeOf(v); t.Kind() == reflect.Pointer && hasNarrowInts(t.Elem()) {
+		if t := reflect.TypeOf(v); t.Kind() == reflect.Pointer {
 			err = checkRanges(data, t.Elem())
 		}
 	}
