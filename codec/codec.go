@@ -14,7 +14,7 @@ import (
 // recurses once per level, so a million nested one-element arrays (a mere
 // megabyte) would otherwise make it grow a goroutine stack of hundreds of
 // megabytes.
-const MaxDepth = wire.MaxDepth
+const MaxDepth = 512 // the same as the frame decoder's; see TestMaxDepth
 
 // RawMessage is an already encoded MsgPack value. Encoding it writes its
 // bytes unchanged; decoding into it keeps the raw bytes.

@@ -143,3 +143,9 @@ func TestFrameErrorMessages(t *testing.T) {
 	assert.Equal(t, "codec: malformed frame (seq 4): x", (&wire.FrameError{Seq: 4, HasSeq: true, Reason: "x"}).Error())
 	assert.True(t, errors.As(wire.ParseRequest(nil, &wire.Request{}), &fe))
 }
+
+// TestMaxDepth: the documented limit is the one the decoder applies.
+func TestMaxDepth(t *testing.T) {
+	t.Parallel()
+	assert.Equal(t, wire.MaxDepth, codec.MaxDepth)
+}
