@@ -21,8 +21,18 @@ type MemoryEngine struct {
 	closed   bool
 	keys     map[string]bool
 	patterns []string
-	channels map[string]*memChannel
+	channels map[string]*memChannel // the channels with history
 	presence map[string]map[string]presenceEntry
+	stripes  [64]sync.Mutex // order the deliveries of channels without history
+}
+
+// stripe picks one of the engine's stripes for a channel name (FNV-1a).
+func stripe(name string) int {
+	h := uint32(2166136261)
+	for i := 0; i < len(name); i++ {
+		h = (h ^ uint32(name[i])) * 16777619
+	}
+	return int(h % 64)
 }
 
 type memChannel struct {
@@ -101,8 +111,9 @@ func (e *MemoryEngine) Publish(ctx context.Context, pub Publication, opts Publis
 		e.mu.Unlock()
 		return rpc.Position{}, ErrEngineClosed
 	}
+	keep := opts.HistorySize > 0 && pub.Join == nil && pub.Leave == nil
 	ch := e.channels[pub.Channel]
-	if ch == nil {
+	if ch == nil && keep {
 		ch = &memChannel{}
 		e.channels[pub.Channel] = ch
 	}
@@ -114,12 +125,20 @@ func (e *MemoryEngine) Publish(ctx context.Context, pub Publication, opts Publis
 			matched = append(matched, p)
 		}
 	}
-	ch.mu.Lock()
+	// A channel without history keeps no state, so that a process
+	// publishing to many short-lived channels (user.<id>) does not grow;
+	// one of a few locks chosen by its name keeps its deliveries in
+	// order.
+	mu := &e.stripes[stripe(pub.Channel)]
+	if ch != nil {
+		mu = &ch.mu
+	}
+	mu.Lock()
 	e.mu.Unlock()
-	defer ch.mu.Unlock()
+	defer mu.Unlock()
 
 	var pos rpc.Position
-	if opts.HistorySize > 0 && pub.Join == nil && pub.Leave == nil {
+	if keep {
 		now := e.now()
 		ch.expire(now, opts.HistoryTTL)
 		if ch.epoch == "" {
