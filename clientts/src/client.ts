@@ -4,6 +4,18 @@ import { Code, ConnectionError, SwillError } from "./errors.js";
 import { createFrameDecoder, FrameError, type ResponseFrame } from "./frame.js";
 import type { MethodKind, MethodsOf, RequestOf, ResponseOf, Schema, Untyped } from "./schema.js";
 import { CallStream, type BidiStream, type ClientStream, type ResponseStream } from "./stream.js";
+import {
+  historyResult,
+  position,
+  PubSubRPC,
+  Sub,
+  type ClientInfo,
+  type HistoryResult,
+  type StreamPosition,
+  type SubHost,
+  type SubscribeOptions,
+  type Subscription,
+} from "./pubsub.js";
 import { OPEN, type WebSocketConstructor, type WebSocketLike } from "./websocket.js";
 
 /** The subprotocol swill-go servers prefer; a valid token, unlike the reference's `swill/1`. */
@@ -332,6 +344,72 @@ export class SwillClient<S extends Schema<S> = Untyped> {
   ): BidiStream<RequestOf<S, M>, ResponseOf<S, M>> {
     return new CallStream(this.#start<RequestOf<S, M>, ResponseOf<S, M>>("bidi_stream", method, undefined, options));
   }
+
+  /**
+   * subscribe subscribes to a channel of a server that mounts swill-go's
+   * pubsub hub (the built-in call `swill.subscribe`) and returns the
+   * subscription, to iterate with `for await`: publications, joins and
+   * leaves, and an `unrecovered` event when publications missed during an
+   * interruption are lost. It resubscribes by itself after a lost
+   * connection and after the server's 429 or 503, recovering what it
+   * missed from the channel's history (see {@link Subscription}). With
+   * `pattern`, channel is a glob matching many channels.
+   *
+   * ```ts
+   * const sub = client.subscribe<ChatMessage>("chat.lobby", { signal });
+   * for await (const ev of sub) {
+   *   if (ev.kind === "publication") show(ev.data);
+   *   else if (ev.kind === "unrecovered") await reload();
+   * }
+   * ```
+   */
+  subscribe<T = unknown>(channel: string, options: SubscribeOptions = {}): Subscription<T> {
+    return new Sub<T>(this.#subHost, PubSubRPC.subscribe, channel, options);
+  }
+
+  /**
+   * inbox opens this connection's inbox (`swill.inbox`): the publications
+   * of the channels the server subscribed the connection to on its own.
+   * After a reconnection it opens again and yields an `unrecovered` event
+   * first. `since` and `pattern` are not allowed.
+   */
+  inbox<T = unknown>(options: Omit<SubscribeOptions, "pattern" | "since"> = {}): Subscription<T> {
+    return new Sub<T>(this.#subHost, PubSubRPC.inbox, "", options);
+  }
+
+  /**
+   * publish publishes data on channel (`swill.publish`) and resolves to
+   * the publication's position (offset 0 on a channel without history).
+   * The server refuses with a {@link SwillError} of code 403 unless its
+   * publish hook allows it, and 400 when data does not fit the channel.
+   */
+  async publish<T = unknown>(channel: string, data: T, options: CallOptions = {}): Promise<StreamPosition> {
+    return position(await this.#start("unary", PubSubRPC.publish, { channel, data }, options).result);
+  }
+
+  /** presence resolves to the subscribers of channel (`swill.presence`). */
+  async presence(channel: string, options: CallOptions = {}): Promise<ClientInfo[]> {
+    const v = await this.#start("unary", PubSubRPC.presence, { channel }, options).result;
+    return Array.isArray(v) ? (v as ClientInfo[]) : [];
+  }
+
+  /**
+   * history resolves to the latest publications of channel, at most
+   * limit, oldest first, and the channel's position (`swill.history`):
+   * subscribing with `since` set to that position continues without a gap
+   * or a duplicate ("history on join").
+   */
+  async history<T = unknown>(channel: string, limit: number, options: CallOptions = {}): Promise<HistoryResult<T>> {
+    if (!(Number.isInteger(limit) && limit >= 0)) {
+      throw new RangeError(`history: limit must be a non-negative integer, got ${String(limit)}`);
+    }
+    return historyResult<T>(await this.#start("unary", PubSubRPC.history, { channel, limit }, options).result);
+  }
+
+  readonly #subHost: SubHost = {
+    open: (method, data, options) => this.#start("server_stream", method, data, options),
+    willReconnect: () => this.#state !== "closed" && (this.#state !== "disconnected" || this.#retryTimer !== undefined),
+  };
 
   #start<Req, Res>(kind: MethodKind, method: string, data: unknown, options: CallOptions): CallCore<Req, Res> {
     const core = new CallCore<Req, Res>(kind, method, data, options, this.#maxBufferedItems);

@@ -21,6 +21,20 @@ export { TIMEOUT_KEY } from "./call.js";
 export type { BidiStream, ClientStream, RequestStream, ResponseStream } from "./stream.js";
 export type { ReconnectOptions } from "./backoff.js";
 
+// Publish/subscribe, against a server that mounts swill-go's pubsub hub.
+export { POSITION_EPOCH_KEY, POSITION_OFFSET_KEY, PubSubRPC, RECOVERED_KEY } from "./pubsub.js";
+export type {
+  ClientInfo,
+  HistoryResult,
+  PresenceEvent,
+  Publication,
+  StreamPosition,
+  SubscribeOptions,
+  Subscription,
+  SubscriptionEvent,
+  Unrecovered,
+} from "./pubsub.js";
+
 // Errors.
 export { Code, ConnectionError, RETRY_AFTER_KEY, SwillError } from "./errors.js";
 export type {

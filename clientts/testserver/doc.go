@@ -1,6 +1,7 @@
-// Command testserver serves the demo service at /ws and the files of a
-// directory at /, on one origin, for the TypeScript client's browser
-// test:
+// Command testserver serves the demo service and a pub/sub hub with
+// test controls (pstest.*, see pubsub.go) at /ws, and the files of a
+// directory at /, on one origin, for the TypeScript client's browser and
+// pub/sub tests:
 //
 //	go run ./clientts/testserver -dir path/to/page [-addr 127.0.0.1:0]
 //

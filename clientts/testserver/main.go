@@ -38,6 +38,17 @@ func run(addr, dir string, logger *slog.Logger) error {
 	if err := demosvc.Register(srv); err != nil {
 		return err
 	}
+	ps, err := newPubSub()
+	if err != nil {
+		return err
+	}
+	defer ps.hub.Close()
+	if err := srv.Mount(ps.hub); err != nil {
+		return err
+	}
+	if err := srv.Register(ps.handlers()...); err != nil {
+		return err
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/ws", srv)
 	mux.Handle("/", noCache(http.FileServer(http.Dir(dir))))

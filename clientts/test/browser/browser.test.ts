@@ -60,7 +60,7 @@ afterAll(async () => {
   await server?.stop("SIGTERM");
 });
 
-it("the bundled client calls, streams, cancels and reports errors in a real browser", { timeout: 60_000 }, async () => {
+it("the bundled client calls, streams, subscribes, fails in a real browser", { timeout: 120_000 }, async () => {
   const page = await context!.newPage();
   const problems: string[] = [];
   page.on("pageerror", (err) => problems.push(`pageerror: ${err.message}`));
@@ -71,7 +71,7 @@ it("the bundled client calls, streams, cancels and reports errors in a real brow
   });
   await page.goto(server!.url);
   try {
-    await page.waitForSelector("body[data-done]", { timeout: 45_000 });
+    await page.waitForSelector("body[data-done]", { timeout: 90_000 });
   } catch (err: unknown) {
     const steps = await page.locator("#steps li").allTextContents();
     throw new Error(`the page did not finish; it shows:\n${steps.join("\n")}\nproblems: ${problems.join("; ")}`, {
@@ -99,6 +99,16 @@ it("the bundled client calls, streams, cancels and reports errors in a real brow
   expect(result["timeoutError"]).toMatchObject({ code: 408, swill: true });
   expect(result["afterCancel"]).toBe(42);
   expect(result["state"]).toBe("closed");
+  expect(result["pubsubFirst"]).toEqual(["publication", "one", 1]);
+  expect(result["pubsubRecovered"]).toEqual([
+    ["two", 2],
+    ["three", 3],
+  ]);
+  expect(result["pubsubUnrecovered"]).toEqual(["unrecovered", 9]);
+  expect(result["pubsubLive"]).toEqual(["live", 10]);
+  expect(result["pubsubEnd"]).toEqual([true, true]);
+  expect(result["pubsubRoomEvent"]).toBeUndefined();
+  expect(result["pubsubAbortError"]).toMatchObject({ name: "AbortError" });
   expect(problems).toEqual([]);
 
   // What the page shows, line by line.

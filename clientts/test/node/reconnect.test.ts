@@ -105,14 +105,21 @@ describe("reconnect", () => {
     const echo = client.openBidiStream("echo");
     echo.send("a");
     const got: unknown[] = [];
+    let answered!: () => void;
+    const echoed = new Promise<void>((resolve) => (answered = resolve));
     const loopErr = rejectionOf(
       (async () => {
         for await (const v of echo) {
           got.push(v);
+          answered();
         }
       })(),
     );
-    expect(await client.call("add", [1, 2])).toBe(3); // both streams are open on the server
+    // The echo answered, so it runs on the server; a unary call may be
+    // answered inline, before a stream's handler has sent anything, so it
+    // only shows that the connection is up.
+    await echoed;
+    expect(await client.call("add", [1, 2])).toBe(3);
     await server.stop("SIGKILL");
     expect(await rejectionOf(sum.response)).toBeInstanceOf(ConnectionError);
     expect(await loopErr).toBeInstanceOf(ConnectionError);
