@@ -2,6 +2,7 @@
 // runner (benchrun) starts it; it is not meant to be run by hand.
 //
 //	benchclient -peer NAME -addr HOST:PORT -scenario latency|throughput|stream|idle [flags]
+//	benchclient -pubsub NAME -addr HOST:PORT[,HOST:PORT] -subs N -phases 200,500 [flags]
 //	benchclient -list
 //
 // It reports on standard output with the events of package ctl and waits
@@ -25,6 +26,7 @@ import (
 	"github.com/swillorg/swill-go/bench/internal/peer"
 	_ "github.com/swillorg/swill-go/bench/internal/peer/all"
 	"github.com/swillorg/swill-go/bench/internal/procstat"
+	"github.com/swillorg/swill-go/bench/internal/psbench"
 )
 
 func main() {
@@ -42,12 +44,20 @@ func main() {
 		idle       = flag.String("idle", "5000,20000", "idle: connection counts, comma-separated")
 		dialConc   = flag.Int("dial-concurrency", 32, "dials in progress at once")
 		list       = flag.Bool("list", false, "print the compiled-in peers as JSON and exit")
+		pubsubName = flag.String("pubsub", "", "pub/sub peer whose subscribers to run (instead of -peer and -scenario)")
+		subs       = flag.Int("subs", 1000, "pub/sub: subscribers, one connection each, spread over the -addr servers")
+		phases     = flag.String("phases", "100", "pub/sub: publications of each phase, comma-separated")
+		phaseWait  = flag.Duration("phase-timeout", time.Minute, "pub/sub: end a phase whose publications did not all arrive after this long")
 		cpuProfile = flag.String("cpuprofile", "", "write a CPU profile of the window to this file")
 		memProfile = flag.String("memprofile", "", "write an allocation profile to this file at the end")
 	)
 	flag.Parse()
 	if *list {
 		json.NewEncoder(os.Stdout).Encode(peer.Infos())
+		return
+	}
+	if *pubsubName != "" {
+		runPubSub(*pubsubName, *addr, *subs, *phases, *phaseWait, *dialConc, *cpuProfile)
 		return
 	}
 	p, ok := peer.Lookup(*name)
@@ -172,4 +182,63 @@ func (m *marks) Idle(conns int) error {
 		return err
 	}
 	return m.wait(ctl.CmdNext)
+}
+
+// runPubSub runs the subscribers of a pub/sub peer: it says ready (with
+// the subscribed count) once all are subscribed and waits for "next",
+// then for each phase waits for "go" and reports the phase's result.
+func runPubSub(name, addrs string, subs int, phases string, phaseWait time.Duration, dialConc int, cpuProfile string) {
+	p, ok := psbench.Lookup(name)
+	if !ok {
+		fail(fmt.Errorf("no pub/sub peer named %q", name))
+	}
+	counts, err := parseSteps(phases)
+	if err != nil {
+		fail(err)
+	}
+	if _, err := procstat.RaiseFileLimit(); err != nil {
+		fail(err)
+	}
+	out := ctl.NewWriter(os.Stdout)
+	m := &pubsubMarks{marks: marks{out: out, in: ctl.Commands(os.Stdin), cpuProfile: cpuProfile}}
+	cfg := psbench.ClientConfig{
+		Peer: p, Addrs: strings.Split(addrs, ","), Subs: subs,
+		DialConcurrency: dialConc, Phases: counts, PhaseTimeout: phaseWait,
+	}
+	err = psbench.RunClient(context.Background(), cfg, m)
+	m.stopProfile()
+	if err != nil {
+		fail(err)
+	}
+}
+
+type pubsubMarks struct{ marks }
+
+func (m *pubsubMarks) Ready(subs int) error {
+	if err := m.out.Write(ctl.Event{Event: ctl.EventReady, Conns: subs}); err != nil {
+		return err
+	}
+	return m.wait(ctl.CmdNext)
+}
+
+// Phase also starts the CPU profile at the first phase.
+func (m *pubsubMarks) Phase(int) error {
+	if err := m.wait(ctl.CmdGo); err != nil {
+		return err
+	}
+	if m.cpuProfile != "" && m.profiling == nil {
+		f, err := os.Create(m.cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		m.profiling = f
+	}
+	return nil
+}
+
+func (m *pubsubMarks) Result(r *ctl.PubSubResult) error {
+	return m.out.Write(ctl.Event{Event: ctl.EventResult, PubSub: r})
 }

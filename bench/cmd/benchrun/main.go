@@ -69,6 +69,16 @@ func run() error {
 		from       = flag.String("from", "", "do not run: redraw the report from this JSON file")
 		profileDir = flag.String("profile", "", "profile -peers (default swill) under throughput, or the stream with -scenarios stream, into this directory instead of running the suite")
 		binDir     = flag.String("bin", "", "directory for the built programs (default a temporary one)")
+
+		pubsubRun = flag.Bool("pubsub", false, "run the pub/sub workloads against centrifuge instead of the RPC suite; rewrites the pub/sub section of docs/benchmarks.md")
+		psSubs    = flag.String("subs", "1000,10000", "pub/sub: subscriber counts, one connection each")
+		psNodes   = flag.String("nodes", "1,2", "pub/sub: node counts, 1 (in-process engine) and 2 (two servers through one Redis)")
+		psLatRate = flag.Int("latency-rate", 20_000, "pub/sub: deliveries per second the latency phase offers")
+		psLatPubs = flag.Int("latency-pubs", 100, "pub/sub: publications of the latency phase")
+		psTpDeliv = flag.Int("throughput-deliveries", 1_000_000, "pub/sub: deliveries of the throughput phase")
+		psTpRate  = flag.Int("throughput-rate", 10_000, "pub/sub: publications per second of the throughput phase (faster than the servers deliver)")
+		psRedis   = flag.String("redis-server", "redis-server", "pub/sub: the redis-server program the two-node workloads start")
+		psProfile = flag.String("pubsub-profile", "", "pub/sub: directory for CPU and allocation profiles of every swill server")
 	)
 	flag.Parse()
 	set := map[string]bool{}
@@ -93,6 +103,15 @@ func run() error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+
+	if *pubsubRun {
+		return runPubSub(ctx, pubsubFlags{
+			runs: *runs, peers: *peers, subs: *psSubs, nodes: *psNodes,
+			latRate: *psLatRate, latPubs: *psLatPubs, tpDeliv: *psTpDeliv, tpRate: *psTpRate,
+			redis: *psRedis, profile: *psProfile, quietWait: *quietWait,
+			md: *mdPath, json: *jsonPath, from: *from, binDir: *binDir, quick: *quick, set: set,
+		})
+	}
 
 	var res *suite.Results
 	moduleDir := ""
@@ -189,7 +208,21 @@ func run() error {
 			}
 			opts.SVGName = rel
 		}
-		if err := writeFile(md, func(f *os.File) error { return report.Markdown(f, res, opts) }); err != nil {
+		// The pub/sub section, written by -pubsub, stays as it was.
+		var section string
+		if old, err := os.ReadFile(md); err == nil {
+			section = report.PubSubSection(string(old))
+		}
+		if err := writeFile(md, func(f *os.File) error {
+			if err := report.Markdown(f, res, opts); err != nil {
+				return err
+			}
+			if section != "" {
+				_, err := fmt.Fprintf(f, "\n%s\n", section)
+				return err
+			}
+			return nil
+		}); err != nil {
 			return err
 		}
 		fmt.Fprintln(os.Stderr, "wrote", md)

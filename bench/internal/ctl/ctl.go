@@ -20,6 +20,8 @@ const (
 	EventReady     = "ready"
 	EventIdle      = "idle"
 	EventResult    = "result"
+	// EventPublished: the server published what a CmdPublish asked for.
+	EventPublished = "published"
 )
 
 // Commands.
@@ -29,6 +31,10 @@ const (
 	CmdQuit = "quit"
 	CmdGo   = "go"
 	CmdNext = "next"
+	// CmdPublish, followed by the phase, the count and the interval
+	// ("publish 1 200 20ms"), asks a pub/sub server to publish that many
+	// messages at that rate; it answers EventPublished.
+	CmdPublish = "publish"
 )
 
 // Event is one line of a process's output.
@@ -39,6 +45,50 @@ type Event struct {
 	Mem    *procstat.Memory `json:"mem,omitempty"`
 	Conns  int              `json:"conns,omitempty"`
 	Result *Result          `json:"result,omitempty"`
+	PubSub *PubSubResult    `json:"pubsub,omitempty"`
+	// Error says why a command failed.
+	Error string `json:"error,omitempty"`
+}
+
+// PubSubResult is what the subscribers of one pub/sub phase received.
+type PubSubResult struct {
+	// Phase is the phase's number, as the publications carry it.
+	Phase int `json:"phase"`
+	// Subscribers is the number of subscribed connections.
+	Subscribers int `json:"subscribers"`
+	// Published is the publications of the phase; Expected is
+	// Published × Subscribers.
+	Published int   `json:"published"`
+	Expected  int64 `json:"expected"`
+	// Deliveries counts the publications received, all subscribers
+	// together; Lost is what was expected and never came (counted per
+	// subscriber), OutOfOrder the publications that came after a later
+	// one or twice.
+	Deliveries int64 `json:"deliveries"`
+	Lost       int64 `json:"lost"`
+	OutOfOrder int64 `json:"out_of_order"`
+	// Ended counts the subscriptions that ended during the phase;
+	// FirstError is the first reason.
+	Ended      int64  `json:"ended"`
+	FirstError string `json:"first_error,omitempty"`
+	// Elapsed runs from the first publication of the phase to the last
+	// delivery.
+	Elapsed time.Duration `json:"elapsed_ns"`
+	// Publish-to-delivery latency percentiles over every delivery.
+	P50  time.Duration `json:"p50_ns"`
+	P99  time.Duration `json:"p99_ns"`
+	P999 time.Duration `json:"p999_ns"`
+	Max  time.Duration `json:"max_ns"`
+	// CPU is the client process's CPU time over the phase.
+	CPU procstat.CPU `json:"cpu"`
+}
+
+// Rate is deliveries per second.
+func (r *PubSubResult) Rate() float64 {
+	if r.Elapsed <= 0 {
+		return 0
+	}
+	return float64(r.Deliveries) / r.Elapsed.Seconds()
 }
 
 // Result is what a client measured over its window.
