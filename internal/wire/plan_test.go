@@ -404,3 +404,45 @@ func TestPlanDecodeKeepsPlanAfterNaN(t *testing.T) {
 	assert.False(t, p.decodeFailed.Load(), "the plan was turned off")
 	assert.Equal(t, int32(planChecks), int32(p.decodeChecked.Load()))
 }
+
+// An extension value whose payload reads as a map32 header claiming four
+// billion entries, where a map is expected: the library would allocate the
+// map before reading an entry. Unmarshal refuses it at once, and still
+// decodes extensions where they belong.
+func TestExtensionWhereAMapIsExpected(t *testing.T) {
+	hostile := []byte("\xd7\xff\xdf0\x00\x0200\x000") // found by FuzzUnmarshal
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var m map[string]any
+		assert.ErrorIs(t, Unmarshal(hostile, &m), errExtAsContainer)
+		var mi map[int]string
+		assert.Error(t, Unmarshal(hostile, &mi))
+		var s struct {
+			M map[string]any `msgpack:"m"`
+			T time.Time      `msgpack:"t"`
+		}
+		inner := append([]byte{0x82, 0xa1, 'm'}, hostile...)
+		assert.ErrorIs(t, Unmarshal(append(inner, 0xa1, 't', 0xc0), &s), errExtAsContainer)
+		var l []map[string]any
+		assert.ErrorIs(t, Unmarshal(append([]byte{0x91}, hostile...), &l), errExtAsContainer)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("decoding took more than 10s")
+	}
+	// The same bytes are a valid timestamp, where one is expected.
+	var ts time.Time
+	require.NoError(t, Unmarshal(hostile, &ts))
+	var s struct {
+		T time.Time      `msgpack:"t"`
+		M map[string]any `msgpack:"m"`
+	}
+	require.NoError(t, Unmarshal(append(append([]byte{0x82, 0xa1, 't'}, hostile...), 0xa1, 'm', 0x80), &s))
+	assert.Equal(t, ts, s.T)
+	var tl []time.Time
+	require.NoError(t, Unmarshal(append([]byte{0x91}, hostile...), &tl))
+	var tm map[string]time.Time
+	require.NoError(t, Unmarshal(append([]byte{0x81, 0xa1, 'k'}, hostile...), &tm))
+}

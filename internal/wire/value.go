@@ -70,6 +70,12 @@ func (d *decoder) unmarshal(data []byte, v any) (err error) {
 		decoderPool.Put(d)
 		return errTrailing
 	}
+	if t := reflect.TypeOf(v); t != nil && t.Kind() == reflect.Pointer && t.Elem().Kind() != reflect.Interface && mayHideMap(data) {
+		if err := extMisplaced(data, t.Elem()); err != nil {
+			decoderPool.Put(d)
+			return err
+		}
+	}
 	defer func() {
 		// The decoder is third-party code run on untrusted input: a panic
 		// in it must not take the process down. The decoder is dropped,
