@@ -22,7 +22,7 @@ type Call struct {
 	seq    int64
 	md     rpc.Metadata // nil until needed when the request has none; see Metadata
 
-	// Owned by the connection's read path, under conn.callsMu.
+	// Owned by the connection's read path, under conn.table.mu.
 	started   bool
 	inputDone bool  // the client ended its stream: END_OF_STREAM or CANCEL
 	retired   bool  // out of the table, or over; see Conn.retire
@@ -233,7 +233,7 @@ func (c *Call) sendItem(ctx context.Context, v any) error {
 	if err := c.conn.srv.hooks.beforeResponseMessage(ctx, c, v); err != nil {
 		return err
 	}
-	if err := c.conn.waitSpace(ctx); err != nil {
+	if err := c.conn.out.waitSpace(ctx); err != nil {
 		return err
 	}
 	b := wire.GetBuffer()
@@ -285,7 +285,7 @@ func (c *Call) failFrom(err error, mayWrite bool) {
 	c.mu.Unlock()
 	c.cancel()
 	if write {
-		c.conn.write(true)
+		c.conn.out.write(true)
 	}
 }
 
@@ -302,7 +302,7 @@ func (c *Call) clientCancel() {
 	c.mu.Unlock()
 	c.cancel()
 	if drop {
-		c.conn.dropFrames(c)
+		c.conn.out.dropFrames(c)
 	}
 }
 
@@ -352,7 +352,7 @@ func (c *Call) finish(ctx context.Context, res any, hasRes bool) {
 	write := c.conn.pushEnd(c, b, true)
 	c.mu.Unlock()
 	if write {
-		c.conn.write(true)
+		c.conn.out.write(true)
 	}
 }
 
@@ -391,7 +391,7 @@ func (c *Call) TrySendRaw(item []byte) error {
 			return err
 		}
 	}
-	switch open, space := c.conn.hasSpace(); {
+	switch open, space := c.conn.out.hasSpace(); {
 	case !open:
 		return ErrCallEnded
 	case !space:

@@ -22,4 +22,4 @@ func (h *connHandler) HandleMessage(typ transport.MessageType, data []byte) {
 func (h *connHandler) HandleClose(err error) { (*Conn)(h).handleClose(err) }
 
 // HandleIdle implements [transport.IdleHandler].
-func (h *connHandler) HandleIdle() { (*Conn)(h).handleIdle() }
+func (h *connHandler) HandleIdle() { (*Conn)(h).out.flushIdle() }

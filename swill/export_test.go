@@ -17,7 +17,5 @@ func WatchdogRunning(s *Server) bool {
 
 // QueuedBytes returns the bytes of frames waiting to be written to c.
 func QueuedBytes(c *Conn) int {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	return c.queued
+	return c.out.queuedBytes()
 }

@@ -138,7 +138,7 @@ func (w *watchdog) stop() {
 // file.
 func (c *Conn) runInline(call *Call) {
 	call.inline = true
-	call.since = c.lastRx.Load()
+	call.since = c.act.lastRx.Load()
 	c.inline.Store(call)
 	c.srv.watch(c)
 	c.run(call)
@@ -152,7 +152,7 @@ func (c *Conn) runInline(call *Call) {
 		// The connection's reader is another goroutine now, perhaps
 		// already waiting for the network: nobody else will flush what
 		// this call held.
-		c.handleIdle()
+		c.out.flushIdle()
 	}
 }
 
@@ -180,108 +180,12 @@ func (c *Conn) holds(call *Call) bool {
 	return !call.released
 }
 
-// handleIdle is [transport.IdleHandler.HandleIdle] (see connHandler): the
-// frames held for the transport's next wait go out now, written by the
-// reader itself. When the reader serves other connections too
-// ([transport.SharedReader]), it must not wait for a peer that does not
-// read: it writes only what the transport takes without waiting, and
-// leaves the rest to a writer goroutine.
-func (c *Conn) handleIdle() {
-	c.wmu.Lock()
-	if !c.held {
-		c.wmu.Unlock()
-		return
+// pushEnd queues the terminal frame of call, like push; from the
+// goroutine of an inline call, the frame waits for HandleIdle.
+func (c *Conn) pushEnd(call *Call, b *wire.Buffer, mayWrite bool) bool {
+	if mayWrite && c.holds(call) {
+		c.out.pushHeld(call, b)
+		return false
 	}
-	c.held = false
-	if c.writing || len(c.queue) == 0 {
-		c.wmu.Unlock()
-		return
-	}
-	c.writing = true
-	if c.shared == nil {
-		c.wmu.Unlock()
-		c.write(true)
-		return
-	}
-	if !c.smallQueue() {
-		// More than one batch: the writer goroutine waits for the
-		// network; the reader does not hand a large batch to the
-		// transport either, where a cancel could no longer drop it.
-		c.wg.Add(1)
-		c.wmu.Unlock()
-		go c.writer()
-		return
-	}
-	batch := c.queue
-	c.queue = c.spare[:0]
-	c.spare = nil
-	c.wmu.Unlock()
-	c.tryWrite(batch)
-}
-
-// tryBatch bounds the bytes HandleIdle writes through TryWriteMessages.
-const tryBatch = 64 << 10
-
-// smallQueue reports whether the queue holds at most tryBatch bytes;
-// the caller holds wmu.
-func (c *Conn) smallQueue() bool {
-	n := 0
-	for _, f := range c.queue {
-		if n += len(f.b.B); n > tryBatch {
-			return false
-		}
-	}
-	return true
-}
-
-// tryWrite writes batch through the shared reader's TryWriteMessages, as
-// the writer (c.writing is set), and hands what remains to a writer
-// goroutine.
-func (c *Conn) tryWrite(batch []outFrame) {
-	ps := c.tryBufs[:0]
-	cost := 0
-	for _, f := range batch {
-		if !f.dropped() {
-			ps = append(ps, f.b.B)
-		}
-		cost += frameCost(f.b)
-	}
-	ok, err := true, error(nil)
-	if len(ps) > 0 {
-		ok, err = c.shared.TryWriteMessages(ps)
-	}
-	clear(ps)
-	c.tryBufs = ps[:0]
-	c.wmu.Lock()
-	if !ok {
-		// Another write holds the transport: the writer goroutine waits
-		// for it, with the batch back in front.
-		c.queue = append(batch, c.queue...)
-		c.wg.Add(1)
-		c.wmu.Unlock()
-		go c.writer()
-		return
-	}
-	for i, f := range batch {
-		wire.PutBuffer(f.b)
-		batch[i] = outFrame{}
-	}
-	c.queued -= cost
-	c.signalSpace()
-	if c.spare == nil {
-		c.spare = batch[:0]
-	}
-	if err != nil {
-		c.wmu.Unlock()
-		c.writeFailed(err)
-		return
-	}
-	if len(c.queue) > 0 || c.closePending {
-		c.wg.Add(1)
-		c.wmu.Unlock()
-		go c.writer()
-		return
-	}
-	c.writing = false
-	c.wmu.Unlock()
+	return c.out.push(call, b, mayWrite)
 }

@@ -62,25 +62,42 @@ var ErrClosed = errors.New("transport: connection closed")
 // in full within [AcceptOptions.ReadTimeout].
 var ErrReadTimeout = errors.New("transport: message not received within the read timeout")
 
-// Handler receives what a [Conn] reads.
+// Handler receives what a [Conn] reads. A transport calls it as follows,
+// and a handler may rely on nothing more.
 type Handler interface {
 	// HandleMessage is called for every message, in order and never
 	// concurrently with itself, unless a [Releaser] released the call.
 	// data is valid only until it returns. It must not block for long:
-	// the connection reads nothing else meanwhile.
+	// the connection reads nothing else meanwhile (a [Releaser] lets it
+	// hand the reading over instead). It may call any method of the Conn
+	// but Start, Close included.
 	HandleMessage(typ MessageType, data []byte)
-	// HandleClose is called exactly once, after the last HandleMessage,
-	// when the connection has ended; err says why (a [*CloseError] for a
-	// close frame, [ErrClosed] when this side closed it).
+	// HandleClose is called exactly once, when the connection has ended,
+	// after the last HandleMessage and HandleIdle of the reader in charge
+	// have returned (a call a [Releaser] released may still be running);
+	// err says why (a [*CloseError] for a close frame, [ErrClosed] when
+	// this side closed it). It may block: a swill
+	// server's waits for the connection's handlers to return. A transport
+	// therefore calls it where blocking holds up no other connection and
+	// no lock of its own (transport/epoll, whose readers serve many
+	// connections, calls it on a goroutine of its own).
 	HandleClose(err error)
 }
 
 // IdleHandler is a [Handler] that wants to know when its connection has
-// nothing more to deliver for now. A Conn that implements [Releaser] calls
-// HandleIdle, on the goroutine that calls HandleMessage, every time it has
-// delivered everything it has received and is about to wait for more from
-// the network, including in the middle of a message. A handler uses it to
-// flush, with one write, what it produced for a batch of messages.
+// nothing more to deliver for now, so that it can flush, with one write,
+// what it produced for a batch of messages.
+//
+// A [Releaser] must call HandleIdle, if its handler implements it, on
+// the goroutine that calls HandleMessage, every time it has delivered
+// everything it has received and is about to wait for more from the
+// network, including in the middle of a message: a handler that runs
+// work inside HandleMessage may hold its output until then (a swill
+// server holds the responses of the calls it runs inline). A Conn that
+// is not a Releaser need not call it. HandleIdle may write to the
+// connection (WriteMessage and Flush, as the single writer of the
+// moment); on a [SharedReader] it must not wait for the network and
+// writes with TryWriteMessages instead.
 type IdleHandler interface {
 	Handler
 	HandleIdle()
@@ -88,7 +105,10 @@ type IdleHandler interface {
 
 // Releaser is a [Conn] whose reading can move to a new goroutine while a
 // HandleMessage call goes on, so that a handler may do work in
-// HandleMessage that usually returns at once but sometimes blocks.
+// HandleMessage that usually returns at once but sometimes blocks. It is
+// the one capability a transport needs for a swill server to run unary
+// calls where their requests were read; a Releaser must also call
+// HandleIdle as [IdleHandler] says.
 //
 // ReleaseReader may be called from any goroutine, only while a
 // HandleMessage call of the connection is running, and at most once per
@@ -107,7 +127,8 @@ type Releaser interface {
 // connections, as transport/epoll's workers do. Its handler must not wait
 // for the network in HandleMessage or HandleIdle, not even to write to
 // its own connection: a peer that stops reading would hold up the others.
-// TryWriteMessages writes from there without waiting.
+// TryWriteMessages writes from there without waiting; the handler leaves
+// what it cannot write that way to a goroutine of its own, which may wait.
 type SharedReader interface {
 	Conn
 	// TryWriteMessages sends each of ps as one binary message, as
@@ -115,15 +136,24 @@ type SharedReader interface {
 	// false, having done nothing, when another write is under way. It
 	// never waits for the network: what the socket does not take at once
 	// is written by a goroutine of the transport's, and later writes wait
-	// for it. ps may be reused once it returns.
+	// for it. ps may be reused once it returns. It is called by the
+	// single writer of the moment, like WriteMessage.
 	TryWriteMessages(ps [][]byte) (bool, error)
 }
 
 // Conn is one established connection.
 //
 // Start is called once. WriteMessage and Flush are called by a single
-// writer at a time (the caller serializes them); Ping, Close and
-// Subprotocol may be called concurrently with everything.
+// writer at a time (the caller serializes them), from any goroutine, the
+// reader's in HandleMessage or HandleIdle included; Ping, Close and
+// Subprotocol may be called concurrently with everything. A write that
+// waits for the network fails only once the peer has accepted nothing
+// for the write timeout ([AcceptOptions.WriteTimeout]); the connection is
+// then unusable, and its reader ends with HandleClose.
+//
+// Beyond Conn, a transport may implement [Releaser] (and with it call
+// [IdleHandler.HandleIdle]) and [SharedReader]; a Conn with neither is
+// complete, and a swill server runs every call of it on a worker.
 type Conn interface {
 	// Start begins delivering messages to h and returns at once.
 	Start(h Handler)
@@ -135,7 +165,9 @@ type Conn interface {
 	// Ping sends a ping and waits for its pong or for ctx to end.
 	Ping(ctx context.Context) error
 	// Close sends a close frame with code and reason and releases the
-	// connection. Later calls do nothing and return nil.
+	// connection; the reader then ends with HandleClose. It must not wait
+	// for the reader: it may be called from HandleMessage or HandleIdle.
+	// Later calls do nothing and return nil.
 	Close(code StatusCode, reason string) error
 	// Subprotocol returns the negotiated WebSocket subprotocol.
 	Subprotocol() string
