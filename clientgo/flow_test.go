@@ -18,7 +18,7 @@ func TestLongStreamIntoBusyConsumer(t *testing.T) {
 	t.Parallel()
 	srv, p := startServer(t)
 	c := dial(t, srv.URL) // the default buffer and timeout
-	const n = 60_000 // some 60 pauses of the connection with the default buffer
+	const n = 60_000      // some 60 pauses of the connection with the default buffer
 	s, err := clientgo.CallServerStream[int, int](testCtx(t), c, "flood", n)
 	require.NoError(t, err)
 	p.waitStarted(t, "flood")

@@ -4,31 +4,12 @@
 // leaves keep the presence list current. Messages go out through the
 // chat.send call, which stamps them with the user and the time.
 
-import { SwillClient, type Metadata } from "../../../../clientts/src/index.js";
+import { SwillClient, type ClientInfo, type Metadata } from "../../../../clientts/src/index.js";
 
 interface Message {
   user: string;
   text: string;
   time: Date;
-}
-
-interface ClientInfo {
-  client: string;
-  user?: string;
-}
-
-interface Position {
-  offset: number;
-  epoch: string;
-}
-
-/** One item of a subscription stream. */
-interface Item {
-  channel: string;
-  data?: Message;
-  offset?: number;
-  join?: ClientInfo;
-  leave?: ClientInfo;
 }
 
 function byId<T extends HTMLElement>(id: string): T {
@@ -99,57 +80,42 @@ async function join(): Promise<void> {
   byId("room-title").textContent = `#${room}`;
   byId("chat").hidden = false;
 
-  // The history, then the subscription from the position after it.
-  const history = (await client.call(
-    "swill.history" as never,
-    { channel, limit: 50 } as never,
-    { metadata, signal: abort.signal },
-  )) as { publications: Item[]; position: Position };
-  for (const it of history.publications) if (it.data !== undefined) show(it.data);
-  let since = history.position;
-
-  for (;;) {
-    try {
-      const stream = client.serverStream(
-        "swill.subscribe" as never,
-        { channel, since } as never,
-        {
-          metadata,
-          signal: abort.signal,
-          onHeader: (h) => {
-            if (h["swill-recovered"] === false) event("(some messages were missed)");
-            // Who was here before us; joins and leaves keep it current.
-            void refreshPresence(channel, metadata, abort.signal);
-          },
-        },
-      );
-      for await (const raw of stream) {
-        const it = raw as Item;
-        if (it.data !== undefined) {
-          show(it.data);
-          if (it.offset !== undefined) since = { offset: it.offset, epoch: since.epoch };
-        } else if (it.join !== undefined) {
-          present.set(it.join.client, it.join.user ?? "?");
+  // The history, then the subscription from the position after it: it
+  // recovers by itself what it misses while the connection is down.
+  const history = await client.history<Message>(channel, 50, { metadata, signal: abort.signal });
+  for (const p of history.publications) show(p.data);
+  const sub = client.subscribe<Message>(channel, { since: history.position, metadata, signal: abort.signal });
+  // Who was here before us; joins and leaves keep it current.
+  sub.ready.then(() => refreshPresence(channel, metadata, abort.signal)).catch(() => {});
+  try {
+    for await (const ev of sub) {
+      switch (ev.kind) {
+        case "publication":
+          show(ev.data);
+          break;
+        case "join":
+          present.set(ev.client.client, ev.client.user ?? "?");
           renderPeople();
-          if (it.join.user !== user) event(`${it.join.user ?? "someone"} joined`);
-        } else if (it.leave !== undefined) {
-          present.delete(it.leave.client);
+          if (ev.client.user !== user) event(`${ev.client.user ?? "someone"} joined`);
+          break;
+        case "leave":
+          present.delete(ev.client.client);
           renderPeople();
-          event(`${it.leave.user ?? "someone"} left`);
-        }
+          event(`${ev.client.user ?? "someone"} left`);
+          break;
+        case "unrecovered":
+          event("(some messages were missed)");
+          break;
       }
-      return; // replaced or unsubscribed
-    } catch (err) {
-      if (abort.signal.aborted) return;
-      notice.textContent = `subscription ended: ${String(err)}; reconnecting`;
-      await new Promise((r) => setTimeout(r, 1000));
     }
+  } catch (err) {
+    if (!abort.signal.aborted) notice.textContent = `subscription ended: ${String(err)}`;
   }
 }
 
 async function refreshPresence(channel: string, metadata: Metadata, signal: AbortSignal): Promise<void> {
   try {
-    const infos = (await client.call("swill.presence" as never, { channel } as never, { metadata, signal })) as ClientInfo[];
+    const infos: ClientInfo[] = await client.presence(channel, { metadata, signal });
     for (const ci of infos) present.set(ci.client, ci.user ?? "?");
     renderPeople();
   } catch (err) {
