@@ -99,3 +99,36 @@ func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	return lines[len(lines)-1]
 }
+
+// The TypeScript "swill gen ts" writes for a service with channels
+// type-checks under the client's strict settings, and its typed subscribe
+// and publish functions work against a real pubsub hub: the publication
+// comes back through the subscription with its types (a Date for the
+// time). Needs SWILL_NODE_TESTS=1 (see package nodetest).
+func TestGenTSChannels(t *testing.T) {
+	tools := nodetest.Require(t)
+	t.Parallel()
+	srv, _ := pubsubServer(t)
+	dir := t.TempDir()
+	tools.Link(t, dir)
+	require.NoError(t, os.Symlink(filepath.Join(tools.Root, "clientts", "src"), filepath.Join(dir, "client")))
+
+	r := swillCmd(t, nil, "gen", "ts", "-import", "./client/index.js", "-o", filepath.Join(dir, "chat.ts"), srv.URL)
+	require.Equal(t, result{}, r)
+	driver, err := os.ReadFile("testdata/ts/chat_driver.ts")
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "chat_driver.ts"), driver, 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "package.json"), []byte(`{"type": "module", "private": true}`+"\n"), 0o644))
+	tsconfig := `{
+  "extends": "` + filepath.ToSlash(filepath.Join(tools.Root, "clientts", "tsconfig.base.json")) + `",
+  "compilerOptions": { "noEmit": true, "types": ["node"] },
+  "files": ["chat.ts", "chat_driver.ts"]
+}
+`
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "tsconfig.json"), []byte(tsconfig), 0o644))
+	nodetest.Run(t, 2*time.Minute, dir, tools.Bin("tsc"), "-p", "tsconfig.json")
+	nodetest.Run(t, time.Minute, dir, tools.Bin("esbuild"), "chat_driver.ts", "--bundle", "--platform=node", "--format=esm",
+		"--target=node20", "--packages=external", "--outfile=chat_driver.mjs", "--log-level=warning")
+	out := nodetest.Run(t, time.Minute, dir, "node", "chat_driver.mjs", srv.URL)
+	assert.Equal(t, "published: 1\nreceived: chat.ts 1 ts typed 2026-01-02T03:04:05.000Z\n", out)
+}

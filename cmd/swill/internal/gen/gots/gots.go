@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/swillorg/swill-go/cmd/swill/internal/gen/naming"
 	"github.com/swillorg/swill-go/cmd/swill/internal/svcdesc"
@@ -89,7 +90,78 @@ func Generate(doc *introspect.Document, opts Options) ([]byte, error) {
 	for _, m := range doc.Handlers {
 		g.writeFunction(&w, m, taken.Unique(naming.TSIdentifier(m.Name, true)))
 	}
+	for _, ch := range doc.Channels {
+		stem := naming.GlobStem(ch.Pattern)
+		if naming.Words(stem) == nil {
+			stem = "channel"
+		}
+		g.writeSubscribe(&w, ch, taken.Unique(naming.TSIdentifier("subscribe "+stem, true)))
+		if ch.Publish {
+			g.writePublish(&w, ch, taken.Unique(naming.TSIdentifier("publish "+stem, true)))
+		}
+	}
 	return w.Bytes(), nil
+}
+
+// writeSubscribe writes the function subscribing to a declared channel:
+// for a glob, to one channel of those it covers, named by the caller and
+// not checked here (the server decides which declaration covers a name).
+func (g *generator) writeSubscribe(w *bytes.Buffer, ch introspect.Channel, name string) {
+	msg := g.tsType(ch.Message, "")
+	pattern, _ := json.Marshal(ch.Pattern)
+	var doc string
+	if ch.Glob {
+		doc = fmt.Sprintf("%s subscribes to channel, one of the channels %s covers, whose\nmessages are %s. The name is not checked here: the server refuses one it\ndoes not serve. With `pattern: true`, channel is a glob.", name, pattern, msg)
+	} else {
+		doc = fmt.Sprintf("%s subscribes to the channel %s, whose messages are %s.", name, pattern, msg)
+	}
+	if ch.Doc != "" {
+		doc += "\n\n" + ch.Doc
+	}
+	if notes := channelNotes(ch); notes != "" {
+		doc += "\n\n" + notes
+	}
+	w.WriteString("\n")
+	writeDoc(w, "", doc)
+	if ch.Glob {
+		fmt.Fprintf(w, "export function %s(\n  client: swill.SwillClient<Service>,\n  channel: string,\n  options?: swill.SubscribeOptions,\n): swill.Subscription<%s> {\n  return client.subscribe<%s>(channel, options);\n}\n", name, msg, msg)
+		return
+	}
+	fmt.Fprintf(w, "export function %s(\n  client: swill.SwillClient<Service>,\n  options?: swill.SubscribeOptions,\n): swill.Subscription<%s> {\n  return client.subscribe<%s>(%s, options);\n}\n", name, msg, msg, pattern)
+}
+
+// writePublish writes the function publishing on a channel that clients
+// may publish on.
+func (g *generator) writePublish(w *bytes.Buffer, ch introspect.Channel, name string) {
+	msg := g.tsType(ch.Message, "")
+	pattern, _ := json.Marshal(ch.Pattern)
+	w.WriteString("\n")
+	if ch.Glob {
+		writeDoc(w, "", fmt.Sprintf("%s publishes message on channel, one of the channels %s covers, and\nresolves to its position. The server's hook may refuse it (403).", name, pattern))
+		fmt.Fprintf(w, "export function %s(\n  client: swill.SwillClient<Service>,\n  channel: string,\n  message: %s,\n  options?: swill.CallOptions,\n): Promise<swill.StreamPosition> {\n  return client.publish<%s>(channel, message, options);\n}\n", name, msg, msg)
+		return
+	}
+	writeDoc(w, "", fmt.Sprintf("%s publishes message on the channel %s and resolves to its position.\nThe server's hook may refuse it (403).", name, pattern))
+	fmt.Fprintf(w, "export function %s(\n  client: swill.SwillClient<Service>,\n  message: %s,\n  options?: swill.CallOptions,\n): Promise<swill.StreamPosition> {\n  return client.publish<%s>(%s, message, options);\n}\n", name, msg, msg, pattern)
+}
+
+// channelNotes says in sentences what a channel keeps.
+func channelNotes(ch introspect.Channel) string {
+	var parts []string
+	if h := ch.History; h != nil {
+		p := fmt.Sprintf("History: the last %d publications", h.Size)
+		if h.TTLMillis > 0 {
+			p += fmt.Sprintf(" for %v", time.Duration(h.TTLMillis)*time.Millisecond)
+		}
+		parts = append(parts, p+", recovered after a reconnection.")
+	}
+	switch {
+	case ch.JoinLeave:
+		parts = append(parts, "Presence, with joins and leaves.")
+	case ch.Presence:
+		parts = append(parts, "Presence.")
+	}
+	return strings.Join(parts, "\n")
 }
 
 type generator struct {
