@@ -133,12 +133,12 @@ function isRecord(v) {
 }
 
 // ../clientts/node_modules/@msgpack/msgpack/dist.esm/utils/utf8.mjs
-function utf8Count(str) {
-  const strLength = str.length;
+function utf8Count(str2) {
+  const strLength = str2.length;
   let byteLength = 0;
   let pos = 0;
   while (pos < strLength) {
-    let value = str.charCodeAt(pos++);
+    let value = str2.charCodeAt(pos++);
     if ((value & 4294967168) === 0) {
       byteLength++;
       continue;
@@ -147,7 +147,7 @@ function utf8Count(str) {
     } else {
       if (value >= 55296 && value <= 56319) {
         if (pos < strLength) {
-          const extra = str.charCodeAt(pos);
+          const extra = str2.charCodeAt(pos);
           if ((extra & 64512) === 56320) {
             ++pos;
             value = ((value & 1023) << 10) + (extra & 1023) + 65536;
@@ -163,12 +163,12 @@ function utf8Count(str) {
   }
   return byteLength;
 }
-function utf8EncodeJs(str, output, outputOffset) {
-  const strLength = str.length;
+function utf8EncodeJs(str2, output, outputOffset) {
+  const strLength = str2.length;
   let offset = outputOffset;
   let pos = 0;
   while (pos < strLength) {
-    let value = str.charCodeAt(pos++);
+    let value = str2.charCodeAt(pos++);
     if ((value & 4294967168) === 0) {
       output[offset++] = value;
       continue;
@@ -177,7 +177,7 @@ function utf8EncodeJs(str, output, outputOffset) {
     } else {
       if (value >= 55296 && value <= 56319) {
         if (pos < strLength) {
-          const extra = str.charCodeAt(pos);
+          const extra = str2.charCodeAt(pos);
           if ((extra & 64512) === 56320) {
             ++pos;
             value = ((value & 1023) << 10) + (extra & 1023) + 65536;
@@ -198,14 +198,14 @@ function utf8EncodeJs(str, output, outputOffset) {
 }
 var sharedTextEncoder = new TextEncoder();
 var TEXT_ENCODER_THRESHOLD = 50;
-function utf8EncodeTE(str, output, outputOffset) {
-  sharedTextEncoder.encodeInto(str, output.subarray(outputOffset));
+function utf8EncodeTE(str2, output, outputOffset) {
+  sharedTextEncoder.encodeInto(str2, output.subarray(outputOffset));
 }
-function utf8Encode(str, output, outputOffset) {
-  if (str.length > TEXT_ENCODER_THRESHOLD) {
-    utf8EncodeTE(str, output, outputOffset);
+function utf8Encode(str2, output, outputOffset) {
+  if (str2.length > TEXT_ENCODER_THRESHOLD) {
+    utf8EncodeTE(str2, output, outputOffset);
   } else {
-    utf8EncodeJs(str, output, outputOffset);
+    utf8EncodeJs(str2, output, outputOffset);
   }
 }
 var CHUNK_SIZE = 4096;
@@ -927,10 +927,10 @@ var CachedKeyDecoder = class {
       return cachedValue;
     }
     this.miss++;
-    const str = utf8DecodeJs(bytes, inputOffset, byteLength);
+    const str2 = utf8DecodeJs(bytes, inputOffset, byteLength);
     const slicedCopyOfBytes = Uint8Array.prototype.slice.call(bytes, inputOffset, inputOffset + byteLength);
-    this.store(slicedCopyOfBytes, str);
-    return str;
+    this.store(slicedCopyOfBytes, str2);
+    return str2;
   }
 };
 
@@ -2021,6 +2021,349 @@ var CallStream = class {
   }
 };
 
+// ../clientts/src/pubsub.ts
+var PubSubRPC = {
+  subscribe: "swill.subscribe",
+  unsubscribe: "swill.unsubscribe",
+  publish: "swill.publish",
+  presence: "swill.presence",
+  history: "swill.history",
+  inbox: "swill.inbox"
+};
+var POSITION_OFFSET_KEY = "swill-offset";
+var POSITION_EPOCH_KEY = "swill-epoch";
+var RECOVERED_KEY = "swill-recovered";
+var defaultResubscribe = { initialDelayMs: 100, maxDelayMs: 1e4, multiplier: 2, jitter: 0.5 };
+var unsubscribed = /* @__PURE__ */ Symbol("unsubscribed");
+var Sub = class {
+  channel;
+  pattern;
+  ready;
+  #host;
+  #method;
+  #since;
+  #metadata;
+  #backoff;
+  #abort = new AbortController();
+  #userSignal;
+  #onUserAbort;
+  #position;
+  #call;
+  /** The call's first next(), taken while waiting for its header. */
+  #first;
+  #opening;
+  #unrecovered = false;
+  #attempt = 0;
+  #ended = false;
+  #endError;
+  #thrown = false;
+  #iterated = false;
+  #chain = Promise.resolve();
+  constructor(host, method, channel, options) {
+    this.#host = host;
+    this.#method = method;
+    this.channel = channel;
+    this.pattern = options.pattern === true;
+    this.#since = options.since;
+    this.#metadata = options.metadata;
+    this.#backoff = resolveBackoff({ ...defaultResubscribe, ...options.resubscribe });
+    this.#abort.signal.addEventListener("abort", () => this.#end(this.#abortReason()), { once: true });
+    const signal = options.signal;
+    if (signal !== void 0) {
+      this.#userSignal = signal;
+      this.#onUserAbort = () => this.#abort.abort(signal.reason ?? cancelledError());
+      signal.addEventListener("abort", this.#onUserAbort, { once: true });
+    }
+    let ready;
+    if (method === PubSubRPC.subscribe && (typeof channel !== "string" || channel === "")) {
+      ready = Promise.reject(new TypeError("subscribe: the channel must be a non-empty string"));
+    } else if (this.#since !== void 0 && !this.#recovers()) {
+      ready = Promise.reject(new TypeError("subscribe: since is for channels; a pattern or the inbox cannot recover"));
+    } else if (signal?.aborted) {
+      ready = Promise.reject(signal.reason ?? cancelledError());
+    } else {
+      ready = this.#open(false);
+      this.#opening = ready;
+    }
+    ready.catch((err) => this.#end(err));
+    this.ready = ready;
+    this.ready.catch(() => {
+    });
+  }
+  get position() {
+    return this.#position;
+  }
+  get done() {
+    return this.#ended;
+  }
+  unsubscribe() {
+    this.#abort.abort(unsubscribed);
+  }
+  [Symbol.asyncIterator]() {
+    if (this.#iterated) {
+      throw new TypeError(`the subscription to ${this.channel || "the inbox"} can be iterated only once`);
+    }
+    this.#iterated = true;
+    return {
+      next: () => {
+        const p = this.#chain.then(() => this.#next());
+        this.#chain = p.catch(() => {
+        });
+        return p;
+      },
+      return: () => {
+        this.unsubscribe();
+        return Promise.resolve({ value: void 0, done: true });
+      }
+    };
+  }
+  #recovers() {
+    return this.#method === PubSubRPC.subscribe && !this.pattern;
+  }
+  async #next() {
+    for (; ; ) {
+      if (this.#ended || this.#abort.signal.aborted) {
+        this.#end(this.#abortReason());
+        if (this.#endError !== void 0 && !this.#thrown) {
+          this.#thrown = true;
+          throw this.#endError;
+        }
+        return { value: void 0, done: true };
+      }
+      if (this.#opening !== void 0) {
+        try {
+          await this.#opening;
+        } catch (err) {
+          this.#end(err);
+          continue;
+        } finally {
+          this.#opening = void 0;
+        }
+      }
+      if (this.#unrecovered) {
+        this.#unrecovered = false;
+        return {
+          value: { kind: "unrecovered", channel: this.channel, position: this.#position ?? { offset: 0, epoch: "" } },
+          done: false
+        };
+      }
+      const call = this.#call;
+      if (call === void 0) {
+        this.#opening = this.#open(true);
+        this.#opening.catch((err) => this.#end(err));
+        continue;
+      }
+      let r;
+      try {
+        const first = this.#first;
+        this.#first = void 0;
+        r = await (first ?? call.next());
+      } catch (err) {
+        this.#call = void 0;
+        if (this.#abort.signal.aborted) {
+          continue;
+        }
+        this.#opening = this.#retry(err);
+        this.#opening.catch((e) => this.#end(e));
+        continue;
+      }
+      if (r.done) {
+        this.#call = void 0;
+        this.#end(void 0);
+        continue;
+      }
+      const ev = this.#event(r.value);
+      if (ev === void 0) {
+        continue;
+      }
+      this.#attempt = 0;
+      return { value: ev, done: false };
+    }
+  }
+  /** #event turns a wire item into an event, updating the position; undefined to skip it. */
+  #event(item) {
+    if (!isRecord(item)) {
+      return void 0;
+    }
+    const channel = typeof item["channel"] === "string" ? item["channel"] : this.channel;
+    if (isRecord(item["join"])) {
+      return { kind: "join", channel, client: item["join"] };
+    }
+    if (isRecord(item["leave"])) {
+      return { kind: "leave", channel, client: item["leave"] };
+    }
+    const offset = toNumber(item["offset"]);
+    if (this.#recovers() && offset !== 0 && this.#position !== void 0) {
+      if (offset <= this.#position.offset) {
+        return void 0;
+      }
+      this.#position = { offset, epoch: this.#position.epoch };
+    }
+    return { kind: "publication", channel, data: item["data"], offset };
+  }
+  /**
+   * #open makes the subscribe call and resolves once its header arrived,
+   * retrying interruptions; it rejects with what ends the subscription.
+   */
+  async #open(resume) {
+    for (; ; ) {
+      let since;
+      let data = null;
+      if (this.#method === PubSubRPC.subscribe) {
+        since = resume ? this.#recovers() ? this.#position : void 0 : this.#since;
+        data = {
+          channel: this.channel,
+          ...this.pattern ? { pattern: true } : {},
+          ...since === void 0 ? {} : { since: { offset: since.offset, epoch: since.epoch } }
+        };
+      }
+      let onHeader;
+      const header = new Promise((resolve2) => onHeader = resolve2);
+      const call = this.#host.open(this.#method, data, {
+        signal: this.#abort.signal,
+        metadata: this.#metadata,
+        onHeader: (md2) => onHeader(md2)
+      });
+      const first = call.next();
+      first.catch(() => {
+      });
+      let md;
+      let failure;
+      try {
+        md = await Promise.race([header, first.then(() => void 0)]);
+      } catch (err) {
+        failure = err;
+      }
+      if (md === void 0 && failure === void 0) {
+        call.cancel();
+        try {
+          const r = await first;
+          failure = r.done ? new SwillError(Code.Internal, `${this.#method} ended before confirming the subscription`) : new SwillError(Code.Internal, `${this.#method} sent an item before its leading metadata`);
+        } catch (err) {
+          failure = err;
+        }
+      }
+      if (md !== void 0) {
+        this.#call = call;
+        this.#first = first;
+        this.#live(md, since, resume);
+        return;
+      }
+      if (this.#abort.signal.aborted) {
+        throw this.#abortReason() ?? cancelledError();
+      }
+      await this.#retry(failure);
+    }
+  }
+  /** #live records the position a confirmed subscription starts from. */
+  #live(md, since, resume) {
+    const pos = { offset: toNumber(md[POSITION_OFFSET_KEY]), epoch: str(md[POSITION_EPOCH_KEY]) };
+    const recovered = md[RECOVERED_KEY] === true;
+    if (since !== void 0 && recovered) {
+      pos.offset = since.offset;
+    }
+    this.#position = pos;
+    if (since !== void 0 && !recovered || resume && !this.#recovers()) {
+      this.#unrecovered = true;
+    }
+  }
+  /**
+   * #retry resolves when the subscription should subscribe again (at
+   * once, or after a backoff for 429 and 503), and rejects with what ends
+   * it otherwise.
+   */
+  async #retry(err) {
+    if (this.#abort.signal.aborted) {
+      throw this.#abortReason() ?? cancelledError();
+    }
+    if (err instanceof ConnectionError) {
+      if (!this.#host.willReconnect()) {
+        throw err;
+      }
+      return;
+    }
+    if (!(err instanceof SwillError) || err.code !== Code.TooManyRequests && err.code !== Code.Unavailable) {
+      throw err;
+    }
+    this.#attempt++;
+    if (this.#attempt > this.#backoff.maxAttempts) {
+      throw err;
+    }
+    const delay = err.retryAfterMs() ?? backoffDelay(this.#backoff, this.#attempt);
+    await sleep(delay, this.#abort.signal);
+    if (this.#abort.signal.aborted) {
+      throw this.#abortReason() ?? cancelledError();
+    }
+  }
+  #abortReason() {
+    const r = this.#abort.signal.reason;
+    return r === unsubscribed ? void 0 : r;
+  }
+  /** #end ends the subscription with err (undefined: quietly). */
+  #end(err) {
+    if (this.#ended) {
+      return;
+    }
+    this.#ended = true;
+    this.#endError = this.#abort.signal.reason === unsubscribed ? void 0 : err;
+    this.#call?.cancel();
+    this.#call = void 0;
+    this.#first = void 0;
+    if (this.#onUserAbort !== void 0) {
+      this.#userSignal?.removeEventListener("abort", this.#onUserAbort);
+    }
+    if (!this.#abort.signal.aborted) {
+      this.#abort.abort(unsubscribed);
+    }
+  }
+};
+function sleep(ms, signal) {
+  return new Promise((resolve2) => {
+    if (signal.aborted) {
+      resolve2();
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve2();
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve2();
+    }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+function toNumber(v) {
+  if (typeof v === "number" && Number.isFinite(v) && v >= 0) {
+    return v;
+  }
+  if (typeof v === "bigint" && v >= 0n) {
+    return Number(v);
+  }
+  return 0;
+}
+function str(v) {
+  return typeof v === "string" ? v : "";
+}
+function historyResult(v) {
+  const r = isRecord(v) ? v : {};
+  const pubs = Array.isArray(r["publications"]) ? r["publications"] : [];
+  return {
+    publications: pubs.filter(isRecord).map((p) => ({
+      kind: "publication",
+      channel: str(p["channel"]),
+      data: p["data"],
+      offset: toNumber(p["offset"])
+    })),
+    position: position(r["position"])
+  };
+}
+function position(v) {
+  const r = isRecord(v) ? v : {};
+  return { offset: toNumber(r["offset"]), epoch: str(r["epoch"]) };
+}
+
 // ../clientts/src/websocket.ts
 var OPEN = 1;
 
@@ -2214,6 +2557,66 @@ var SwillClient = class {
   openBidiStream(method, options = {}) {
     return new CallStream(this.#start("bidi_stream", method, void 0, options));
   }
+  /**
+   * subscribe subscribes to a channel of a server that mounts swill-go's
+   * pubsub hub (the built-in call `swill.subscribe`) and returns the
+   * subscription, to iterate with `for await`: publications, joins and
+   * leaves, and an `unrecovered` event when publications missed during an
+   * interruption are lost. It resubscribes by itself after a lost
+   * connection and after the server's 429 or 503, recovering what it
+   * missed from the channel's history (see {@link Subscription}). With
+   * `pattern`, channel is a glob matching many channels.
+   *
+   * ```ts
+   * const sub = client.subscribe<ChatMessage>("chat.lobby", { signal });
+   * for await (const ev of sub) {
+   *   if (ev.kind === "publication") show(ev.data);
+   *   else if (ev.kind === "unrecovered") await reload();
+   * }
+   * ```
+   */
+  subscribe(channel, options = {}) {
+    return new Sub(this.#subHost, PubSubRPC.subscribe, channel, options);
+  }
+  /**
+   * inbox opens this connection's inbox (`swill.inbox`): the publications
+   * of the channels the server subscribed the connection to on its own.
+   * After a reconnection it opens again and yields an `unrecovered` event
+   * first. `since` and `pattern` are not allowed.
+   */
+  inbox(options = {}) {
+    return new Sub(this.#subHost, PubSubRPC.inbox, "", options);
+  }
+  /**
+   * publish publishes data on channel (`swill.publish`) and resolves to
+   * the publication's position (offset 0 on a channel without history).
+   * The server refuses with a {@link SwillError} of code 403 unless its
+   * publish hook allows it, and 400 when data does not fit the channel.
+   */
+  async publish(channel, data, options = {}) {
+    return position(await this.#start("unary", PubSubRPC.publish, { channel, data }, options).result);
+  }
+  /** presence resolves to the subscribers of channel (`swill.presence`). */
+  async presence(channel, options = {}) {
+    const v = await this.#start("unary", PubSubRPC.presence, { channel }, options).result;
+    return Array.isArray(v) ? v : [];
+  }
+  /**
+   * history resolves to the latest publications of channel, at most
+   * limit, oldest first, and the channel's position (`swill.history`):
+   * subscribing with `since` set to that position continues without a gap
+   * or a duplicate ("history on join").
+   */
+  async history(channel, limit, options = {}) {
+    if (!(Number.isInteger(limit) && limit >= 0)) {
+      throw new RangeError(`history: limit must be a non-negative integer, got ${String(limit)}`);
+    }
+    return historyResult(await this.#start("unary", PubSubRPC.history, { channel, limit }, options).result);
+  }
+  #subHost = {
+    open: (method, data, options) => this.#start("server_stream", method, data, options),
+    willReconnect: () => this.#state !== "closed" && (this.#state !== "disconnected" || this.#retryTimer !== void 0)
+  };
   #start(kind, method, data, options) {
     const core = new CallCore(kind, method, data, options, this.#maxBufferedItems);
     this.#enqueue(core);
