@@ -10,11 +10,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/swillorg/swill-go/clientgo"
 	"github.com/swillorg/swill-go/examples/demo/chat"
 	"github.com/swillorg/swill-go/internal/nodetest"
+	"github.com/swillorg/swill-go/internal/redistest"
+	"github.com/swillorg/swill-go/pubsub"
+	"github.com/swillorg/swill-go/pubsub/redisengine"
 	"github.com/swillorg/swill-go/rpc"
 	"github.com/swillorg/swill-go/swill"
 	"go.uber.org/goleak"
@@ -22,9 +26,11 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-func start(t *testing.T) (*httptest.Server, func(ctx context.Context, text string)) {
+// start serves the chat on engine (nil: in-process) on a loopback port,
+// and returns it with a function that posts to room test.
+func start(t *testing.T, engine pubsub.Engine) (*httptest.Server, func(ctx context.Context, text string)) {
 	t.Helper()
-	hub, err := chat.NewHub(nil)
+	hub, err := chat.NewHub(engine)
 	require.NoError(t, err)
 	srv := swill.NewServer(swill.WithInsecureSkipOriginCheck())
 	require.NoError(t, chat.Register(srv, hub))
@@ -48,7 +54,7 @@ func start(t *testing.T) (*httptest.Server, func(ctx context.Context, text strin
 
 // chat.send stamps the message with its user and refuses the anonymous.
 func TestSend(t *testing.T) {
-	hs, _ := start(t)
+	hs, _ := start(t, nil)
 	ctx := context.Background()
 	c, err := clientgo.Dial(ctx, "ws"+hs.URL[len("http"):]+"/ws", clientgo.WithoutReconnect())
 	require.NoError(t, err)
@@ -83,6 +89,32 @@ func TestSend(t *testing.T) {
 // on joining, presence, messages both ways, a join and a leave (see
 // e2e/chat.mjs). Needs SWILL_NODE_TESTS=1 (see package nodetest).
 func TestBrowserChat(t *testing.T) {
+	hs, post := start(t, nil)
+	post(context.Background(), "welcome to the test room")
+	browserChat(t, "chat.png", hs.URL+"/chat/")
+}
+
+// TestBrowserChatTwoNodes is TestBrowserChat with the two people on two
+// nodes that share one real Redis through the Redis engine.
+func TestBrowserChatTwoNodes(t *testing.T) {
+	url, prefix := redistest.URL(t), redistest.Prefix(t)
+	engine := func() pubsub.Engine {
+		opt, err := redis.ParseURL(url)
+		require.NoError(t, err)
+		rdb := redis.NewClient(opt)
+		t.Cleanup(func() { rdb.Close() }) // after the hub's Close
+		return redisengine.New(rdb, redisengine.WithPrefix(prefix))
+	}
+	a, post := start(t, engine())
+	b, _ := start(t, engine())
+	post(context.Background(), "welcome to the test room")
+	browserChat(t, "chat-two-nodes.png", a.URL+"/chat/", b.URL+"/chat/")
+}
+
+// browserChat runs e2e/chat.mjs on the chat page at urls[0] (and the
+// second person's at urls[1], if given).
+func browserChat(t *testing.T, shotName string, urls ...string) {
+	t.Helper()
 	tools := nodetest.Require(t)
 	browser := os.Getenv("CHROMIUM")
 	if browser == "" {
@@ -91,9 +123,6 @@ func TestBrowserChat(t *testing.T) {
 	if _, err := exec.LookPath(browser); err != nil {
 		t.Fatalf("%s=1 but there is no Chromium at %s (apt-get install chromium, or set CHROMIUM)", nodetest.EnvVar, browser)
 	}
-	hs, post := start(t)
-	post(context.Background(), "welcome to the test room")
-
 	dir := t.TempDir()
 	tools.Link(t, dir)
 	script, err := os.ReadFile(filepath.Join("e2e", "chat.mjs"))
@@ -101,11 +130,12 @@ func TestBrowserChat(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "chat.mjs"), script, 0o644))
 	artifacts := filepath.Join(tools.Root, "test-artifacts")
 	require.NoError(t, os.MkdirAll(artifacts, 0o755))
-	shot := filepath.Join(artifacts, "chat.png")
+	shot := filepath.Join(artifacts, shotName)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", "chat.mjs", hs.URL+"/chat/", shot)
+	args := append([]string{"chat.mjs", urls[0], shot}, urls[1:]...)
+	cmd := exec.CommandContext(ctx, "node", args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "CHROMIUM="+browser)
 	cmd.WaitDelay = 10 * time.Second

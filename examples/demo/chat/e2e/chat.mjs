@@ -4,7 +4,10 @@
 // first sees the second leave. It fails (exit status 1) at the first
 // assertion that does not hold, and saves a screenshot either way.
 //
-//   node chat.mjs CHAT_URL SCREENSHOT_PATH
+//   node chat.mjs CHAT_URL SCREENSHOT_PATH [CHAT_URL_2]
+//
+// With CHAT_URL_2 the second person's page is served by another node (of
+// the same application, sharing its pub/sub engine).
 //
 // Chromium is Debian's (/usr/bin/chromium unless CHROMIUM is set).
 // playwright-core is resolved from the node_modules next to this file.
@@ -14,9 +17,9 @@ import { join } from "node:path";
 
 import { chromium } from "playwright-core";
 
-const [chatURL, screenshot] = process.argv.slice(2);
+const [chatURL, screenshot, otherURL] = process.argv.slice(2);
 if (chatURL === undefined || screenshot === undefined) {
-  console.error("usage: node chat.mjs CHAT_URL SCREENSHOT_PATH");
+  console.error("usage: node chat.mjs CHAT_URL SCREENSHOT_PATH [CHAT_URL_2]");
   process.exit(2);
 }
 
@@ -39,13 +42,13 @@ const context = await chromium.launchPersistentContext(profile, {
 const problems = [];
 const timeout = 15000;
 
-async function open(name) {
+async function open(name, url = chatURL) {
   const page = await context.newPage();
   page.on("pageerror", (err) => problems.push(`${name}: page error: ${err.message}`));
   page.on("console", (msg) => {
     if (msg.type() === "error") problems.push(`${name}: console error: ${msg.text()}`);
   });
-  await page.goto(chatURL);
+  await page.goto(url);
   await page.locator("#state.open").waitFor({ timeout });
   await page.fill("#name", name);
   await page.fill("#room", "test");
@@ -74,7 +77,7 @@ try {
   await messageIn(ann, "welcome to the test room"); // the history, shown on joining
   await personIn(ann, "ann");
 
-  const bob = await open("bob");
+  const bob = await open("bob", otherURL ?? chatURL);
   await messageIn(bob, "welcome to the test room");
   await personIn(bob, "ann"); // presence: who was there before
   await personIn(bob, "bob");
