@@ -8,7 +8,7 @@
 // It serves peer NAME's server (or pub/sub peer NAME's, of package
 // psbench, on its in-process engine or through the Redis at -redis), prints
 // {"event":"listening","addr":...} on standard output, then answers the
-// commands of package ctl read from standard input ("cpu", "mem", and for
+// commands of package ctl read from standard input ("cpu", "mem", "heap FILE", and for
 // a pub/sub server "publish PHASE COUNT INTERVAL"); "quit" or the end of
 // input stops it, after writing the profiles asked for.
 package main
@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -134,6 +135,13 @@ func run(name, pubsubName, redisAddr, listen, cpuProfile, memProfile string) err
 		case ctl.CmdQuit:
 			return stop(srv, serveErr, memProfile)
 		default:
+			if f := strings.Fields(cmd); len(f) == 2 && f[0] == ctl.CmdHeap {
+				if err := writeHeap(f[1]); err != nil {
+					return err
+				}
+				ev = ctl.Event{Event: ctl.EventMem}
+				break
+			}
 			ps, ok := srv.(psbench.Server)
 			if f := strings.Fields(cmd); ok && len(f) == 4 && f[0] == ctl.CmdPublish {
 				ev = publish(ps, f[1:])
@@ -146,6 +154,20 @@ func run(name, pubsubName, redisAddr, listen, cpuProfile, memProfile string) err
 		}
 	}
 	return stop(srv, serveErr, memProfile)
+}
+
+// writeHeap writes a profile of the live heap, after a collection.
+func writeHeap(path string) error {
+	runtime.GC()
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // publish runs "publish PHASE COUNT INTERVAL".

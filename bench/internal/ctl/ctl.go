@@ -35,6 +35,9 @@ const (
 	// ("publish 1 200 20ms"), asks a pub/sub server to publish that many
 	// messages at that rate; it answers EventPublished.
 	CmdPublish = "publish"
+	// CmdHeap, followed by a file name ("heap /tmp/h.pprof"), asks a
+	// server for a heap profile of its live objects; it answers EventMem.
+	CmdHeap = "heap"
 )
 
 // Event is one line of a process's output.

@@ -50,8 +50,10 @@ type PubSubConfig struct {
 	// empty means "redis-server" on PATH. The suite starts its own on a
 	// free loopback port and stops it at the end.
 	RedisServer string
-	// ProfileDir, when set, makes every swill server write CPU and
-	// allocation profiles there.
+	// ProfileDir, when set, makes every server write CPU and allocation
+	// profiles there, and a heap profile once every subscriber is
+	// subscribed, named after the peer, the nodes and the
+	// subscribers.
 	ProfileDir string
 	// QuietWait is as in Config.
 	QuietWait time.Duration
@@ -272,8 +274,9 @@ func logPubSub(logf func(string, ...any), m *PubSubMeasurement) {
 		return
 	}
 	rss, heap := m.PerConn()
-	logf("%s %.0f deliveries/s, p50 %v p99 %v (latency phase), lost %d, %.1f KiB RSS %.1f KiB heap per conn",
-		name, m.Throughput.Rate(), m.Latency.P50, m.Latency.P99, m.Lost(), rss/1024, heap/1024)
+	logf("%s %.0f deliveries/s, p50 %v p99 %v (latency phase), lost %d, %.1f KiB RSS %.1f KiB heap per conn, %.2f deliveries per server write, others %.0f%%",
+		name, m.Throughput.Rate(), m.Latency.P50, m.Latency.P99, m.Lost(), rss/1024, heap/1024,
+		float64(m.Throughput.Deliveries)/float64(max(m.ServerCPU.Writes, 1)), 100*m.Foreign())
 }
 
 // pubsub measures one peer in one workload: fresh servers and a fresh
@@ -299,8 +302,8 @@ func (r *runner) pubsubMeasure(cfg PubSubConfig, m *PubSubMeasurement, redisAddr
 		if m.Nodes > 1 {
 			args = append(args, "-redis", redisAddr)
 		}
-		if cfg.ProfileDir != "" && m.Peer == "swill" {
-			base := fmt.Sprintf("%s/swill-%dnode-%d-%d", cfg.ProfileDir, m.Nodes, m.Subscribers, i)
+		if cfg.ProfileDir != "" {
+			base := fmt.Sprintf("%s/%s-%dnode-%d-%d", cfg.ProfileDir, m.Peer, m.Nodes, m.Subscribers, i)
 			args = append(args, "-cpuprofile", base+".cpu.pprof", "-memprofile", base+".alloc.pprof")
 		}
 		srv, err := startProc(r.bins.Server, args...)
@@ -348,6 +351,16 @@ func (r *runner) pubsubMeasure(cfg PubSubConfig, m *PubSubMeasurement, redisAddr
 			return err
 		}
 		m.At = append(m.At, mem)
+	}
+	if cfg.ProfileDir != "" {
+		for i, s := range srvs {
+			if err := s.send(fmt.Sprintf("%s %s/%s-%dnode-%d-%d.heap.pprof", ctl.CmdHeap, cfg.ProfileDir, m.Peer, m.Nodes, m.Subscribers, i)); err != nil {
+				return err
+			}
+			if _, err := s.expect(ctl.EventMem, time.Minute); err != nil {
+				return err
+			}
+		}
 	}
 	if err := cl.send(ctl.CmdNext); err != nil {
 		return err
