@@ -33,7 +33,9 @@ func Markdown(w io.Writer, res *suite.Results, opts Options) error {
 	p("[`bench/`](../bench) (a Go module of its own, so that gRPC stays out of the library's `go.mod`).\n")
 	p("Every measurement starts a fresh server process and a separate client process on loopback;\n")
 	p("the peers take turns within each scenario so that a noisy spell of the machine hits them alike.\n")
-	p("The whole suite ran %d times; every cell shows the runs in order, separated by `·`.\n\n", len(runs))
+	p("The whole suite ran %d times; every cell shows the runs in order, separated by `·`.\n", len(runs))
+	p("The pub/sub workloads against centrifuge (`benchrun -pubsub`) are measured on their own, in\n")
+	p("[their section](#pubsub-swill-go-against-centrifuge) at the end of this page.\n\n")
 
 	p("Produced on %s with:\n\n", m.Date.Format("2006-01-02 15:04 MST"))
 	p("```sh\ncd bench && %s\n```\n\n", m.Command)
