@@ -193,10 +193,11 @@ func PubSubMarkdown(w io.Writer, res *suite.PubSubResults) error {
 
 	p("### Results\n\n")
 	p("Each cell shows the runs in order, separated by `·`. Latencies are from the latency phase,\n")
-	p("deliveries/s and server CPU from the throughput phase; memory is per subscribed connection\n")
-	p("(all servers together for two nodes).\n\n")
-	p("| nodes | subscribers | peer | deliveries/s | ÷ centrifuge | p50 | p99 | p99.9 | lost | server RSS per conn | server heap per conn | server CPU per 1k deliveries |\n")
-	p("|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	p("deliveries/s, server CPU and write system calls (syscw of /proc/self/io) from the throughput phase,\n")
+	p("all servers together for two nodes (the redis-server's own CPU is not counted); memory is per\n")
+	p("subscribed connection.\n\n")
+	p("| nodes | subscribers | peer | deliveries/s | ÷ centrifuge | p50 | p99 | p99.9 | lost | server RSS per conn | server heap per conn | server CPU per 1k deliveries | deliveries per server write |\n")
+	p("|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, n := range m.Nodes {
 		for _, s := range m.Subscribers {
 			for _, pe := range res.Peers {
@@ -220,7 +221,7 @@ func PubSubMarkdown(w io.Writer, res *suite.PubSubResults) error {
 				lat := func(pick func(r *ctl.PubSubResult) float64) string {
 					return cells(func(me, _ *suite.PubSubMeasurement) string { return fmtSeconds(pick(me.Latency)) })
 				}
-				p("| %d | %d | `%s` | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", n, s, pe.Name,
+				p("| %d | %d | `%s` | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", n, s, pe.Name,
 					cells(func(me, _ *suite.PubSubMeasurement) string { return fmtRate(me.Throughput.Rate()) }),
 					cells(func(me, cf *suite.PubSubMeasurement) string {
 						if !usable(cf) {
@@ -236,6 +237,9 @@ func PubSubMarkdown(w io.Writer, res *suite.PubSubResults) error {
 					cells(func(me, _ *suite.PubSubMeasurement) string { _, heap := me.PerConn(); return fmtKiB(heap) }),
 					cells(func(me, _ *suite.PubSubMeasurement) string {
 						return fmtMillis(me.ServerCPU.Total().Seconds() / float64(max(me.Throughput.Deliveries, 1)) * 1000)
+					}),
+					cells(func(me, _ *suite.PubSubMeasurement) string {
+						return fmtCount(float64(me.Throughput.Deliveries) / float64(max(me.ServerCPU.Writes, 1)))
 					}),
 				)
 			}
