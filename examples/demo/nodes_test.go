@@ -23,6 +23,7 @@ import (
 	"github.com/swillorg/swill-go/examples/demo/chat"
 	"github.com/swillorg/swill-go/internal/redistest"
 	"github.com/swillorg/swill-go/rpc"
+	"go.uber.org/goleak"
 )
 
 // TestMain runs the demo itself when asked to by startDemo: the test
@@ -33,7 +34,7 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	goleak.VerifyTestMain(m)
 }
 
 // startDemo runs a demo process with args and returns its ws:// URL; the
