@@ -446,3 +446,17 @@ func TestExtensionWhereAMapIsExpected(t *testing.T) {
 	var tm map[string]time.Time
 	require.NoError(t, Unmarshal(append([]byte{0x81, 0xa1, 'k'}, hostile...), &tm))
 }
+
+// A map with a NaN key (a client can send one) encodes: sorting its keys
+// looked each up again, and a NaN key is never found.
+func TestMarshalMapWithNaNKey(t *testing.T) {
+	var v any
+	require.NoError(t, Unmarshal([]byte("\x84000000\xcb\xff\xff0000000"), &v)) // found by FuzzUnmarshal
+	b, err := Marshal(v)
+	require.NoError(t, err)
+	var again map[any]any
+	require.NoError(t, Unmarshal(b, &again))
+	assert.Len(t, again, 2)
+	_, err = Marshal(map[any]any{math.NaN(): 1, math.NaN(): 2, 1: 3})
+	assert.NoError(t, err)
+}

@@ -120,16 +120,22 @@ func encodeSortedMap(e *msgpack.Encoder, v reflect.Value) error {
 	if v.IsNil() {
 		return e.EncodeNil()
 	}
-	keys := v.MapKeys()
-	slices.SortFunc(keys, compareKeys)
-	if err := e.EncodeMapLen(len(keys)); err != nil {
+	// Pairs, not keys looked up again: a NaN key is never found by
+	// MapIndex, whose zero Value would make the library panic.
+	type pair struct{ k, v reflect.Value }
+	pairs := make([]pair, 0, v.Len())
+	for it := v.MapRange(); it.Next(); {
+		pairs = append(pairs, pair{it.Key(), it.Value()})
+	}
+	slices.SortFunc(pairs, func(a, b pair) int { return compareKeys(a.k, b.k) })
+	if err := e.EncodeMapLen(len(pairs)); err != nil {
 		return err
 	}
-	for _, k := range keys {
-		if err := e.EncodeValue(k); err != nil {
+	for _, p := range pairs {
+		if err := e.EncodeValue(p.k); err != nil {
 			return err
 		}
-		if err := e.EncodeValue(v.MapIndex(k)); err != nil {
+		if err := e.EncodeValue(p.v); err != nil {
 			return err
 		}
 	}
