@@ -108,3 +108,19 @@ func ExampleSchemaOf() {
 	// {"anyOf":[{"type":"array","items":{"$ref":"#/$defs/User"}},{"type":"null"}]}
 	// User [name email]
 }
+
+// NewDocument also describes the channels a server extension declares:
+// each one's message type is a schema like a handler's, its named
+// structs in the same definitions.
+func ExampleNewDocument_channels() {
+	doc := introspect.NewDocument("1", nil, introspect.ChannelSpec{
+		Pattern: "users.*", Glob: true, Message: reflect.TypeFor[User](),
+		HistorySize: 20, Presence: true, Doc: "Profile changes, one channel per team.",
+	})
+	b, _ := json.Marshal(doc.Channels)
+	fmt.Println(string(b))
+	fmt.Println(doc.Defs.Get("User").Required)
+	// Output:
+	// [{"pattern":"users.*","glob":true,"doc":"Profile changes, one channel per team.","message":{"$ref":"#/$defs/User"},"history":{"size":20,"ttl_ms":0},"presence":true,"join_leave":false,"publish":false}]
+	// [name email]
+}
