@@ -1,6 +1,7 @@
 package pubsub_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"sync"
@@ -94,8 +95,8 @@ func BenchmarkPublish(b *testing.B) {
 type sinkConn struct {
 	h       transport.Handler
 	started chan struct{}
-	ready   chan struct{} // closed by the first frame, the subscription's METADATA
-	items   *sync.WaitGroup
+	ready   chan struct{}   // closed by the first frame, the subscription's METADATA
+	items   *sync.WaitGroup // done once per item; the 503 of the shutdown is not one
 	frames  int
 	once    sync.Once
 }
@@ -103,9 +104,10 @@ type sinkConn struct {
 func (c *sinkConn) Start(h transport.Handler) { c.h = h; close(c.started) }
 func (c *sinkConn) WriteMessage(p []byte) error {
 	c.frames++
-	if c.frames == 1 {
+	switch {
+	case c.frames == 1:
 		close(c.ready)
-	} else {
+	case bytes.HasSuffix(p, []byte{0, 0xc0, 0xc0}): // an item: [seq, item, 0, nil, nil]
 		c.items.Done()
 	}
 	return nil
