@@ -115,11 +115,7 @@ func PubSubMarkdown(w io.Writer, res *suite.PubSubResults) error {
 	if m.RedisVersion != "" {
 		p("; Redis %s (a private redis-server on a free loopback port, no persistence)", m.RedisVersion)
 	}
-	p(". Load average (1, 5, 15 min) %s at the start, %s at the end", m.Load, m.LoadAfter)
-	if m.Cores > 0 {
-		p(" (%d cores: other processes were running)", m.Cores)
-	}
-	p(".\n\n")
+	p(". Load average (1, 5, 15 min) %s at the start, %s at the end.\n\n", m.Load, m.LoadAfter)
 	for i := range res.Runs {
 		mean, worst := pubsubForeign(&res.Runs[i])
 		p("Other processes took %.0f%% of the machine's CPU on average during the throughput phases of run %d (%.0f%% in the worst).\n", 100*mean, i+1, 100*worst)
