@@ -41,7 +41,7 @@ func (h *Hub) Builtins() []*swill.Handler { return append([]*swill.Handler(nil),
 
 func (h *Hub) newHandlers() []*swill.Handler {
 	return []*swill.Handler{
-		swill.ServerStream(rpc.SubscribeRPC, h.serveSubscribe,
+		swill.ServerPush[rpc.SubscribeRequest, Message](rpc.SubscribeRPC, h.serveSubscribe,
 			swill.WithDoc("Subscribes to a channel or pattern; each item is one publication."),
 			swill.WithErrors(rpc.CodeBadRequest, rpc.CodeUnauthorized, rpc.CodeForbidden, rpc.CodeNotFound, rpc.CodeTooManyRequests, rpc.CodeUnavailable)),
 		swill.Unary(rpc.UnsubscribeRPC, h.serveUnsubscribe,
@@ -55,7 +55,7 @@ func (h *Hub) newHandlers() []*swill.Handler {
 		swill.Unary(rpc.HistoryRPC, h.serveHistory,
 			swill.WithDoc("Returns a channel's latest publications and its position."),
 			swill.WithErrors(rpc.CodeUnauthorized, rpc.CodeForbidden, rpc.CodeNotFound)),
-		swill.ServerStream(rpc.InboxRPC, h.serveInbox,
+		swill.ServerPush[codec.None, Message](rpc.InboxRPC, h.serveInbox,
 			swill.WithDoc("Streams the publications of the channels the server subscribed this connection to.")),
 	}
 }
@@ -79,7 +79,7 @@ func (h *Hub) authorize(ctx context.Context, channel string, pattern bool) (*Sub
 	return ev, nil
 }
 
-func (h *Hub) serveSubscribe(ctx context.Context, req rpc.SubscribeRequest, _ chan<- Message) error {
+func (h *Hub) serveSubscribe(ctx context.Context, req rpc.SubscribeRequest) error {
 	if req.Pattern && req.Since != nil {
 		return rpc.NewError(rpc.CodeBadRequest, "pubsub: a pattern subscription cannot recover: since is for channels")
 	}
@@ -357,7 +357,7 @@ func (h *Hub) history(ctx context.Context, channel string, limit int, decode fun
 	return out, pos, nil
 }
 
-func (h *Hub) serveInbox(ctx context.Context, _ codec.None, _ chan<- Message) error {
+func (h *Hub) serveInbox(ctx context.Context, _ codec.None) error {
 	call := swill.CallFromContext(ctx)
 	cs := h.connState(call.Conn())
 	// A second inbox takes over; the first stays open, empty, until

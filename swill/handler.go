@@ -109,6 +109,21 @@ func ServerStream[Req, Res any](name string, fn func(ctx context.Context, req Re
 	return h
 }
 
+// ServerPush returns a handler for server streams whose items other code
+// pushes, already encoded, with [Call.TrySendRaw]: a subscription fed by
+// a publish/subscribe hub, for one. fn runs for the stream's whole life on
+// the call's goroutine, and its return ends the stream (END_OF_STREAM, or
+// ERROR for an error), as for [ServerStream]; it has no out channel, which
+// spares each stream a goroutine and a channel while it waits. Res is the
+// type of the items for introspection, codegen and the playground.
+func ServerPush[Req, Res any](name string, fn func(ctx context.Context, req Req) error, opts ...HandlerOption) *Handler {
+	h := newHandler[Req, Res](name, rpc.KindServerStream, fn == nil, opts)
+	h.stream = func(ctx context.Context, c *Call) error {
+		return fn(ctx, *c.first.(*Req))
+	}
+	return h
+}
+
 // ClientStream returns a handler for calls with a stream of requests and
 // one response.
 //

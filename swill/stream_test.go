@@ -248,3 +248,55 @@ func TestBidiLongStream(t *testing.T) {
 	assert.Equal(t, wire.TypeEndOfStream, c.recv().Type)
 	assert.NoError(t, <-done)
 }
+
+// A push stream's items come from another goroutine through TrySendRaw;
+// its handler's return ends it, and its error is the stream's ERROR.
+func TestServerPush(t *testing.T) {
+	t.Parallel()
+	calls := make(chan *swill.Call, 1)
+	srv := startServer(t, withDemo(
+		swill.ServerPush[int, int]("push", func(ctx context.Context, n int) error {
+			call := swill.CallFromContext(ctx)
+			if err := call.SendHeader(nil); err != nil {
+				return err
+			}
+			calls <- call
+			<-ctx.Done()
+			return nil
+		}),
+		swill.ServerPush[int, int]("push.fail", func(ctx context.Context, n int) error {
+			return rpc.NewError(rpc.CodeForbidden, "no")
+		}),
+	))
+	ctx := context.Background()
+	c, _, err := websocket.Dial(ctx, srv.URL, &websocket.DialOptions{Subprotocols: []string{rpc.Subprotocol}})
+	require.NoError(t, err)
+	defer c.CloseNow()
+	send := func(seq int64, name string, typ wire.FrameType) {
+		require.NoError(t, c.Write(ctx, websocket.MessageBinary, requestFrame(t, seq, name, typ, 3)))
+	}
+	read := func() *wire.Response {
+		_, b, err := c.Read(ctx)
+		require.NoError(t, err)
+		var f wire.Response
+		require.NoError(t, wire.ParseResponse(b, &f))
+		return &f
+	}
+	send(1, "push", wire.TypeMessage)
+	assert.Equal(t, wire.TypeMetadata, read().Type)
+	call := <-calls
+	for _, v := range []byte{1, 2, 3} {
+		require.NoError(t, call.TrySendRaw([]byte{v})) // positive fixints
+	}
+	for _, v := range []byte{1, 2, 3} {
+		f := read()
+		assert.Equal(t, wire.TypeMessage, f.Type)
+		assert.Equal(t, []byte{v}, []byte(f.Data))
+	}
+	send(1, "push", wire.TypeCancel)
+	send(2, "push.fail", wire.TypeMessage)
+	f := read()
+	assert.Equal(t, wire.TypeError, f.Type, "nothing more for the cancelled stream; the failing one's ERROR")
+	assert.EqualValues(t, 2, f.Seq)
+	assert.ErrorIs(t, call.TrySendRaw([]byte{4}), swill.ErrCallEnded)
+}
