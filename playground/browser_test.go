@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -25,19 +24,6 @@ import (
 
 var updateScreenshot = flag.Bool("update-screenshot", false, "also save the browser test's screenshot as docs/playground.png")
 
-// chromium returns Debian's Chromium, or what CHROMIUM names.
-func chromium(t *testing.T) string {
-	t.Helper()
-	path := os.Getenv("CHROMIUM")
-	if path == "" {
-		path = "/usr/bin/chromium"
-	}
-	if _, err := exec.LookPath(path); err != nil {
-		t.Fatalf("%s=1 but there is no Chromium at %s (apt-get install chromium, or set CHROMIUM)", nodetest.EnvVar, path)
-	}
-	return path
-}
-
 // The page, in headless Chromium, against the demo served under a path
 // prefix: e2e/browser.mjs calls add, watches countdown stream, sends three
 // items into echo, cancels sleep, and checks metadata and errors; the
@@ -46,7 +32,6 @@ func chromium(t *testing.T) string {
 // -update-screenshot). Needs SWILL_NODE_TESTS=1 (see package nodetest).
 func TestBrowser(t *testing.T) {
 	tools := nodetest.Require(t)
-	browser := chromium(t)
 
 	ended := make(chan swill.Outcome, 1)
 	srv := swill.NewServer(
@@ -73,24 +58,9 @@ func TestBrowser(t *testing.T) {
 		assert.NoError(t, srv.Shutdown(ctx))
 	}()
 
-	dir := t.TempDir()
-	tools.Link(t, dir)
-	script, err := os.ReadFile(filepath.Join("e2e", "browser.mjs"))
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "browser.mjs"), script, 0o644))
-	artifacts := filepath.Join(tools.Root, "test-artifacts")
-	require.NoError(t, os.MkdirAll(artifacts, 0o755))
-	shot := filepath.Join(artifacts, "playground.png")
-
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", "browser.mjs", hs.URL+"/api/docs/", shot)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "CHROMIUM="+browser)
-	cmd.WaitDelay = 10 * time.Second
-	out, err := cmd.CombinedOutput()
-	t.Logf("browser.mjs:\n%s", out)
-	require.NoError(t, err, "the browser test failed; the screenshot is %s", shot)
+	shot := tools.RunBrowser(ctx, t, filepath.Join("e2e", "browser.mjs"), hs.URL+"/api/docs/", "playground.png")
 
 	select {
 	case o := <-ended:
@@ -121,7 +91,6 @@ type ChatMessage struct {
 // test-artifacts/playground-channels.png. Needs SWILL_NODE_TESTS=1.
 func TestBrowserChannels(t *testing.T) {
 	tools := nodetest.Require(t)
-	browser := chromium(t)
 
 	hub, err := pubsub.New(
 		pubsub.WithChannels(
@@ -173,22 +142,7 @@ func TestBrowserChannels(t *testing.T) {
 		}
 	}()
 
-	dir := t.TempDir()
-	tools.Link(t, dir)
-	script, err := os.ReadFile(filepath.Join("e2e", "channels.mjs"))
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "channels.mjs"), script, 0o644))
-	artifacts := filepath.Join(tools.Root, "test-artifacts")
-	require.NoError(t, os.MkdirAll(artifacts, 0o755))
-	shot := filepath.Join(artifacts, "playground-channels.png")
-
-	cmd := exec.CommandContext(ctx, "node", "channels.mjs", hs.URL+"/docs/", shot)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "CHROMIUM="+browser)
-	cmd.WaitDelay = 10 * time.Second
-	out, err := cmd.CombinedOutput()
-	t.Logf("channels.mjs:\n%s", out)
-	require.NoError(t, err, "the browser test failed; the screenshot is %s", shot)
+	tools.RunBrowser(ctx, t, filepath.Join("e2e", "channels.mjs"), hs.URL+"/docs/", "playground-channels.png")
 	cancel()
 	require.NoError(t, <-published, "the server-side publication")
 

@@ -2,7 +2,6 @@ package pubsub
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 
@@ -62,12 +61,9 @@ func (h *Hub) newHandlers() []*swill.Handler {
 
 // authorize finds a channel's declaration and runs the subscribe hook.
 func (h *Hub) authorize(ctx context.Context, channel string, pattern bool) (*SubscribeEvent, error) {
-	if channel == "" {
-		return nil, rpc.NewError(rpc.CodeBadRequest, "pubsub: empty channel name")
-	}
-	spec := h.spec(channel)
-	if spec == nil && h.strict {
-		return nil, rpc.Errorf(rpc.CodeNotFound, "pubsub: no channel %q", channel)
+	spec, err := h.lookup(channel)
+	if err != nil {
+		return nil, err
 	}
 	call := swill.CallFromContext(ctx)
 	ev := &SubscribeEvent{Conn: call.Conn(), Call: call, Channel: channel, Pattern: pattern, Spec: spec}
@@ -243,12 +239,9 @@ func (h *Hub) serveUnsubscribe(ctx context.Context, req rpc.UnsubscribeRequest) 
 }
 
 func (h *Hub) servePublish(ctx context.Context, req publishRequest) (rpc.Position, error) {
-	if req.Channel == "" {
-		return rpc.Position{}, rpc.NewError(rpc.CodeBadRequest, "pubsub: empty channel name")
-	}
-	spec := h.spec(req.Channel)
-	if spec == nil && h.strict {
-		return rpc.Position{}, rpc.Errorf(rpc.CodeNotFound, "pubsub: no channel %q", req.Channel)
+	spec, err := h.lookup(req.Channel)
+	if err != nil {
+		return rpc.Position{}, err
 	}
 	if h.hooks.OnPublish == nil {
 		return rpc.Position{}, rpc.NewError(rpc.CodeForbidden, "pubsub: clients may not publish on this server")
@@ -258,7 +251,6 @@ func (h *Hub) servePublish(ctx context.Context, req publishRequest) (rpc.Positio
 		data = []byte{0xc0}
 	}
 	var msg any
-	var err error
 	if spec != nil && spec.decode != nil {
 		msg, err = spec.decode(data)
 	} else {
@@ -386,12 +378,9 @@ func (h *Hub) serveInbox(ctx context.Context, _ codec.None) error {
 // closes or with [Hub.Unsubscribe]. Subscribing twice to one key
 // replaces the first.
 func (h *Hub) Subscribe(ctx context.Context, conn *swill.Conn, channel string, pattern bool) error {
-	if channel == "" {
-		return errors.New("pubsub: empty channel name")
-	}
-	spec := h.spec(channel)
-	if spec == nil && h.strict {
-		return fmt.Errorf("pubsub: no channel declared for %q", channel)
+	spec, err := h.lookup(channel)
+	if err != nil {
+		return err
 	}
 	cs := h.connState(conn)
 	s := newSubscription(h, channel, pattern, conn, nil, cs, spec)

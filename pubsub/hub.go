@@ -308,14 +308,25 @@ func (h *Hub) deliverLocal(pub Publication) {
 }
 
 func (h *Hub) publishable(channel string, msg any) (*ChannelSpec, error) {
+	spec, err := h.lookup(channel)
+	if err != nil {
+		return nil, err
+	}
+	return spec, spec.checkMessage(msg)
+}
+
+// lookup returns the declaration covering channel (nil for an undeclared
+// one), refusing an empty name (400) and, under WithStrictChannels, an
+// undeclared channel (404).
+func (h *Hub) lookup(channel string) (*ChannelSpec, error) {
 	if channel == "" {
-		return nil, errors.New("pubsub: empty channel name")
+		return nil, rpc.NewError(rpc.CodeBadRequest, "pubsub: empty channel name")
 	}
 	spec := h.spec(channel)
 	if spec == nil && h.strict {
-		return nil, fmt.Errorf("pubsub: no channel declared for %q", channel)
+		return nil, rpc.Errorf(rpc.CodeNotFound, "pubsub: no channel declared for %q", channel)
 	}
-	return spec, spec.checkMessage(msg)
+	return spec, nil
 }
 
 // deliver is the engine's DeliverFunc: it encodes pub's item once and

@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"errors"
+	"math"
 	"time"
 )
 
@@ -30,32 +31,11 @@ func RetryAfter(err error) (d time.Duration, ok bool) {
 	if !errors.As(err, &e) {
 		return 0, false
 	}
-	var ms int64
-	switch n := e.Metadata[RetryAfterKey].(type) {
-	case int8:
-		ms = int64(n)
-	case int16:
-		ms = int64(n)
-	case int32:
-		ms = int64(n)
-	case int64:
-		ms = n
-	case int:
-		ms = int64(n)
-	case uint8:
-		ms = int64(n)
-	case uint16:
-		ms = int64(n)
-	case uint32:
-		ms = int64(n)
-	case uint64:
-		ms = int64(min(n, 1<<40))
-	case float64:
-		ms = int64(max(min(n, 1<<40), 0))
-	default:
+	ms, ok := e.Metadata.Millis(RetryAfterKey)
+	if !ok {
 		return 0, false
 	}
-	return time.Duration(max(ms, 0)) * time.Millisecond, true
+	return time.Duration(ms) * time.Millisecond, true
 }
 
 // Clone returns a shallow copy of md; a nil md gives nil.
@@ -83,6 +63,60 @@ func (md Metadata) Merge(other Metadata) Metadata {
 		md[k] = v
 	}
 	return md
+}
+
+// Millis reads the value of key as a number of milliseconds, the form of
+// TimeoutKey and RetryAfterKey: an integer of any width or a float
+// (truncated), as MsgPack decodes them. A negative value reads as 0, and
+// one past the longest time.Duration as that duration's milliseconds; ok
+// is false when the key is absent or holds no number (or NaN).
+func (md Metadata) Millis(key string) (ms int64, ok bool) {
+	switch n := md[key].(type) {
+	case int:
+		ms = int64(n)
+	case int8:
+		ms = int64(n)
+	case int16:
+		ms = int64(n)
+	case int32:
+		ms = int64(n)
+	case int64:
+		ms = n
+	case uint:
+		ms = int64(min(uint64(n), uint64(maxMillis)))
+	case uint8:
+		ms = int64(n)
+	case uint16:
+		ms = int64(n)
+	case uint32:
+		ms = int64(n)
+	case uint64:
+		ms = int64(min(n, uint64(maxMillis)))
+	case float32:
+		return floatMillis(float64(n))
+	case float64:
+		return floatMillis(n)
+	default:
+		return 0, false
+	}
+	return min(max(ms, 0), maxMillis), true
+}
+
+// maxMillis is the longest time.Duration (about 292 years) in
+// milliseconds; longer values are cut to it rather than wrapping into the
+// past.
+const maxMillis = int64(math.MaxInt64 / int64(time.Millisecond))
+
+func floatMillis(f float64) (int64, bool) {
+	switch {
+	case math.IsNaN(f):
+		return 0, false
+	case f <= 0:
+		return 0, true
+	case f >= float64(maxMillis):
+		return maxMillis, true
+	}
+	return int64(f), true
 }
 
 // String returns the value of key if it is a string, and "" otherwise.

@@ -2,7 +2,6 @@ package swill
 
 import (
 	"context"
-	"math"
 	"sync/atomic"
 	"time"
 
@@ -39,56 +38,10 @@ func (a *activity) last() time.Time {
 // md: with the deadline the client asked for, if any. It has no parent:
 // the connection cancels its calls itself.
 func callDeadline(md rpc.Metadata) (context.Context, context.CancelFunc) {
-	if ms, ok := timeoutMillis(md[rpc.TimeoutKey]); ok {
+	if ms, ok := md.Millis(rpc.TimeoutKey); ok {
 		return context.WithTimeout(context.Background(), time.Duration(ms)*time.Millisecond)
 	}
 	return context.WithCancel(context.Background())
-}
-
-func timeoutMillis(v any) (int64, bool) {
-	var ms int64
-	switch n := v.(type) {
-	case int8:
-		ms = int64(n)
-	case int16:
-		ms = int64(n)
-	case int32:
-		ms = int64(n)
-	case int64:
-		ms = n
-	case uint8:
-		ms = int64(n)
-	case uint16:
-		ms = int64(n)
-	case uint32:
-		ms = int64(n)
-	case uint64:
-		ms = int64(min(n, uint64(maxTimeoutMillis)))
-	case float32:
-		return floatMillis(float64(n))
-	case float64:
-		return floatMillis(n)
-	default:
-		return 0, false
-	}
-	return min(max(ms, 0), maxTimeoutMillis), true
-}
-
-// maxTimeoutMillis is the longest deadline a time.Duration holds (about
-// 292 years); longer ones are cut to it rather than wrapping into the
-// past.
-const maxTimeoutMillis = int64(math.MaxInt64 / int64(time.Millisecond))
-
-func floatMillis(f float64) (int64, bool) {
-	switch {
-	case math.IsNaN(f):
-		return 0, false
-	case f <= 0:
-		return 0, true
-	case f >= float64(maxTimeoutMillis):
-		return maxTimeoutMillis, true
-	}
-	return int64(f), true
 }
 
 // keepalive pings the peer and closes the connection when the pong does

@@ -51,7 +51,7 @@ func ValidateMethods(v any) error {
 	if len(vs) == 0 {
 		return nil
 	}
-	sort.SliceStable(vs, func(i, j int) bool { return mapKeyBefore(vs[i].Path, vs[j].Path) })
+	sort.SliceStable(vs, func(i, j int) bool { return typeinfo.MapKeyBefore(vs[i].Path, vs[j].Path, mapKeyOf) })
 	return vs
 }
 
@@ -105,7 +105,7 @@ func callMethods(v reflect.Value, path []any, self bool, vs *Violations) error {
 			}
 		}
 	case reflect.Map:
-		for _, k := range sortedKeys(v) {
+		for _, k := range typeinfo.SortedKeys(v) {
 			if err := callMethods(v.MapIndex(k), appendPath(path, MapKey{k.Interface()}), true, vs); err != nil {
 				return err
 			}
@@ -396,48 +396,8 @@ func appendPath(path []any, elem any) []any {
 	return append(append(make([]any, 0, len(path)+1), path...), elem)
 }
 
-func sortedKeys(m reflect.Value) []reflect.Value {
-	keys := m.MapKeys()
-	sort.Slice(keys, func(i, j int) bool { return keyLess(keys[i].Interface(), keys[j].Interface()) })
-	return keys
-}
-
-// keyLess orders map keys: numbers by value, strings by bytes, anything
-// else by its printed form.
-func keyLess(a, b any) bool {
-	av, bv := reflect.ValueOf(a), reflect.ValueOf(b)
-	switch {
-	case av.CanInt() && bv.CanInt():
-		return av.Int() < bv.Int()
-	case av.CanUint() && bv.CanUint():
-		return av.Uint() < bv.Uint()
-	case av.CanFloat() && bv.CanFloat():
-		return av.Float() < bv.Float()
-	case av.Kind() == reflect.String && bv.Kind() == reflect.String:
-		return av.String() < bv.String()
-	}
-	return fmt.Sprint(a) < fmt.Sprint(b)
-}
-
-// mapKeyBefore orders two violations of entries of the same map by key
-// and leaves every other pair as it is: go-playground visits maps in
-// random order.
-func mapKeyBefore(a, b []any) bool {
-	for i := 0; i < len(a) && i < len(b); i++ {
-		ka, aok := a[i].(MapKey)
-		kb, bok := b[i].(MapKey)
-		if aok && bok {
-			if keyLess(ka.Key, kb.Key) {
-				return true
-			}
-			if keyLess(kb.Key, ka.Key) {
-				return false
-			}
-			continue
-		}
-		if aok != bok || !reflect.DeepEqual(a[i], b[i]) {
-			return false
-		}
-	}
-	return false
+// mapKeyOf returns the key of a path element that is a map entry.
+func mapKeyOf(elem any) (any, bool) {
+	k, ok := elem.(MapKey)
+	return k.Key, ok
 }

@@ -7,14 +7,11 @@
 //
 //   node channels.mjs PAGE_URL SCREENSHOT_PATH
 //
-// Chromium is Debian's (/usr/bin/chromium unless CHROMIUM is set).
-// playwright-core is resolved from the node_modules next to this file.
+// Chromium is Debian's (/usr/bin/chromium unless CHROMIUM is set), started
+// by chromium.mjs (internal/nodetest), which the Go test copies next to
+// this file, with the node_modules that playwright-core resolves from.
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-
-import { chromium } from "playwright-core";
+import { launch } from "./chromium.mjs";
 
 const [pageURL, screenshot] = process.argv.slice(2);
 if (pageURL === undefined || screenshot === undefined) {
@@ -22,22 +19,8 @@ if (pageURL === undefined || screenshot === undefined) {
   process.exit(2);
 }
 
-const profile = await mkdtemp(join(tmpdir(), "swill-playground-"));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-  headless: true,
-  args: [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-  ],
-  viewport: { width: 1280, height: 860 },
-});
+const browser = await launch("swill-playground-", { width: 1280, height: 860 });
+const context = browser.context;
 const page = context.pages()[0] ?? (await context.newPage());
 const problems = [];
 page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
@@ -175,8 +158,7 @@ try {
   failed = err;
 } finally {
   await page.screenshot({ path: screenshot });
-  await context.close();
-  await rm(profile, { recursive: true, force: true });
+  await browser.close();
 }
 if (failed !== undefined) {
   console.error(failed);

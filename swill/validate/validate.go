@@ -110,7 +110,7 @@ func (rv *Validator) Validate(v any) error {
 			return err
 		}
 		if len(vs) > 0 {
-			sort.SliceStable(vs, func(i, j int) bool { return mapKeyBefore(vs[i].Path, vs[j].Path) })
+			sort.SliceStable(vs, func(i, j int) bool { return typeinfo.MapKeyBefore(vs[i].Path, vs[j].Path, mapKeyOf) })
 			return vs
 		}
 	}
@@ -166,7 +166,7 @@ func (rv *Validator) checkTags(v reflect.Value, prefix []any, vs *swill.Violatio
 		if !rv.holdsStructs(v.Type()) {
 			return nil
 		}
-		for _, k := range sortedKeys(v) {
+		for _, k := range typeinfo.SortedKeys(v) {
 			if err := rv.checkTags(v.MapIndex(k), appendPath(prefix, swill.MapKey{Key: k.Interface()}), vs); err != nil {
 				return err
 			}
@@ -394,48 +394,8 @@ func mapFieldParam(fe validator.FieldError, parent reflect.Type) validator.Field
 	return paramError{FieldError: fe, param: typeinfo.WireName(parent, fe.Param())}
 }
 
-func sortedKeys(m reflect.Value) []reflect.Value {
-	keys := m.MapKeys()
-	sort.Slice(keys, func(i, j int) bool { return keyLess(keys[i].Interface(), keys[j].Interface()) })
-	return keys
-}
-
-// keyLess orders map keys: numbers by value, strings by bytes, anything
-// else by its printed form.
-func keyLess(a, b any) bool {
-	av, bv := reflect.ValueOf(a), reflect.ValueOf(b)
-	switch {
-	case av.CanInt() && bv.CanInt():
-		return av.Int() < bv.Int()
-	case av.CanUint() && bv.CanUint():
-		return av.Uint() < bv.Uint()
-	case av.CanFloat() && bv.CanFloat():
-		return av.Float() < bv.Float()
-	case av.Kind() == reflect.String && bv.Kind() == reflect.String:
-		return av.String() < bv.String()
-	}
-	return fmt.Sprint(a) < fmt.Sprint(b)
-}
-
-// mapKeyBefore orders two violations of entries of the same map by key
-// and leaves every other pair as it is: go-playground visits maps in
-// random order.
-func mapKeyBefore(a, b []any) bool {
-	for i := 0; i < len(a) && i < len(b); i++ {
-		ka, aok := a[i].(swill.MapKey)
-		kb, bok := b[i].(swill.MapKey)
-		if aok && bok {
-			if keyLess(ka.Key, kb.Key) {
-				return true
-			}
-			if keyLess(kb.Key, ka.Key) {
-				return false
-			}
-			continue
-		}
-		if aok != bok || !reflect.DeepEqual(a[i], b[i]) {
-			return false
-		}
-	}
-	return false
+// mapKeyOf returns the key of a path element that is a map entry.
+func mapKeyOf(elem any) (any, bool) {
+	k, ok := elem.(swill.MapKey)
+	return k.Key, ok
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -116,30 +114,7 @@ func TestBrowserChatTwoNodes(t *testing.T) {
 func browserChat(t *testing.T, shotName string, urls ...string) {
 	t.Helper()
 	tools := nodetest.Require(t)
-	browser := os.Getenv("CHROMIUM")
-	if browser == "" {
-		browser = "/usr/bin/chromium"
-	}
-	if _, err := exec.LookPath(browser); err != nil {
-		t.Fatalf("%s=1 but there is no Chromium at %s (apt-get install chromium, or set CHROMIUM)", nodetest.EnvVar, browser)
-	}
-	dir := t.TempDir()
-	tools.Link(t, dir)
-	script, err := os.ReadFile(filepath.Join("e2e", "chat.mjs"))
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "chat.mjs"), script, 0o644))
-	artifacts := filepath.Join(tools.Root, "test-artifacts")
-	require.NoError(t, os.MkdirAll(artifacts, 0o755))
-	shot := filepath.Join(artifacts, shotName)
-
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	args := append([]string{"chat.mjs", urls[0], shot}, urls[1:]...)
-	cmd := exec.CommandContext(ctx, "node", args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "CHROMIUM="+browser)
-	cmd.WaitDelay = 10 * time.Second
-	out, err := cmd.CombinedOutput()
-	t.Logf("chat.mjs:\n%s", out)
-	require.NoError(t, err, "the chat browser test failed; the screenshot is %s", shot)
+	tools.RunBrowser(ctx, t, filepath.Join("e2e", "chat.mjs"), urls[0], shotName, urls[1:]...)
 }

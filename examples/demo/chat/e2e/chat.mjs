@@ -9,13 +9,10 @@
 // With CHAT_URL_2 the second person's page is served by another node (of
 // the same application, sharing its pub/sub engine).
 //
-// Chromium is Debian's (/usr/bin/chromium unless CHROMIUM is set).
-// playwright-core is resolved from the node_modules next to this file.
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-
-import { chromium } from "playwright-core";
+// Chromium is Debian's (/usr/bin/chromium unless CHROMIUM is set), started
+// by chromium.mjs (internal/nodetest), which the Go test copies next to
+// this file, with the node_modules that playwright-core resolves from.
+import { launch } from "./chromium.mjs";
 
 const [chatURL, screenshot, otherURL] = process.argv.slice(2);
 if (chatURL === undefined || screenshot === undefined) {
@@ -23,22 +20,8 @@ if (chatURL === undefined || screenshot === undefined) {
   process.exit(2);
 }
 
-const profile = await mkdtemp(join(tmpdir(), "swill-chat-"));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-  headless: true,
-  args: [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-  ],
-  viewport: { width: 1100, height: 720 },
-});
+const browser = await launch("swill-chat-", { width: 1100, height: 720 });
+const context = browser.context;
 const problems = [];
 const timeout = 15000;
 
@@ -99,7 +82,6 @@ try {
   console.error(String(err?.stack ?? err));
 } finally {
   if (ann !== undefined) await ann.screenshot({ path: screenshot }).catch(() => {});
-  await context.close();
-  await rm(profile, { recursive: true, force: true });
+  await browser.close();
 }
 process.exit(failed ? 1 : 0);
