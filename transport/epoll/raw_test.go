@@ -41,7 +41,7 @@ func TestUnmaskedClientFrame(t *testing.T) {
 // Frames sent in the same packet as the upgrade request are parsed from
 // what the HTTP server had buffered, including one cut in two.
 func TestFramesWithHandshake(t *testing.T) {
-	srv := wstest.Serve(t, &epoll.Acceptor{}, opts, true)
+	srv := wstest.Serve(t, &epoll.Acceptor{}, opts, false)
 	second := wstest.Masked(0x82, []byte("second"))
 	early := append(wstest.Masked(0x82, []byte("first")), second[:4]...)
 	nc, err := wstest.Dial(srv.Host, early)
@@ -50,6 +50,8 @@ func TestFramesWithHandshake(t *testing.T) {
 	}
 	defer nc.Close()
 	rec := srv.Next(t)
+	idle := &idleRecorder{Recorder: rec, idle: make(chan struct{}, 16)}
+	rec.Conn.Start(idle)
 	expect := func(want string) {
 		t.Helper()
 		select {
@@ -62,12 +64,32 @@ func TestFramesWithHandshake(t *testing.T) {
 		}
 	}
 	expect("first")
-	time.Sleep(10 * time.Millisecond) // let the worker see the partial frame alone
+	// HandleIdle: the worker has delivered "first" and waits for the
+	// network with the partial frame alone in hand.
+	select {
+	case <-idle.idle:
+	case <-time.After(10 * time.Second):
+		t.Fatal("HandleIdle not called after the buffered frames")
+	}
 	nc.Write(second[4:])
 	expect("second")
 	rec.Conn.Close(transport.StatusNormalClosure, "")
 	nc.Close()
 	rec.WaitClosed(t)
+}
+
+// idleRecorder is a Recorder that also reports each HandleIdle call on
+// idle.
+type idleRecorder struct {
+	*wstest.Recorder
+	idle chan struct{}
+}
+
+func (r *idleRecorder) HandleIdle() {
+	select {
+	case r.idle <- struct{}{}:
+	default:
+	}
 }
 
 // A peer that never answers the close frame is dropped after
