@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/coder/websocket"
@@ -202,8 +203,16 @@ func TestMaxStreamItems(t *testing.T) {
 // sends block: a client that does not read cannot make the server hold
 // more than about the limit. Once the network drains, every item goes
 // out, in order.
+//
+// The connection is a fakeConn and the test runs in a synctest bubble:
+// once synctest.Wait returns, the producer and the writer are blocked
+// for good, so what was sent by then is all that will be.
 func TestMaxQueueBytes(t *testing.T) {
 	t.Parallel()
+	synctest.Test(t, testMaxQueueBytes)
+}
+
+func testMaxQueueBytes(t *testing.T) {
 	const (
 		itemSize = 16 << 10
 		limit    = 64 << 10
@@ -231,12 +240,12 @@ func TestMaxQueueBytes(t *testing.T) {
 	defer shutdownNow(t, srv)
 
 	fc.deliver(requestFrameMD(t, 1, "big", wire.TypeMessage, items, nil))
+	synctest.Wait() // the writer waits on the network, the producer on the queue
 	select {
 	case <-fc.holding:
-	case <-time.After(waitFor):
+	default:
 		t.Fatal("the writer never reached the network")
 	}
-	time.Sleep(200 * time.Millisecond) // ample time to send every item, were sends not blocked
 	blockedAt := sent.Load()
 	// The queue, the batch the transport holds, the handler's channel
 	// buffer and one item in the framework's hands.
@@ -245,12 +254,7 @@ func TestMaxQueueBytes(t *testing.T) {
 	assert.Greater(t, blockedAt, int64(0))
 
 	close(fc.hold)
-	// Generous: 32 MiB through the race detector on a loaded machine; a
-	// passing run does not wait for it.
-	deadline := time.Now().Add(time.Minute)
-	for len(fc.received()) < items+1 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	synctest.Wait() // every item written, the handler returned
 	frames := fc.received()
 	require.Len(t, frames, items+1, "every item and END_OF_STREAM")
 	for i, f := range frames[:items] {
@@ -317,7 +321,13 @@ func TestKeepalive(t *testing.T) {
 		gone <- conn.Request().URL.Query().Get("who")
 	}}))
 
-	answering := dialWireWith(t, srv.URL, dialOptions{query: "?who=answering"})
+	pings := make(chan struct{}, 1024)
+	answering := dialWireWith(t, srv.URL, dialOptions{query: "?who=answering", onPing: func() {
+		select {
+		case pings <- struct{}{}:
+		default:
+		}
+	}})
 	answering.alive()
 
 	// This client never reads, so it never answers a ping.
@@ -333,7 +343,20 @@ func TestKeepalive(t *testing.T) {
 	case <-time.After(waitFor):
 		t.Fatal("the silent connection was not closed")
 	}
-	time.Sleep(200 * time.Millisecond) // several ping intervals, each past the write timeout
+	// Several more pings, each sent after longer than the write timeout
+	// without traffic, all answered.
+	for len(pings) > 0 {
+		<-pings
+	}
+	for i := range 4 {
+		select {
+		case <-pings:
+		case who := <-gone:
+			t.Fatalf("%s closed after %d more pings", who, i)
+		case <-time.After(waitFor):
+			t.Fatalf("%d pings after the silent connection was closed, want 4", i)
+		}
+	}
 	answering.alive()
 	assert.Empty(t, gone)
 }
@@ -346,7 +369,7 @@ func TestKeepaliveWhileClosing(t *testing.T) {
 	srv := startServer(t, withDemo(), swill.WithLimits(swill.Limits{PingInterval: time.Millisecond, PingTimeout: time.Millisecond}))
 	for i := 0; i < 100; i++ {
 		c := dialWire(t, srv)
-		time.Sleep(time.Duration(i%4) * time.Millisecond)
+		time.Sleep(time.Duration(i%4) * time.Millisecond) // real time: the close lands at varying points among the 1ms pings
 		c.conn.CloseNow()
 		<-c.done
 	}
@@ -366,8 +389,16 @@ func TestIdleTimeout(t *testing.T) {
 	g.waitStarted(t)
 	idle := dialWire(t, srv)
 	assert.Equal(t, websocket.StatusNormalClosure, idle.closed())
-	assert.Contains(t, idle.err.Error(), "idle timeout")
-	time.Sleep(150 * time.Millisecond) // past the idle timeout since busy's last frame
+	var ce websocket.CloseError
+	require.ErrorAs(t, idle.err, &ce)
+	assert.Equal(t, "idle timeout", ce.Reason)
+	// The keepalive pass that closed idle also found busy past the idle
+	// timeout since its last frame, which came before idle was opened.
+	// Passes run one after the other, so once a connection opened after
+	// that pass is closed too, the pass has looked at busy while its call
+	// ran.
+	later := dialWire(t, srv)
+	assert.Equal(t, websocket.StatusNormalClosure, later.closed())
 	g.open()
 	assert.Equal(t, int64(5), busy.recv().int(t))
 	busy.alive() // the call just ended: not idle
@@ -436,6 +467,8 @@ func TestCallsPerSecond(t *testing.T) {
 	other := dialWire(t, srv)
 	other.alive() // a bucket of its own
 
+	// real time: the bucket refills with the clock; waiting what the hint
+	// says is what a client does.
 	time.Sleep(time.Duration(hints[len(hints)-1]) * time.Millisecond)
 	c.alive() // the hint was enough
 }

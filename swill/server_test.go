@@ -48,6 +48,7 @@ type dialOptions struct {
 	subprotocols []string
 	header       http.Header
 	query        string
+	onPing       func() // called for each ping the server sends, before the pong
 }
 
 // dialWire connects to a server started with swilltest.Start. The
@@ -64,7 +65,11 @@ func dialWireWith(t testing.TB, url string, o dialOptions) *wireClient {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
 	defer cancel()
-	conn, _, err := websocket.Dial(ctx, url+o.query, &websocket.DialOptions{Subprotocols: o.subprotocols, HTTPHeader: o.header})
+	dopts := &websocket.DialOptions{Subprotocols: o.subprotocols, HTTPHeader: o.header}
+	if o.onPing != nil {
+		dopts.OnPingReceived = func(context.Context, []byte) bool { o.onPing(); return true }
+	}
+	conn, _, err := websocket.Dial(ctx, url+o.query, dopts)
 	require.NoError(t, err)
 	conn.SetReadLimit(64 << 20)
 	c := &wireClient{t: t, conn: conn, in: make(chan reply, 4096), done: make(chan struct{})}
