@@ -154,13 +154,17 @@ func TestServerStreamSenderNeverBlocked(t *testing.T) {
 // A handler may close its out channel before returning.
 func TestServerStreamHandlerClosesOut(t *testing.T) {
 	t.Parallel()
+	release := make(chan struct{})
 	srv := startServer(t, withDemo(
 		swill.ServerStream("closes", func(ctx context.Context, n int, out chan<- int) error {
 			for i := 0; i < n; i++ {
 				out <- i
 			}
 			close(out)
-			time.Sleep(10 * time.Millisecond)
+			select {
+			case <-release:
+			case <-ctx.Done(): // the test failed
+			}
 			return swill.CallFromContext(ctx).SetTrailer(rpc.Metadata{"n": n})
 		}),
 	))
@@ -169,7 +173,14 @@ func TestServerStreamHandlerClosesOut(t *testing.T) {
 	for i := int64(0); i < 3; i++ {
 		assert.Equal(t, i, c.recv().int(t))
 	}
+	// The handler closes out, then waits for release: a call made now is
+	// answered, and the stream gets nothing before.
+	c.msg(2, "add", []int{1, 1})
 	r := c.recv()
+	require.Equal(t, int64(2), r.Seq, "a frame for the stream before its handler returned: % x", r.raw)
+	assert.Equal(t, int64(2), r.int(t))
+	close(release)
+	r = c.recv()
 	assert.Equal(t, wire.TypeEndOfStream, r.Type)
 	assert.Equal(t, rpc.Metadata{"n": int64(3)}, flat(r.Trailing), "END_OF_STREAM waits for the handler to return")
 }
