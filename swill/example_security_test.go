@@ -175,7 +175,7 @@ func Example_rateLimit() {
 	}
 	wait, ok := rpc.RetryAfter(err)
 	fmt.Println(ok, wait > 0 && wait <= 500*time.Millisecond)
-	time.Sleep(wait)
+	time.Sleep(wait) // real time: the bucket refills with the clock, as the hint says
 	pong, err := clientgo.Call[any, string](context.Background(), client, "ping", nil)
 	fmt.Println(pong, err)
 	// Output:

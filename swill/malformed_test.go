@@ -307,7 +307,7 @@ func TestMisuseBeforeStartFreesTheCall(t *testing.T) {
 			case r := <-c.in:
 				require.Less(t, try, 50, "the place of the previous call was never freed")
 				require.Equal(t, rpc.CodeTooManyRequests, r.rpcErr(t).Code, "% x", r.raw)
-				time.Sleep(10 * time.Millisecond)
+				time.Sleep(10 * time.Millisecond) // a poll on the place being freed: 10ms between tries
 				continue
 			case <-time.After(20 * time.Millisecond):
 			}

@@ -94,7 +94,7 @@ type throttledConn struct {
 
 func (c *throttledConn) Read(p []byte) (int, error) {
 	if d := time.Until(c.next); d > 0 {
-		time.Sleep(d)
+		time.Sleep(d) // real time: the point is a reader that takes its time
 	}
 	c.next = time.Now().Add(c.every)
 	return c.Conn.Read(p[:min(len(p), c.chunk)])

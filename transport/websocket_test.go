@@ -250,7 +250,7 @@ func TestWebSocketControlFramesAfterIdle(t *testing.T) {
 	send(t, p.client, "hello")
 	p.clientRec.next(t)
 	p.serverRec.next(t)
-	time.Sleep(100 * time.Millisecond) // both write deadlines are now in the past
+	time.Sleep(100 * time.Millisecond) // real time: both write deadlines must be in the past
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -259,7 +259,7 @@ func TestWebSocketControlFramesAfterIdle(t *testing.T) {
 	send(t, p.server, "still")
 	assert.Equal(t, "still", string(p.clientRec.next(t).data))
 
-	time.Sleep(100 * time.Millisecond)
+	time.Sleep(100 * time.Millisecond) // real time: the deadline of the flush of "still" must be in the past
 	require.NoError(t, p.server.Close(transport.StatusGoingAway, "bye"))
 	err := p.clientRec.waitClosed(t)
 	var ce *transport.CloseError
@@ -486,7 +486,7 @@ func TestWebSocketReadTimeout(t *testing.T) {
 		}
 		for i := range n {
 			if i > 0 {
-				time.Sleep(gap)
+				time.Sleep(gap) // real time: the client is slow on purpose
 			}
 			if _, err := w.Write(bytes.Repeat([]byte{byte('a' + i)}, size)); err != nil {
 				return err
@@ -496,7 +496,7 @@ func TestWebSocketReadTimeout(t *testing.T) {
 	}
 	require.NoError(t, fragments(3, 50*time.Millisecond))
 	assert.Len(t, rec.next(t).data, 3*size)
-	time.Sleep(2 * timeout) // idle between messages is not bounded
+	time.Sleep(2 * timeout) // real time: idle between messages, longer than the read timeout, is not bounded
 	require.NoError(t, fragments(2, 10*time.Millisecond))
 	assert.Len(t, rec.next(t).data, 2*size)
 

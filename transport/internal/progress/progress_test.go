@@ -70,7 +70,7 @@ func TestPeerThatReadsSlowly(t *testing.T) {
 	go func() {
 		buf := make([]byte, 256<<10)
 		for {
-			time.Sleep(timeout / 3)
+			time.Sleep(timeout / 3) // real time: a pause in the reading, shorter than the timeout
 			if _, err := io.ReadFull(peer, buf); err != nil {
 				done <- err
 				return
