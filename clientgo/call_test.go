@@ -137,8 +137,40 @@ func TestCancel(t *testing.T) {
 		p.waitStarted(t, "ticker")
 		require.NoError(t, s.Close())
 		_, err = s.Recv()
-		assert.Error(t, err)
-		assert.NotEqual(t, io.EOF, err)
+		assert.ErrorIs(t, err, clientgo.ErrStreamClosed)
+		assert.NotErrorIs(t, err, io.EOF)
+		_, err = s.Recv()
+		assert.ErrorIs(t, err, clientgo.ErrStreamClosed, "at every later call")
+		assert.ErrorIs(t, s.Err(), clientgo.ErrStreamClosed)
+		require.NoError(t, s.Close(), "twice")
+		assert.ErrorIs(t, p.waitEnded(t), context.Canceled)
+	})
+
+	t.Run("server stream Close after the end", func(t *testing.T) {
+		s, err := clientgo.CallServerStream[int, int](context.Background(), c, "countdown", 2)
+		require.NoError(t, err)
+		for range 2 {
+			_, err = s.Recv()
+			require.NoError(t, err)
+		}
+		_, err = s.Recv()
+		require.Equal(t, io.EOF, err)
+		require.NoError(t, s.Close())
+		_, err = s.Recv()
+		assert.Equal(t, io.EOF, err, "a stream that ended is left as it is")
+		assert.NoError(t, s.Err())
+	})
+
+	t.Run("client stream Close", func(t *testing.T) {
+		s, err := clientgo.CallClientStream[int, int](context.Background(), c, "hold")
+		require.NoError(t, err)
+		p.waitStarted(t, "hold")
+		require.NoError(t, s.Send(1))
+		require.NoError(t, s.Close())
+		assert.ErrorIs(t, s.Send(2), clientgo.ErrStreamClosed)
+		_, err = s.CloseAndReceive()
+		assert.ErrorIs(t, err, clientgo.ErrStreamClosed)
+		assert.NotErrorIs(t, err, io.EOF)
 		assert.ErrorIs(t, p.waitEnded(t), context.Canceled)
 	})
 

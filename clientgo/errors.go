@@ -38,8 +38,9 @@ var (
 	// connection go on.
 	ErrSlowConsumer = errors.New("clientgo: stream consumer stalled, buffer full")
 
-	// ErrStreamClosed is what Recv and Send return after the caller
-	// closed the stream with its Close method; All stops without it.
+	// ErrStreamClosed is what Recv, Send and CloseAndReceive return after
+	// the caller closed a stream or a [Subscription] that was still open
+	// with its Close method; All stops without it.
 	ErrStreamClosed = errors.New("clientgo: stream closed")
 )
 

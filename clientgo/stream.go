@@ -180,8 +180,11 @@ func (s *ServerStream[Res]) Err() error { return s.r.err() }
 
 // Close cancels the stream if it is still open (CANCEL goes to the
 // server) and drops any messages not yet received; Recv then returns
-// [ErrStreamClosed]. It is safe to call more than once and after the end;
-// it always returns nil.
+// [ErrStreamClosed], at every call, and so does Err. A stream that has
+// already ended (the server's END_OF_STREAM or error has arrived, or the
+// connection was lost) is left as it is: Recv goes on returning the
+// messages that arrived and then how it ended. It is safe to call more
+// than once; it always returns nil.
 func (s *ServerStream[Res]) Close() error {
 	s.r.close()
 	return nil
@@ -263,8 +266,10 @@ func (s *ClientStream[Req, Res]) Trailer() rpc.Metadata {
 }
 
 // Close abandons the call if it is still open (CANCEL goes to the
-// server). It is safe to call more than once and after the end; it always
-// returns nil.
+// server); Send and CloseAndReceive then return [ErrStreamClosed]. A call
+// that has already ended (the server answered or failed, or the
+// connection was lost) is left as it is. It is safe to call more than
+// once; it always returns nil.
 func (s *ClientStream[Req, Res]) Close() error {
 	s.cl.cancel(ErrStreamClosed)
 	return nil
@@ -330,7 +335,8 @@ func (s *BidiStream[Req, Res]) Trailer() rpc.Metadata {
 func (s *BidiStream[Req, Res]) Err() error { return s.r.err() }
 
 // Close cancels the call if it is still open and drops any messages not
-// yet received, as [ServerStream.Close] does.
+// yet received, as [ServerStream.Close] does: Recv, Send and Err then
+// return [ErrStreamClosed].
 func (s *BidiStream[Req, Res]) Close() error {
 	s.r.close()
 	return nil
