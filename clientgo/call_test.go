@@ -198,7 +198,7 @@ func TestCancel(t *testing.T) {
 			_, err := s.CloseAndReceive()
 			done <- err
 		}()
-		time.Sleep(10 * time.Millisecond) // CloseAndReceive is waiting
+		waitBlocked(t, "clientgo.(*ClientStream[...]).CloseAndReceive") // it waits for the result
 		at := time.Now()
 		cancel()
 		select {
@@ -453,7 +453,7 @@ func TestFastStreamPacedByConsumer(t *testing.T) {
 		require.Equal(t, want, v)
 		want++
 		if want%5_000 == 0 {
-			time.Sleep(20 * time.Millisecond) // a consumer that stalls now and then
+			time.Sleep(20 * time.Millisecond) // real time: a consumer that stalls now and then, holding the server back
 		}
 	}
 	assert.Equal(t, n, want)

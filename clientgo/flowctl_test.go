@@ -63,7 +63,7 @@ func TestBusyConsumerNeverCutOff(t *testing.T) {
 		for start := time.Now(); time.Since(start) < 20*time.Microsecond; {
 		}
 		if want%10_000 == 0 {
-			time.Sleep(timeout / 5)
+			time.Sleep(timeout / 5) // real time: a pause the slow-consumer timeout must tolerate
 		}
 	}
 	assert.Equal(t, n, want)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"github.com/swillorg/swill-go/clientgo"
+	"github.com/swillorg/swill-go/transport"
 	"go.uber.org/goleak"
 )
 
@@ -16,7 +17,9 @@ import (
 func TestNoGoroutineLeftAfterClose(t *testing.T) {
 	before := goleak.IgnoreCurrent()
 	url, stop := startDemo()
+	pings := &pingingDialer{answered: make(chan struct{}, 1)}
 	c, err := clientgo.Dial(context.Background(), url,
+		clientgo.WithDialer(pings),
 		clientgo.WithKeepalive(5*time.Millisecond, time.Second),
 		clientgo.WithStateHook(func(clientgo.State, error) {}))
 	require.NoError(t, err)
@@ -35,9 +38,44 @@ func TestNoGoroutineLeftAfterClose(t *testing.T) {
 	echo, err := clientgo.CallBidiStream[any, any](context.Background(), c, "echo")
 	require.NoError(t, err)
 	require.NoError(t, echo.Send("x"))
-	time.Sleep(20 * time.Millisecond) // let the keepalive run
+	select {
+	case <-pings.answered: // the keepalive has pinged and had its pong
+	case <-time.After(wait):
+		t.Fatal("no keepalive ping")
+	}
 	// The stream and bidi calls are still open when the client closes.
 	require.NoError(t, c.Close())
 	stop()
 	goleak.VerifyNone(t, before)
+}
+
+// pingingDialer is the default transport, telling when a keepalive ping
+// on one of its connections has had its pong.
+type pingingDialer struct {
+	transport.WebSocket
+	answered chan struct{}
+}
+
+func (d *pingingDialer) Dial(ctx context.Context, url string, opts *transport.DialOptions) (transport.Conn, error) {
+	tc, err := d.WebSocket.Dial(ctx, url, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &pingingConn{Conn: tc, answered: d.answered}, nil
+}
+
+type pingingConn struct {
+	transport.Conn
+	answered chan struct{}
+}
+
+func (c *pingingConn) Ping(ctx context.Context) error {
+	err := c.Conn.Ping(ctx)
+	if err == nil {
+		select {
+		case c.answered <- struct{}{}:
+		default:
+		}
+	}
+	return err
 }

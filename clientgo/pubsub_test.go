@@ -274,7 +274,7 @@ func TestSubscriptionRecoversAfterDroppedConnection(t *testing.T) {
 		for m, err := range s.All() {
 			if err != nil {
 				errs <- err
-				if err != clientgo.ErrUnrecovered {
+				if !errors.Is(err, clientgo.ErrUnrecovered) {
 					return
 				}
 				continue
@@ -308,7 +308,7 @@ func TestSubscriptionRecoversAfterDroppedConnection(t *testing.T) {
 	release()
 	select {
 	case err := <-errs:
-		assert.Equal(t, clientgo.ErrUnrecovered, err)
+		assert.ErrorIs(t, err, clientgo.ErrUnrecovered)
 	case m := <-got:
 		t.Fatalf("got %v before ErrUnrecovered", m)
 	case <-time.After(wait):
@@ -429,8 +429,10 @@ func TestSubscriptionRetriesUnavailable(t *testing.T) {
 		clientgo.WithResubscribeBackoff(clientgo.ReconnectPolicy{InitialDelay: time.Millisecond, MaxAttempts: 1}))
 	require.NoError(t, err)
 	_, err = s2.Recv()
-	assert.Equal(t, rpc.CodeUnavailable, rpc.CodeOf(err))
-	assert.ErrorContains(t, err, "b")
+	var last *rpc.Error
+	require.ErrorAs(t, err, &last)
+	assert.Equal(t, rpc.CodeUnavailable, last.Code)
+	assert.Equal(t, "b", last.Message, "the last attempt's error")
 }
 
 func TestSubscribeRefused(t *testing.T) {
@@ -458,11 +460,13 @@ func TestSubscriptionEnds(t *testing.T) {
 	require.NoError(t, err)
 	conn := p.lastConn(t)
 	go func() {
-		time.Sleep(10 * time.Millisecond)
+		waitBlocked(t, "clientgo.(*call).next") // Recv waits for a message
 		s.Close()
 	}()
 	_, err = s.Recv()
 	assert.ErrorIs(t, err, clientgo.ErrStreamClosed)
+	_, err = s.Recv()
+	assert.ErrorIs(t, err, clientgo.ErrStreamClosed, "and at every later call")
 
 	// A second subscription to the same channel on the same client
 	// replaces the first, which ends normally.
@@ -523,7 +527,7 @@ func TestInbox(t *testing.T) {
 	conn = <-conns
 	require.NoError(t, hub.Subscribe(ctx, conn, "user.42", false))
 	_, err = in.Recv()
-	assert.Equal(t, clientgo.ErrUnrecovered, err)
+	assert.ErrorIs(t, err, clientgo.ErrUnrecovered)
 	p("again")
 	m = recvMsg(t, in)
 	assert.Equal(t, "again", m.Data)
