@@ -3,6 +3,7 @@ package pubsub_test
 import (
 	"context"
 	"io"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -380,7 +381,11 @@ var errEOF = io.EOF
 // history expired) is told so: its subscription ends with 503, and
 // subscribing again from its last position says it cannot recover.
 func TestEpochChangeEndsSubscription(t *testing.T) {
-	f := start(t, pubsub.WithChannels(pubsub.Untyped("feed", pubsub.WithHistory(5, 50*time.Millisecond))))
+	var elapsed atomic.Int64 // on the engine's clock
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	engine := pubsub.NewMemoryEngineWithClock(func() time.Time { return base.Add(time.Duration(elapsed.Load())) })
+	const ttl = time.Minute
+	f := start(t, pubsub.WithEngine(engine), pubsub.WithChannels(pubsub.Untyped("feed", pubsub.WithHistory(5, ttl))))
 	ctx := context.Background()
 	c := dial(t, f.url)
 	st := subscribe[int](t, ctx, c, rpc.SubscribeRequest{Channel: "feed"})
@@ -388,7 +393,7 @@ func TestEpochChangeEndsSubscription(t *testing.T) {
 	require.NoError(t, err)
 	last := rpc.Position{Offset: recv(t, st).Offset, Epoch: st.Header().String(rpc.PositionEpochKey)}
 
-	time.Sleep(150 * time.Millisecond) // quiet for longer than the history's TTL
+	elapsed.Add(int64(2 * ttl)) // quiet for longer than the history's TTL
 	_, err = f.hub.Publish(ctx, "feed", 2)
 	require.NoError(t, err)
 	_, err = st.Recv()
