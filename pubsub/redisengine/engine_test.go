@@ -147,11 +147,23 @@ func TestHistory(t *testing.T) {
 func TestHistoryTTL(t *testing.T) {
 	url, prefix := redistest.URL(t), redistest.Prefix(t)
 	ctx := context.Background()
+	rdb := newClient(t, url)
 	e, _ := startEngine(t, newClient(t, url), prefix)
-	opts := pubsub.PublishOptions{HistorySize: 10, HistoryTTL: 100 * time.Millisecond}
+	const ttl = 100 * time.Millisecond
+	opts := pubsub.PublishOptions{HistorySize: 10, HistoryTTL: ttl}
+	published := time.Now()
 	p1, err := e.Publish(ctx, pubsub.Publication{Channel: "t", Data: []byte{1}}, opts)
 	require.NoError(t, err)
-	time.Sleep(300 * time.Millisecond) // quiet for longer than the TTL
+	keys, err := rdb.Keys(ctx, prefix+"*").Result() // the channel's history and position
+	require.NoError(t, err)
+	require.NotEmpty(t, keys)
+	// Quiet for longer than the TTL. Real time: Redis's clock must pass
+	// the keys' TTL.
+	eventually(t, "the history expired in Redis", func() bool {
+		n, err := rdb.Exists(ctx, keys...).Result()
+		return err == nil && n == 0
+	})
+	assert.GreaterOrEqual(t, time.Since(published), ttl, "not before its TTL")
 	p2, err := e.Publish(ctx, pubsub.Publication{Channel: "t", Data: []byte{2}}, opts)
 	require.NoError(t, err)
 	assert.Equal(t, uint64(1), p2.Offset, "a new history")
@@ -168,13 +180,20 @@ func TestPresence(t *testing.T) {
 	a, _ := startEngine(t, newClient(t, url), prefix)
 	b, _ := startEngine(t, newClient(t, url), prefix)
 	require.NoError(t, a.AddPresence(ctx, "room", "c1", []byte("one"), time.Minute))
-	require.NoError(t, b.AddPresence(ctx, "room", "c2", []byte("two"), 200*time.Millisecond))
+	const ttl = 200 * time.Millisecond
+	added := time.Now()
+	require.NoError(t, b.AddPresence(ctx, "room", "c2", []byte("two"), ttl))
 	m, err := b.Presence(ctx, "room")
 	require.NoError(t, err)
 	assert.Equal(t, map[string][]byte{"c1": []byte("one"), "c2": []byte("two")}, m)
 
-	// c2 is not refreshed: it leaves the list; c1 stays.
-	time.Sleep(400 * time.Millisecond)
+	// c2 is not refreshed: it leaves the list once Redis's clock has
+	// passed its TTL (real time: it is Redis's clock); c1 stays.
+	eventually(t, "c2's entry expired", func() bool {
+		m, err := a.Presence(ctx, "room")
+		return err == nil && len(m) < 2
+	})
+	assert.GreaterOrEqual(t, time.Since(added), ttl, "not before its TTL")
 	m, err = a.Presence(ctx, "room")
 	require.NoError(t, err)
 	assert.Equal(t, map[string][]byte{"c1": []byte("one")}, m)
@@ -247,8 +266,12 @@ func TestConnectionLostNothingMissed(t *testing.T) {
 		assert.Equal(t, uint64(i+1), d.pub.Offset)
 		assert.Equal(t, []byte{byte(i + 1)}, d.pub.Data)
 	}
-	time.Sleep(100 * time.Millisecond)
-	assert.Equal(t, 12, ra.count(), "no duplicates")
+	// No duplicate comes late either: the next publication is the next
+	// delivery.
+	publish(13)
+	got = ra.wait(t, 13)
+	assert.Equal(t, uint64(13), got[12].pub.Offset, "no duplicates")
+	assert.Equal(t, 13, ra.count(), "no duplicates")
 }
 
 // killSubscriptions closes, from the Redis side, the subscription
