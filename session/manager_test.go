@@ -7,6 +7,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -215,13 +216,20 @@ func TestSecureCookieOverTLS(t *testing.T) {
 }
 
 func TestTTL(t *testing.T) {
-	m := session.New(session.WithTTL(100 * time.Millisecond))
+	var elapsed atomic.Int64 // on the store's clock
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	store := session.NewMemoryStoreWithClock(func() time.Time { return base.Add(time.Duration(elapsed.Load())) })
+	const ttl = time.Hour // the cookie lives as long: the jar keeps it
+	m := session.New(session.WithStore(store), session.WithTTL(ttl))
 	url := serve(t, m, newServer(t))
 	jar, _ := cookiejar.New(nil)
 	c := jarClient(t, url, jar)
 	id := call[string](t, c, "id")
 	c.Close()
-	time.Sleep(300 * time.Millisecond) // past the TTL
+	c = jarClient(t, url, jar)
+	assert.Equal(t, id, call[string](t, c, "id"), "within the TTL: the same session")
+	c.Close()
+	elapsed.Add(int64(ttl + time.Second)) // past the TTL
 	c = jarClient(t, url, jar)
 	assert.NotEqual(t, id, call[string](t, c, "id"), "expired: a new session")
 }
