@@ -37,7 +37,7 @@ func serveChild() {
 				case <-ctx.Done():
 					return ctx.Err()
 				}
-				time.Sleep(10 * time.Millisecond)
+				time.Sleep(10 * time.Millisecond) // real time: a slow stream, still running when the test kills the server
 			}
 			return nil
 		}))

@@ -126,7 +126,7 @@ func TestSharedServerEndsWithTestBinary(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("redis-server on %s still answers after its test binary exited", addr)
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond) // the poll's interval: the server is another process, with no event to wait on
 	}
 }
 
