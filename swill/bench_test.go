@@ -51,18 +51,13 @@ func fakeOf(tc transport.Conn) *fakeConn {
 
 // inlineConn is a fakeConn that can release its reader, as the real
 // transports do, so that unary calls run inline. The benchmark is its
-// reader: it delivers a frame, then tells the server it is idle. Nothing
-// needs handing over on a release, since the benchmark's calls return at
-// once.
+// reader: it delivers a frame, and the server writes the reply from
+// there, leaving the flush to the transport. Nothing needs handing over
+// on a release, since the benchmark's calls return at once.
 type inlineConn struct{ *fakeConn }
 
 func (inlineConn) ReleaseReader() {}
 
-// deliverIdle delivers b, then waits for more as a transport would.
-func (c inlineConn) deliverIdle(b []byte) {
-	c.deliver(b)
-	c.h.(transport.IdleHandler).HandleIdle()
-}
 
 // benchUnary sends one add call at a time through deliver and waits for
 // each reply.
@@ -96,11 +91,11 @@ func BenchmarkServerUnary(b *testing.B) {
 
 // BenchmarkServerUnaryInline is BenchmarkServerUnary on a transport that
 // can release its reader: the call runs on the goroutine that delivers
-// its request, and its reply is written when that goroutine is idle.
+// its request, which writes its reply.
 func BenchmarkServerUnaryInline(b *testing.B) {
 	ic := inlineConn{newFakeConn()}
 	serveBench(b, ic)
-	benchUnary(b, ic.deliverIdle, ic.written)
+	benchUnary(b, ic.deliver, ic.written)
 }
 
 // BenchmarkServerUnaryIntercepted is BenchmarkServerUnary with one

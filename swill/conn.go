@@ -64,7 +64,6 @@ func newConn(s *Server, tc transport.Conn, r *http.Request) *Conn {
 		c.rel = rel
 	}
 	c.out = outbox{tc: tc, limit: s.limits.MaxQueueBytes, active: &c.table.active, wg: &c.wg, logger: s.logger, id: c.id}
-	c.out.shared, _ = tc.(transport.SharedReader)
 	c.out.writer = c.out.writeLoop
 	return c
 }

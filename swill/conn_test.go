@@ -593,13 +593,15 @@ func TestConnRequest(t *testing.T) {
 }
 
 // TestConnHidesTransportCallbacks: the callbacks a transport makes
-// (HandleMessage, HandleClose, HandleIdle) are not methods of Conn, so a
+// (HandleMessage, HandleClose) are not methods of Conn, so a
 // hook or a handler holding the *Conn cannot call them.
 func TestConnHidesTransportCallbacks(t *testing.T) {
 	t.Parallel()
 	var c any = (*swill.Conn)(nil)
 	_, isHandler := c.(transport.Handler)
 	assert.False(t, isHandler, "*swill.Conn has HandleMessage and HandleClose")
-	_, isIdle := c.(interface{ HandleIdle() })
-	assert.False(t, isIdle, "*swill.Conn has HandleIdle")
+	_, hasMessage := c.(interface {
+		HandleMessage(transport.MessageType, []byte)
+	})
+	assert.False(t, hasMessage, "*swill.Conn has HandleMessage")
 }

@@ -341,7 +341,7 @@ func (s *Server) admit(ctx context.Context, call *Call, raw []byte, v any, hooks
 // sendError queues an ERROR frame from the read path.
 func (c *Conn) sendError(seq int64, e *rpc.Error) {
 	if c.rel != nil {
-		c.out.pushHeld(nil, errorFrame(seq, e))
+		c.out.writeHeld(c, nil, errorFrame(seq, e))
 		return
 	}
 	c.out.push(nil, errorFrame(seq, e), false)

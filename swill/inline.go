@@ -11,9 +11,10 @@ import (
 // goroutine ([transport.Releaser]), a unary call runs on the goroutine
 // that read its request, inside HandleMessage, instead of on a worker:
 // that spares waking a worker, and the worker waking the writer, on the
-// path of every call. Its response is held until the transport has
-// delivered every frame it holds (HandleIdle), so that the responses to a
-// burst of requests leave with one write.
+// path of every call. Its response is written there too, and flushed by
+// the transport once it has delivered every frame it holds (flush on
+// idle), so that the responses to a burst of requests leave with one
+// write.
 //
 // A handler that runs for longer than the server's inline budget would
 // hold up the connection's other calls, and the CANCEL of its own: the
@@ -143,17 +144,10 @@ func (c *Conn) runInline(call *Call) {
 	c.srv.watch(c)
 	c.run(call)
 	c.inlineMu.Lock()
-	released := call.released
-	if !released {
+	if !call.released {
 		c.inline.Store(nil)
 	}
 	c.inlineMu.Unlock()
-	if released {
-		// The connection's reader is another goroutine now, perhaps
-		// already waiting for the network: nobody else will flush what
-		// this call held.
-		c.out.flushIdle()
-	}
 }
 
 // release hands the reading of c to a new goroutine, if call is still
@@ -169,8 +163,8 @@ func (c *Conn) release(call *Call) {
 	c.rel.ReleaseReader()
 }
 
-// holds reports whether the terminal frame of call, from its goroutine,
-// is to wait for HandleIdle.
+// holds reports whether call runs inline and has not been released: its
+// goroutine is the connection's reader.
 func (c *Conn) holds(call *Call) bool {
 	if !call.inline {
 		return false
@@ -181,10 +175,11 @@ func (c *Conn) holds(call *Call) bool {
 }
 
 // pushEnd queues the terminal frame of call, like push; from the
-// goroutine of an inline call, the frame waits for HandleIdle.
+// goroutine of an inline call, that is the reader's, it writes the frame
+// and leaves the flush to the transport (see outbox.writeHeld).
 func (c *Conn) pushEnd(call *Call, b *wire.Buffer, mayWrite bool) bool {
 	if mayWrite && c.holds(call) {
-		c.out.pushHeld(call, b)
+		c.out.writeHeld(c, call, b)
 		return false
 	}
 	return c.out.push(call, b, mayWrite)

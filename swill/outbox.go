@@ -17,9 +17,11 @@ import (
 // transport: frames are queued by the calls and the read path, and
 // drained by one writer at a time (writing): a writer goroutine that runs
 // only while something is queued, the goroutine of a call that is ending
-// (for one batch, see push), or the transport's reader when it goes idle
-// (flushIdle). It writes each frame as its own message and flushes when
-// the queue is momentarily empty; it sends the close frame once drained.
+// (for one batch, see push), or the reader of a [transport.Releaser],
+// which writes the response of a call it ran and leaves the flush to the
+// transport (writeHeld). It writes each frame as its own message and
+// flushes when the queue is momentarily empty; it sends the close frame
+// once drained.
 //
 // MaxQueueBytes bounds the queue by the memory its frames hold: past it,
 // stream sends wait (waitSpace) or are refused (hasSpace). The frames of
@@ -27,7 +29,6 @@ import (
 type outbox struct {
 	writer func() // writeLoop bound once: "go o.writer()" allocates nothing, as "go o.writeLoop()" would
 	tc     transport.Conn
-	shared transport.SharedReader // tc, when its readers serve other connections too
 	limit  int                    // MaxQueueBytes
 	active *atomic.Int32          // the connection's open calls: the writer yields while others run
 	wg     *sync.WaitGroup        // the connection's goroutines, which writers join
@@ -41,8 +42,6 @@ type outbox struct {
 	writing bool
 	closed  bool          // no frame is accepted any more
 	space   chan struct{} // closed when the queue drops below the limit
-	held    bool          // frames wait in queue for flushIdle; see pushHeld
-	tryBufs [][]byte      // flushIdle's, for shared.TryWriteMessages; used by the writer only
 
 	closePending bool // the writer sends a close frame once drained
 	closeCode    transport.StatusCode
@@ -123,20 +122,52 @@ func (o *outbox) push(call *Call, b *wire.Buffer, mayWrite bool) bool {
 	return false
 }
 
-// pushHeld queues a frame from the reader's goroutine of a transport that
-// calls HandleIdle: unless a writer runs, the frame waits for it.
-func (o *outbox) pushHeld(call *Call, b *wire.Buffer) {
+// writeHeld writes the terminal frame of a call that c's reader ran
+// inline, or an ERROR frame of the read path (call nil), from that
+// reader's goroutine, and leaves the flush to the
+// transport, which flushes before its reader waits for the network (see
+// [transport.Releaser]): the responses to a burst of requests leave with
+// one write. While another writer runs, the frame is queued for it.
+func (o *outbox) writeHeld(c *Conn, call *Call, b *wire.Buffer) {
 	o.mu.Lock()
-	defer o.mu.Unlock()
 	if o.closed {
+		o.mu.Unlock()
 		wire.PutBuffer(b)
 		return
 	}
-	o.queue = append(o.queue, outFrame{b, call})
-	o.queued += frameCost(b)
-	if !o.writing {
-		o.held = true
+	if o.writing {
+		o.queue = append(o.queue, outFrame{b, call})
+		o.queued += frameCost(b)
+		o.mu.Unlock()
+		return
 	}
+	// Nothing is queued: push starts a writer whenever it queues.
+	o.writing = true
+	o.mu.Unlock()
+	var err error
+	if f := (outFrame{b, call}); !f.dropped() {
+		err = o.tc.WriteMessage(b.B)
+	}
+	wire.PutBuffer(b)
+	if err == nil && call != nil && !c.holds(call) {
+		// The watchdog released the reader meanwhile: the new one may
+		// be waiting for the network already, so this goroutine, no
+		// longer the reader, flushes.
+		err = o.tc.Flush()
+	}
+	if err != nil {
+		o.writeFailed(err)
+		return
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if len(o.queue) > 0 || o.closePending {
+		// Queued, or closed, while this goroutine wrote.
+		o.wg.Add(1)
+		go o.writer()
+		return
+	}
+	o.writing = false
 }
 
 // outFrame is one frame waiting to be written, and the call it belongs
@@ -358,108 +389,3 @@ func (o *outbox) dropQueue() {
 	}
 }
 
-// flushIdle is [transport.IdleHandler.HandleIdle] (see connHandler): the
-// frames held for the transport's next wait go out now, written by the
-// reader itself. When the reader serves other connections too
-// ([transport.SharedReader]), it must not wait for a peer that does not
-// read: it writes only what the transport takes without waiting, and
-// leaves the rest to a writer goroutine.
-func (o *outbox) flushIdle() {
-	o.mu.Lock()
-	if !o.held {
-		o.mu.Unlock()
-		return
-	}
-	o.held = false
-	if o.writing || len(o.queue) == 0 {
-		o.mu.Unlock()
-		return
-	}
-	o.writing = true
-	if o.shared == nil {
-		o.mu.Unlock()
-		o.write(true)
-		return
-	}
-	if !o.smallQueue() {
-		// More than one batch: the writer goroutine waits for the
-		// network; the reader does not hand a large batch to the
-		// transport either, where a cancel could no longer drop it.
-		o.wg.Add(1)
-		o.mu.Unlock()
-		go o.writer()
-		return
-	}
-	batch := o.queue
-	o.queue = o.spare[:0]
-	o.spare = nil
-	o.mu.Unlock()
-	o.tryWrite(batch)
-}
-
-// tryBatch bounds the bytes HandleIdle writes through TryWriteMessages.
-const tryBatch = 64 << 10
-
-// smallQueue reports whether the queue holds at most tryBatch bytes;
-// the caller holds mu.
-func (o *outbox) smallQueue() bool {
-	n := 0
-	for _, f := range o.queue {
-		if n += len(f.b.B); n > tryBatch {
-			return false
-		}
-	}
-	return true
-}
-
-// tryWrite writes batch through the shared reader's TryWriteMessages, as
-// the writer (o.writing is set), and hands what remains to a writer
-// goroutine.
-func (o *outbox) tryWrite(batch []outFrame) {
-	ps := o.tryBufs[:0]
-	cost := 0
-	for _, f := range batch {
-		if !f.dropped() {
-			ps = append(ps, f.b.B)
-		}
-		cost += frameCost(f.b)
-	}
-	ok, err := true, error(nil)
-	if len(ps) > 0 {
-		ok, err = o.shared.TryWriteMessages(ps)
-	}
-	clear(ps)
-	o.tryBufs = ps[:0]
-	o.mu.Lock()
-	if !ok {
-		// Another write holds the transport: the writer goroutine waits
-		// for it, with the batch back in front.
-		o.queue = append(batch, o.queue...)
-		o.wg.Add(1)
-		o.mu.Unlock()
-		go o.writer()
-		return
-	}
-	for i, f := range batch {
-		wire.PutBuffer(f.b)
-		batch[i] = outFrame{}
-	}
-	o.queued -= cost
-	o.signalSpace()
-	if o.spare == nil {
-		o.spare = batch[:0]
-	}
-	if err != nil {
-		o.mu.Unlock()
-		o.writeFailed(err)
-		return
-	}
-	if len(o.queue) > 0 || o.closePending {
-		o.wg.Add(1)
-		o.mu.Unlock()
-		go o.writer()
-		return
-	}
-	o.writing = false
-	o.mu.Unlock()
-}

@@ -174,11 +174,7 @@ func (a *countingAcceptor) Accept(w http.ResponseWriter, r *http.Request, opts *
 	if err != nil {
 		return nil, err
 	}
-	cc := &countingConn{Conn: c, a: a}
-	if _, ok := c.(transport.SharedReader); ok {
-		return countingShared{cc}, nil
-	}
-	return cc, nil
+	return &countingConn{Conn: c, a: a}, nil
 }
 
 func (a *countingAcceptor) saw(p []byte) {
@@ -205,18 +201,6 @@ func (c *countingConn) WriteMessage(p []byte) error {
 
 func (c *countingConn) ReleaseReader() { c.Conn.(transport.Releaser).ReleaseReader() }
 
-type countingShared struct{ *countingConn }
-
-func (c countingShared) TryWriteMessages(ps [][]byte) (bool, error) {
-	ok, err := c.Conn.(transport.SharedReader).TryWriteMessages(ps)
-	if ok {
-		for _, p := range ps {
-			c.a.saw(p)
-		}
-	}
-	return ok, err
-}
-
 type countingHandler struct {
 	transport.Handler
 	a *countingAcceptor
@@ -230,8 +214,3 @@ func (h *countingHandler) HandleMessage(typ transport.MessageType, data []byte) 
 	h.Handler.HandleMessage(typ, data)
 }
 
-func (h *countingHandler) HandleIdle() {
-	if ih, ok := h.Handler.(transport.IdleHandler); ok {
-		ih.HandleIdle()
-	}
-}

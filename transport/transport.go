@@ -70,95 +70,71 @@ type Handler interface {
 	// data is valid only until it returns. It must not block for long:
 	// the connection reads nothing else meanwhile (a [Releaser] lets it
 	// hand the reading over instead). It may call any method of the Conn
-	// but Start, Close included.
+	// but Start, Close included; on a [Releaser] it may write with
+	// WriteMessage and leave the Flush to the transport.
 	HandleMessage(typ MessageType, data []byte)
 	// HandleClose is called exactly once, when the connection has ended,
-	// after the last HandleMessage and HandleIdle of the reader in charge
-	// have returned (a call a [Releaser] released may still be running);
-	// err says why (a [*CloseError] for a close frame, [ErrClosed] when
-	// this side closed it). It may block: a swill
-	// server's waits for the connection's handlers to return. A transport
-	// therefore calls it where blocking holds up no other connection and
-	// no lock of its own (transport/epoll, whose readers serve many
-	// connections, calls it on a goroutine of its own).
+	// after the last HandleMessage of the reader in charge has returned
+	// (a call a [Releaser] released may still be running); err says why
+	// (a [*CloseError] for a close frame, [ErrClosed] when this side
+	// closed it). It may block: a swill server's waits for the
+	// connection's handlers to return. A transport therefore calls it
+	// where blocking holds up no other connection and no lock of its own
+	// (transport/epoll, whose readers serve many connections, calls it on
+	// a goroutine of its own).
 	HandleClose(err error)
 }
 
-// IdleHandler is a [Handler] that wants to know when its connection has
-// nothing more to deliver for now, so that it can flush, with one write,
-// what it produced for a batch of messages.
+// Releaser is a [Conn] that lets its handler do work inside
+// HandleMessage: work that usually returns at once but sometimes blocks,
+// and whose output it writes from there. It is the one capability a
+// transport needs for a swill server to run unary calls where their
+// requests were read, and it makes two promises.
 //
-// A [Releaser] must call HandleIdle, if its handler implements it, on
-// the goroutine that calls HandleMessage, every time it has delivered
-// everything it has received and is about to wait for more from the
-// network, including in the middle of a message: a handler that runs
-// work inside HandleMessage may hold its output until then (a swill
-// server holds the responses of the calls it runs inline). A Conn that
-// is not a Releaser need not call it. HandleIdle may write to the
-// connection (WriteMessage and Flush, as the single writer of the
-// moment); on a [SharedReader] it must not wait for the network and
-// writes with TryWriteMessages instead.
-type IdleHandler interface {
-	Handler
-	HandleIdle()
-}
-
-// Releaser is a [Conn] whose reading can move to a new goroutine while a
-// HandleMessage call goes on, so that a handler may do work in
-// HandleMessage that usually returns at once but sometimes blocks. It is
-// the one capability a transport needs for a swill server to run unary
-// calls where their requests were read; a Releaser must also call
-// HandleIdle as [IdleHandler] says.
-//
-// ReleaseReader may be called from any goroutine, only while a
+// Release: ReleaseReader may be called from any goroutine, only while a
 // HandleMessage call of the connection is running, and at most once per
 // such call. The transport then goes on reading on a new goroutine, and
-// delivers later messages, later HandleIdle calls and HandleClose from
-// there, while the released HandleMessage call is still running: from
-// then on, HandleMessage may run concurrently with itself. The data of
-// the released call stays valid until it returns; its goroutine then
-// leaves the connection alone.
+// delivers later messages and HandleClose from there, while the released
+// HandleMessage call is still running: from then on, HandleMessage may
+// run concurrently with itself. The data of the released call stays
+// valid until it returns; its goroutine then leaves the connection alone.
+//
+// Flush on idle: HandleMessage may write with WriteMessage, as the single
+// writer of the moment, and leave the Flush to the transport. Every time
+// the reader in charge has delivered everything it has received and is
+// about to wait for the network (in the middle of a message too), the
+// transport flushes what WriteMessage held when a HandleMessage call
+// returned, so that the answers to a burst of messages leave together.
+// What is written outside HandleMessage waits for Flush. When the
+// reader serves other connections too (transport/epoll's workers), the
+// transport never waits for the peer there, in that WriteMessage or in
+// that flush: it keeps in memory what the socket does not take at once
+// and writes it from a goroutine of its own, so that a peer that stops
+// reading holds up no other connection. Flushing on idle does not
+// replace Flush: writers other than HandleMessage still call it.
 type Releaser interface {
 	Conn
 	ReleaseReader()
-}
-
-// SharedReader is a [Conn] whose reading goroutines also serve other
-// connections, as transport/epoll's workers do. Its handler must not wait
-// for the network in HandleMessage or HandleIdle, not even to write to
-// its own connection: a peer that stops reading would hold up the others.
-// TryWriteMessages writes from there without waiting; the handler leaves
-// what it cannot write that way to a goroutine of its own, which may wait.
-type SharedReader interface {
-	Conn
-	// TryWriteMessages sends each of ps as one binary message, as
-	// WriteMessage then Flush would, if it can start at once: it reports
-	// false, having done nothing, when another write is under way. It
-	// never waits for the network: what the socket does not take at once
-	// is written by a goroutine of the transport's, and later writes wait
-	// for it. ps may be reused once it returns. It is called by the
-	// single writer of the moment, like WriteMessage.
-	TryWriteMessages(ps [][]byte) (bool, error)
 }
 
 // Conn is one established connection.
 //
 // Start is called once. WriteMessage and Flush are called by a single
 // writer at a time (the caller serializes them), from any goroutine, the
-// reader's in HandleMessage or HandleIdle included; Ping, Close and
-// Subprotocol may be called concurrently with everything. A write that
-// waits for the network fails only once the peer has accepted nothing
-// for the write timeout ([AcceptOptions.WriteTimeout]); the connection is
-// then unusable, and its reader ends with HandleClose.
+// reader's in HandleMessage included; Ping, Close and Subprotocol may be
+// called concurrently with everything. A write that waits for the
+// network fails only once the peer has accepted nothing for the write
+// timeout ([AcceptOptions.WriteTimeout]); the connection is then
+// unusable, and its reader ends with HandleClose.
 //
-// Beyond Conn, a transport may implement [Releaser] (and with it call
-// [IdleHandler.HandleIdle]) and [SharedReader]; a Conn with neither is
+// A transport may also implement [Releaser]; a Conn that does not is
 // complete, and a swill server runs every call of it on a worker.
 type Conn interface {
 	// Start begins delivering messages to h and returns at once.
 	Start(h Handler)
 	// WriteMessage sends p as one binary message. The transport may hold
-	// it in memory until Flush; p may be reused once WriteMessage returns.
+	// it in memory until Flush (or, on a [Releaser], until its reader
+	// flushes on idle); p may be reused once WriteMessage returns.
 	WriteMessage(p []byte) error
 	// Flush pushes every held message to the network.
 	Flush() error
@@ -166,7 +142,7 @@ type Conn interface {
 	Ping(ctx context.Context) error
 	// Close sends a close frame with code and reason and releases the
 	// connection; the reader then ends with HandleClose. It must not wait
-	// for the reader: it may be called from HandleMessage or HandleIdle.
+	// for the reader: it may be called from HandleMessage.
 	// Later calls do nothing and return nil.
 	Close(code StatusCode, reason string) error
 	// Subprotocol returns the negotiated WebSocket subprotocol.

@@ -181,9 +181,9 @@ func (h *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		}
 	}
 	h.bc = newBatchConn(nc, h.writeTimeout, true)
-	// The library reads through the batchConn, which tells the handler
-	// when it is about to wait (see IdleHandler), after whatever the
-	// client sent right after its request.
+	// The library reads through the batchConn, which flushes the batch
+	// when it is about to wait (flush on idle, see Releaser), after
+	// whatever the client sent right after its request.
 	if n := brw.Reader.Buffered(); n > 0 {
 		b, _ := brw.Reader.Peek(n)
 		h.bc.pre = append([]byte(nil), b...)
@@ -222,8 +222,7 @@ type batchConn struct {
 	tlsFirst bool            // the first write was a TLS record: TLS runs over this connection
 
 	// The read side, used by the library's reader only.
-	pre  []byte                      // bytes read before the upgrade completed, returned first
-	idle atomic.Pointer[IdleHandler] // told before every read of the network
+	pre []byte // bytes read before the upgrade completed, returned first
 
 	// The message read timeout (see AcceptOptions.ReadTimeout): while
 	// inMsg, the first read that has to wait for the network sets a read
@@ -233,12 +232,20 @@ type batchConn struct {
 	armed       atomic.Bool
 	timedOut    atomic.Bool // a read failed at that deadline
 
+	// mu is held by writers only: the application's writer, which
+	// flushes after its writes, and the library's writes of control
+	// frames, which flush at once. Nobody takes it and returns without
+	// a flush to follow, so that the reader's flush on idle can skip a
+	// batch whose lock is taken.
 	mu           sync.Mutex
 	holding      bool
 	closing      bool
 	closeWritten bool    // the library wrote a close frame: no message may follow
-	failed       bool    // a write to the network failed: the peer is gone or not reading
 	buf          *[]byte // the held bytes, while a batch holds any
+
+	failed atomic.Bool // a write to the network failed: the peer is gone or not reading
+	open   atomic.Bool // buf is set
+	owed   atomic.Bool // a batch was open when a HandleMessage call returned: the flush on idle has work
 }
 
 func newBatchConn(nc net.Conn, writeTimeout time.Duration, frames bool) *batchConn {
@@ -266,14 +273,17 @@ func (c *batchConn) Write(p []byte) (int, error) {
 		// with a handshake record (0x16).
 		c.written, c.tlsFirst = true, p[0] == 0x16
 	}
-	if !c.holding {
-		// A write outside a batch (a ping, a pong, the close frame) goes
-		// straight out.
+	if !c.holding || c.frames {
+		// A write outside a batch goes straight out. So does a control
+		// frame (a ping, a pong, the close frame) when the library frames
+		// no message, after what the batch holds: nothing else would
+		// flush it.
+		if err := c.sendHeld(); err != nil {
+			return 0, err
+		}
 		return c.send(p)
 	}
-	if c.buf == nil {
-		c.buf = batchPool.Get().(*[]byte)
-	}
+	c.getBuf()
 	if len(*c.buf)+len(p) > batchSize {
 		if err := c.sendHeld(); err != nil {
 			return 0, err
@@ -294,8 +304,9 @@ func (c *batchConn) Read(p []byte) (int, error) {
 		c.pre = c.pre[n:]
 		return n, nil
 	}
-	if h := c.idle.Load(); h != nil {
-		(*h).HandleIdle()
+	if c.owed.Load() {
+		c.owed.Store(false)
+		c.flushIdle()
 	}
 	if c.readTimeout > 0 && c.inMsg.Load() && !c.armed.Load() {
 		c.armed.Store(true)
@@ -306,6 +317,30 @@ func (c *batchConn) Read(p []byte) (int, error) {
 		c.timedOut.Store(true)
 	}
 	return n, err
+}
+
+// delivered notes, after a HandleMessage call, whether it left a batch
+// for the flush on idle.
+func (c *batchConn) delivered() {
+	if c.open.Load() {
+		c.owed.Store(true)
+	}
+}
+
+// flushIdle is the flush on idle of [Releaser]. When the batchConn
+// carries the frames, it skips a batch whose lock another writer holds:
+// that one flushes (see mu). Under TLS, where it cannot tell a control
+// frame from a message, it waits for the lock.
+func (c *batchConn) flushIdle() {
+	if c.frames {
+		if !c.mu.TryLock() {
+			return
+		}
+	} else {
+		c.mu.Lock()
+	}
+	c.flushLocked()
+	c.mu.Unlock()
 }
 
 // beginMessage and endMessage bracket the reading of one message, for
@@ -343,13 +378,11 @@ func (c *batchConn) writeMessage(p []byte) error {
 	if c.closing || c.closeWritten {
 		return ErrClosed
 	}
-	if c.failed {
+	if c.failed.Load() {
 		return errors.New("transport: an earlier write failed")
 	}
 	c.holding = true
-	if c.buf == nil {
-		c.buf = batchPool.Get().(*[]byte)
-	}
+	c.getBuf()
 	size := maxHeaderSize + len(p)
 	if len(*c.buf)+size > batchSize {
 		if err := c.sendHeld(); err != nil {
@@ -428,9 +461,17 @@ func maskBytes(b []byte, key uint32) {
 func (c *batchConn) send(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	if err != nil {
-		c.failed = true
+		c.failed.Store(true)
 	}
 	return n, err
+}
+
+// getBuf makes sure a batch buffer is there; the caller holds mu.
+func (c *batchConn) getBuf() {
+	if c.buf == nil {
+		c.buf = batchPool.Get().(*[]byte)
+		c.open.Store(true)
+	}
 }
 
 // sendHeld writes the held bytes, keeping the buffer.
@@ -447,6 +488,10 @@ func (c *batchConn) sendHeld() error {
 func (c *batchConn) flush() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.flushLocked()
+}
+
+func (c *batchConn) flushLocked() error {
 	c.holding = false
 	if c.buf == nil {
 		return nil
@@ -456,6 +501,7 @@ func (c *batchConn) flush() error {
 		batchPool.Put(c.buf)
 	}
 	c.buf = nil
+	c.open.Store(false)
 	return err
 }
 
@@ -468,11 +514,7 @@ func (c *batchConn) stopHolding() {
 	c.flush()
 }
 
-func (c *batchConn) hasFailed() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.failed
-}
+func (c *batchConn) hasFailed() bool { return c.failed.Load() }
 
 type wsConn struct {
 	c   *websocket.Conn
@@ -495,9 +537,6 @@ var _ Releaser = (*wsConn)(nil)
 // Start implements [Conn].
 func (w *wsConn) Start(h Handler) {
 	w.h = h
-	if ih, ok := h.(IdleHandler); ok {
-		w.bc.idle.Store(&ih)
-	}
 	go w.readLoop(w.gen.Load())
 }
 
@@ -539,6 +578,7 @@ func (w *wsConn) readLoop(gen uint64) {
 			return
 		}
 		h.HandleMessage(MessageType(typ), buf)
+		w.bc.delivered()
 		if cap(buf) <= 64<<10 {
 			*bp = buf[:0]
 			readBufPool.Put(bp)
@@ -607,9 +647,7 @@ func (w *wsConn) Ping(ctx context.Context) error {
 	if errors.Is(err, context.DeadlineExceeded) {
 		// A peer that does not answer a ping will not answer a close
 		// frame either: Close need not wait for it.
-		w.bc.mu.Lock()
-		w.bc.failed = true
-		w.bc.mu.Unlock()
+		w.bc.failed.Store(true)
 	}
 	return err
 }
@@ -623,10 +661,6 @@ func (w *wsConn) Close(code StatusCode, reason string) error {
 	if !first {
 		return nil
 	}
-	// The close handshake reads the connection on this goroutine: the
-	// handler's HandleIdle belongs to the reader, and is not called any
-	// more.
-	w.bc.idle.Store(nil)
 	w.bc.stopHolding()
 	if w.bc.hasFailed() {
 		// The close handshake would wait up to five seconds for a peer

@@ -19,13 +19,14 @@
 // 2 KiB of Go heap in all, against some 15-25 KiB with a reader
 // goroutine.
 //
-// Writes take the same path as in package gobwasws: frames are held in a
-// pooled buffer until [transport.Conn.Flush] and go out through the
-// net.Conn, so the Go runtime waits on a full socket for the writer. A
-// connection is a [transport.SharedReader]: from a worker, a handler
-// writes with TryWriteMessages, which never waits for the peer. The
-// handshake, origin checks, subprotocol choice, control frames and close
-// handshake are shared with package gobwasws.
+// Writes never wait in WriteMessage: frames are held in a pooled buffer
+// until [transport.Conn.Flush], which writes them through the net.Conn,
+// so the Go runtime waits on a full socket for the writer, or until the
+// worker flushes on idle (see [transport.Releaser]): then it makes one
+// non-blocking write and leaves what the socket does not take to a
+// goroutine of its own, so that a peer that stops reading holds up no
+// other connection. The handshake, origin checks, subprotocol choice,
+// control frames and close handshake are shared with package gobwasws.
 //
 // The workers run while the Acceptor has connections, and end with the
 // last one. Handlers must not block in HandleMessage for long: a worker

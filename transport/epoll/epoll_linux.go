@@ -82,6 +82,7 @@ func (a *Acceptor) Accept(w http.ResponseWriter, r *http.Request, opts *transpor
 		CloseTimeout: a.CloseTimeout,
 		Abort:        c.abort,
 		AsyncPong:    true,
+		Shared:       true,
 	})
 	// Bytes the client sent right after its request are parsed first;
 	// the HTTP server's read buffer is dropped.
@@ -431,23 +432,13 @@ type conn struct {
 	rest     []byte  // during HandleMessage: the bytes read past its message
 	w        *worker // the worker serving the connection
 
-	idle transport.IdleHandler // h, when it wants HandleIdle
-	tw   tryWriter             // used under the write lock
+	tw tryWriter // used under the write lock
 	// gen counts ReleaseReader calls: a worker whose HandleMessage call
 	// was released finds it changed, and leaves the connection alone.
 	gen atomic.Uint64
 }
 
-var (
-	_ transport.Releaser     = (*conn)(nil)
-	_ transport.SharedReader = (*conn)(nil)
-)
-
-// TryWriteMessages implements [transport.SharedReader]: a worker serves
-// many connections, and writes without waiting for a peer.
-func (c *conn) TryWriteMessages(ps [][]byte) (bool, error) {
-	return c.Conn.TryWriteMessages(ps, c.tryWrite)
-}
+var _ transport.Releaser = (*conn)(nil)
 
 // tryWrite makes one non-blocking write of b to the socket; the
 // connection's write lock is held. It goes through package syscall, whose
@@ -487,7 +478,6 @@ func (t *tryWriter) write(fd uintptr) bool {
 func (c *conn) Start(h transport.Handler) {
 	c.mu.Lock()
 	c.h, c.started = h, true
-	c.idle, _ = h.(transport.IdleHandler)
 	dead := c.dead
 	unparsed := c.unparsed // read before a worker may own the connection
 	c.mu.Unlock()
@@ -560,9 +550,9 @@ func (c *conn) process(w *worker) bool {
 		case turnFinished:
 			return true
 		}
-		if c.idle != nil {
-			c.idle.HandleIdle()
-		}
+		// Flush on idle (see transport.Releaser), without waiting for
+		// the peer: a worker serves many connections.
+		c.FlushIdle(c.tryWrite)
 		if err := c.rearm(w); err != nil {
 			c.finish(err)
 			return true

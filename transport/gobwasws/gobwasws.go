@@ -117,8 +117,7 @@ func (t Transport) Dial(ctx context.Context, url string, opts *transport.DialOpt
 type conn struct {
 	*wsconn.Conn
 
-	h    transport.Handler
-	idle transport.IdleHandler // h, when it wants HandleIdle
+	h transport.Handler
 
 	// The reader in charge; ReleaseReader replaces it.
 	rd atomic.Pointer[reader]
@@ -145,7 +144,6 @@ func newConn(br *bufio.Reader) *conn {
 // Start implements [transport.Conn].
 func (c *conn) Start(h transport.Handler) {
 	c.h = h
-	c.idle, _ = h.(transport.IdleHandler)
 	go c.run(c.rd.Load())
 }
 
@@ -177,11 +175,11 @@ func (c *conn) ReleaseReader() {
 // payloadPool holds buffers for messages larger than the read buffer.
 var payloadPool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
 
-// need calls HandleIdle when br holds fewer than n bytes: reading them may
-// wait for the network.
+// need flushes on idle (see [transport.Releaser]) when br holds fewer
+// than n bytes: reading them may wait for the network.
 func (c *conn) need(br *bufio.Reader, n int) {
-	if c.idle != nil && br.Buffered() < n {
-		c.idle.HandleIdle()
+	if br.Buffered() < n {
+		c.FlushIdle(nil)
 	}
 }
 

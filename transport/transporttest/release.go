@@ -21,26 +21,12 @@ import (
 	"github.com/swillorg/swill-go/transport/internal/wstest"
 )
 
-// This file checks the optional [transport.Releaser] and
-// [transport.IdleHandler] contracts. The server's side of every
-// connection is a relPeer, which blocks in HandleMessage on the messages
-// a test names, lets the test release the reader meanwhile, and records
-// every call in order.
-
-// eventKind says what a relPeer was told.
-type eventKind int
-
-const (
-	evMessage eventKind = iota
-	evIdle
-)
-
-// event is one call a relPeer received: a message (with a copy of its
-// data) or a HandleIdle.
-type event struct {
-	kind eventKind
-	msg  message
-}
+// This file checks the optional [transport.Releaser] contract: release
+// and flush on idle. The server's side of every connection is a relPeer,
+// which blocks in HandleMessage on the messages a test names, lets the
+// test release the reader meanwhile, records every message in order and,
+// when echoing, writes each message it does not block on back with
+// WriteMessage alone, leaving the Flush to the transport.
 
 // gate blocks the HandleMessage call that delivers want until the test
 // lets it go.
@@ -59,21 +45,24 @@ type gate struct {
 	done chan string
 }
 
-// relPeer is the server's [transport.IdleHandler] in the release tests.
-// It records problems instead of failing the test, since it runs on the
+// relPeer is the server's [transport.Handler] in the release tests. It
+// records problems instead of failing the test, since it runs on the
 // transport's goroutines; [relPeer.check] reports them.
 type relPeer struct {
 	conn transport.Conn
 	rel  transport.Releaser // nil when conn is not a Releaser
 
+	// echo makes HandleMessage write back each message it does not block
+	// on, without a Flush: only the flush on idle sends it.
+	echo atomic.Bool
+
 	// unreleased counts the HandleMessage calls running that were not
-	// released: at most one, and none during HandleIdle or HandleClose.
+	// released: at most one, and none during HandleClose.
 	unreleased atomic.Int32
-	idling     atomic.Int32
 	closes     atomic.Int32
 
 	mu       sync.Mutex
-	events   []event
+	msgs     []message
 	gates    []*gate
 	problems []string
 	changed  chan struct{}
@@ -81,7 +70,7 @@ type relPeer struct {
 	err      error // set before closed is closed
 }
 
-var _ transport.IdleHandler = (*relPeer)(nil)
+var _ transport.Handler = (*relPeer)(nil)
 
 func newRelPeer(c transport.Conn) *relPeer {
 	p := &relPeer{conn: c, changed: make(chan struct{}, 1), closed: make(chan struct{})}
@@ -95,10 +84,10 @@ func (p *relPeer) problem(format string, args ...any) {
 	p.mu.Unlock()
 }
 
-// record appends e to the log and wakes a waiting test.
-func (p *relPeer) record(e event) {
+// record appends m to the log and wakes a waiting test.
+func (p *relPeer) record(m message) {
 	p.mu.Lock()
-	p.events = append(p.events, e)
+	p.msgs = append(p.msgs, m)
 	p.mu.Unlock()
 	select {
 	case p.changed <- struct{}{}:
@@ -113,9 +102,6 @@ func (p *relPeer) HandleMessage(typ transport.MessageType, data []byte) {
 	if p.unreleased.Add(1) != 1 {
 		p.problem("HandleMessage called while another HandleMessage call, not released, was running")
 	}
-	if p.idling.Load() != 0 {
-		p.problem("HandleMessage called during HandleIdle")
-	}
 	if p.closes.Load() != 0 {
 		p.problem("HandleMessage called after HandleClose")
 	}
@@ -128,8 +114,13 @@ func (p *relPeer) HandleMessage(typ transport.MessageType, data []byte) {
 		}
 	}
 	p.mu.Unlock()
-	p.record(event{kind: evMessage, msg: message{typ: typ, data: bytes.Clone(data)}})
+	p.record(message{typ: typ, data: bytes.Clone(data)})
 	if g == nil {
+		if p.echo.Load() {
+			// A write that fails (the connection is closing) is no
+			// breach of the contract.
+			p.conn.WriteMessage(data)
+		}
 		p.unreleased.Add(-1)
 		return
 	}
@@ -153,28 +144,10 @@ func (p *relPeer) HandleMessage(typ transport.MessageType, data []byte) {
 	g.done <- res
 }
 
-// HandleIdle implements [transport.IdleHandler].
-func (p *relPeer) HandleIdle() {
-	if p.idling.Add(1) != 1 {
-		p.problem("HandleIdle called concurrently with itself")
-	}
-	defer p.idling.Add(-1)
-	if p.unreleased.Load() != 0 {
-		p.problem("HandleIdle called while a HandleMessage call, not released, was running")
-	}
-	if p.closes.Load() != 0 {
-		p.problem("HandleIdle called after HandleClose")
-	}
-	p.record(event{kind: evIdle})
-}
-
 // HandleClose implements [transport.Handler].
 func (p *relPeer) HandleClose(err error) {
 	if p.unreleased.Load() != 0 {
 		p.problem("HandleClose called while a HandleMessage call, not released, was running")
-	}
-	if p.idling.Load() != 0 {
-		p.problem("HandleClose called during HandleIdle")
 	}
 	if p.closes.Add(1) != 1 {
 		p.problem("HandleClose called more than once (again with %v)", err)
@@ -279,30 +252,7 @@ func (p *relPeer) waitFor(tb testing.TB, what string, cond func() bool) {
 }
 
 // messagesLocked returns the messages delivered so far, in order.
-func (p *relPeer) messagesLocked() []message {
-	var msgs []message
-	for _, e := range p.events {
-		if e.kind == evMessage {
-			msgs = append(msgs, e.msg)
-		}
-	}
-	return msgs
-}
-
-// idleAfterLocked says whether HandleIdle was called after the n-th
-// message was delivered.
-func (p *relPeer) idleAfterLocked(n int) bool {
-	seen := 0
-	for _, e := range p.events {
-		switch {
-		case e.kind == evMessage:
-			seen++
-		case seen >= n:
-			return true
-		}
-	}
-	return false
-}
+func (p *relPeer) messagesLocked() []message { return p.msgs }
 
 // expectMessages waits until len(want) messages have been delivered and
 // checks them against want.
@@ -339,15 +289,18 @@ func firstDiff(a, b []byte) int {
 	return min(len(a), len(b))
 }
 
-// expectIdleAfter waits for a HandleIdle call after the n-th message.
-func (p *relPeer) expectIdleAfter(tb testing.TB, n int, what string) {
+// expectEchoes checks that the client receives want next: the echoes
+// of an echoing relPeer, which only the transport's flush on idle can
+// have sent.
+func expectEchoes(tb testing.TB, c *peer, what string, want ...message) {
 	tb.Helper()
-	if what != "" {
-		what = " " + what
+	for i, m := range want {
+		got := c.recv(tb)
+		if got.typ != transport.Binary || !bytes.Equal(got.data, m.data) {
+			tb.Fatalf("client: echo %d of %d%s: type %d, %d bytes %s; want %d bytes %s (flush on idle)",
+				i+1, len(want), what, got.typ, len(got.data), abbrev(got.data), len(m.data), abbrev(m.data))
+		}
 	}
-	p.waitFor(tb, fmt.Sprintf("HandleIdle after message %d%s", n, what), func() bool {
-		return p.idleAfterLocked(n)
-	})
 }
 
 // waitClosed waits for HandleClose and returns its error.
@@ -559,6 +512,8 @@ func testRelease(t *testing.T, f Factory) {
 	t.Run("Fragmented", func(t *testing.T) { testReleaseFragmented(t, f) })
 	t.Run("CloseFromClient", func(t *testing.T) { testReleaseClose(t, f, "client") })
 	t.Run("CloseFromServer", func(t *testing.T) { testReleaseClose(t, f, "server") })
+	t.Run("CloseDuringMessage", func(t *testing.T) { testCloseDuringMessage(t, f, false) })
+	t.Run("CloseInsideMessage", func(t *testing.T) { testCloseDuringMessage(t, f, true) })
 }
 
 // testReleaseBatch sends, in one write, a message the server blocks on
@@ -569,6 +524,7 @@ func testRelease(t *testing.T, f Factory) {
 func testReleaseBatch(t *testing.T, f Factory) {
 	fx := startRelease(t, f)
 	c, s := fx.pair(t)
+	s.echo.Store(true)
 	var want []message
 	for round, size := range []int{300, 10_000} {
 		what := fmt.Sprintf("in round %d", round+1)
@@ -580,8 +536,9 @@ func testReleaseBatch(t *testing.T, f Factory) {
 		s.release(g)
 		want = append(append(want, block), follow...)
 		s.expectMessages(t, what+" while the released call blocks", want...)
-		// The new reader has delivered everything and waits for more.
-		s.expectIdleAfter(t, len(want), what+" while the released call blocks")
+		// The new reader has delivered everything and flushed its
+		// echoes on idle.
+		expectEchoes(t, c, " "+what+" while the released call blocks", follow...)
 		s.letGo(t, g)
 	}
 	// The connection still works both ways.
@@ -589,6 +546,7 @@ func testReleaseBatch(t *testing.T, f Factory) {
 	writeBatch(t, c.conn, last)
 	want = append(want, last)
 	s.expectMessages(t, "at the end", want...)
+	expectEchoes(t, c, " at the end", last)
 	send(t, s.conn, last.data)
 	expectMessage(t, c, transport.Binary, last.data)
 }
@@ -622,6 +580,7 @@ func testReleaseReturnAtOnce(t *testing.T, f Factory) {
 func testReleaseNested(t *testing.T, f Factory) {
 	fx := startRelease(t, f)
 	c, s := fx.pair(t)
+	s.echo.Store(true)
 	a, b := bin(payload(201, 300)), bin(payload(202, 10_000))
 	follow := followers(210)
 	ga, gb := s.block(a.data), s.block(b.data)
@@ -632,7 +591,7 @@ func testReleaseNested(t *testing.T, f Factory) {
 	s.release(gb)
 	want := append([]message{a, b}, follow...)
 	s.expectMessages(t, "while two released calls block", want...)
-	s.expectIdleAfter(t, len(want), "while two released calls block")
+	expectEchoes(t, c, " while two released calls block", follow...)
 	s.letGo(t, gb)
 	s.letGo(t, ga)
 
@@ -699,6 +658,7 @@ func testReleaseFragmented(t *testing.T, f Factory) {
 func testReleaseClose(t *testing.T, f Factory, side string) {
 	fx := startRelease(t, f)
 	c, s := fx.pair(t)
+	s.echo.Store(true)
 	block, next := bin(payload(401, 300)), bin(payload(402, 5000))
 	g := s.block(block.data)
 	writeBatch(t, c.conn, block, next)
@@ -712,9 +672,10 @@ func testReleaseClose(t *testing.T, f Factory, side string) {
 		}
 		expectCloseError(t, "server", s.waitClosed(t), transport.StatusNormalClosure, "bye")
 	case "server":
-		// Once the new reader waits for more, no HandleMessage call but
-		// the released one runs (see Idle/CloseDuringMessage).
-		s.expectIdleAfter(t, 2, "")
+		// Once the new reader has flushed its echo on idle, it waits
+		// for more: no HandleMessage call but the released one runs
+		// (see CloseDuringMessage).
+		expectEchoes(t, c, "", next)
 		if err := s.conn.Close(transport.StatusNormalClosure, "bye"); err != nil {
 			t.Errorf("server: Close: %v", err)
 		}
@@ -729,41 +690,63 @@ func testReleaseClose(t *testing.T, f Factory, side string) {
 	}
 }
 
-// testIdle checks [transport.IdleHandler] on connections whose server
-// side is a [transport.Releaser].
-func testIdle(t *testing.T, f Factory) {
-	t.Run("AfterMessages", func(t *testing.T) { testIdleAfterMessages(t, f) })
-	t.Run("MidMessage", func(t *testing.T) { testIdleMidMessage(t, f) })
-	t.Run("CloseDuringMessage", func(t *testing.T) { testIdleCloseDuringMessage(t, f, false) })
-	t.Run("CloseInsideMessage", func(t *testing.T) { testIdleCloseDuringMessage(t, f, true) })
+// testFlushOnIdle checks the flush on idle of [transport.Releaser]: what
+// HandleMessage writes without a Flush reaches the peer once the reader
+// has delivered what it received, even mid-message, and a peer that
+// stops reading holds up no other connection.
+func testFlushOnIdle(t *testing.T, f Factory) {
+	t.Run("AfterMessages", func(t *testing.T) { testFlushAfterMessages(t, f) })
+	t.Run("MidMessage", func(t *testing.T) { testFlushMidMessage(t, f) })
+	t.Run("StalledPeer", func(t *testing.T) { testFlushStalledPeer(t, f) })
 }
 
-// testIdleAfterMessages checks that HandleIdle follows a message, and a
-// batch of messages, once they are delivered.
-func testIdleAfterMessages(t *testing.T, f Factory) {
+// testFlushAfterMessages sends one message, then a batch of messages of
+// every size class: their echoes all arrive, in order.
+func testFlushAfterMessages(t *testing.T, f Factory) {
 	fx := startRelease(t, f)
 	c, s := fx.pair(t)
+	s.echo.Store(true)
 	one := bin(payload(501, 20))
 	writeBatch(t, c.conn, one)
 	s.expectMessages(t, "", one)
-	s.expectIdleAfter(t, 1, "")
-	batch := append([]message{one}, followers(510)...)
-	writeBatch(t, c.conn, batch[1:]...)
-	s.expectMessages(t, "", batch...)
-	s.expectIdleAfter(t, len(batch), "")
+	expectEchoes(t, c, " of one message", one)
+	batch := followers(510)
+	writeBatch(t, c.conn, batch...)
+	s.expectMessages(t, "", append([]message{one}, batch...)...)
+	expectEchoes(t, c, " of a batch", batch...)
+	// Many small messages in one write: the echoes of each burst leave
+	// together, and all of them leave.
+	var many []message
+	for i := range 300 {
+		many = append(many, bin(payload(520+i, 1+i%40)))
+	}
+	writeBatch(t, c.conn, many...)
+	expectEchoes(t, c, " of 300 small messages", many...)
 }
 
-// testIdleMidMessage checks, with a client that writes frames in pieces,
-// that HandleIdle is called when the reader waits in the middle of a
-// frame.
-func testIdleMidMessage(t *testing.T, f Factory) {
+// testFlushMidMessage checks, with a client that writes frames in
+// pieces, that the reader flushes when it waits in the middle of a frame
+// or of a header.
+func testFlushMidMessage(t *testing.T, f Factory) {
 	fx := startRelease(t, f)
 	nc, s := fx.framePair(t)
+	s.echo.Store(true)
 	write := func(b []byte) {
 		t.Helper()
 		nc.SetWriteDeadline(time.Now().Add(waitTimeout))
 		if _, err := nc.Write(b); err != nil {
 			t.Fatalf("write: %v", err)
+		}
+	}
+	echo := func(want []byte, what string) {
+		t.Helper()
+		nc.SetReadDeadline(time.Now().Add(waitTimeout))
+		b0, p, err := wstest.ReadFrame(nc)
+		if err != nil {
+			t.Fatalf("client: echo %s not received (flush on idle): %v", what, err)
+		}
+		if b0 != 0x82 || !bytes.Equal(p, want) {
+			t.Fatalf("client: echo %s: header byte %#x, %d bytes %s; want 0x82, %d bytes %s", what, b0, len(p), abbrev(p), len(want), abbrev(want))
 		}
 	}
 	m1, m2, m3 := payload(601, 20), payload(602, 100), payload(603, 10)
@@ -773,22 +756,57 @@ func testIdleMidMessage(t *testing.T, f Factory) {
 	// middle of the payload.
 	write(append(wstest.Masked(0x82, m1), f2[:half]...))
 	s.expectMessages(t, "", bin(m1))
-	s.expectIdleAfter(t, 1, "while the next message is incomplete")
+	echo(m1, "while the next message is incomplete")
 	// The rest, and the first byte of a header.
 	write(append(f2[half:], f3[0]))
 	s.expectMessages(t, "", bin(m1), bin(m2))
-	s.expectIdleAfter(t, 2, "while the next header is incomplete")
+	echo(m2, "while the next header is incomplete")
 	write(f3[1:])
 	s.expectMessages(t, "", bin(m1), bin(m2), bin(m3))
-	s.expectIdleAfter(t, 3, "")
+	echo(m3, "at the end")
 }
 
-// testIdleCloseDuringMessage closes the server's side while a
-// HandleMessage call, not released, blocks, from another goroutine or
-// from inside the call: Close may run concurrently with everything, but
-// neither it nor the close handshake may call HandleIdle during that
-// call. Close must return while the call blocks.
-func testIdleCloseDuringMessage(t *testing.T, f Factory, inside bool) {
+// testFlushStalledPeer has several clients send messages whose echoes
+// they never read, more than the sockets' buffers take, then checks that
+// another connection is served as usual: a transport whose readers serve
+// many connections must not wait for a stalled peer when it flushes.
+func testFlushStalledPeer(t *testing.T, f Factory) {
+	fx := startRelease(t, f)
+	const stalled = 8
+	big := payload(801, 60_000)
+	frame := wstest.MaskedLarge(0x82, big)
+	for i := range stalled {
+		nc, s := fx.framePair(t)
+		s.echo.Store(true)
+		go func() {
+			// 64 messages of 60 KB, 3.8 MB: the writes may block once the
+			// server stops reading, and end when the test closes nc.
+			nc.SetWriteDeadline(time.Now().Add(2 * waitTimeout))
+			for range 64 {
+				if _, err := nc.Write(frame); err != nil {
+					return
+				}
+			}
+		}()
+		// Wait until this stalled peer's echoes are more than a loopback
+		// socket's buffers take before they grow (a reader per
+		// connection then waits, and reads no more).
+		s.waitFor(t, fmt.Sprintf("stalled client %d: messages delivered", i+1), func() bool { return len(s.msgs) >= 4 })
+	}
+	c, s := fx.pair(t)
+	s.echo.Store(true)
+	for i := range 3 {
+		m := bin(payload(810+i, 100))
+		writeBatch(t, c.conn, m)
+		expectEchoes(t, c, " while other peers stall", m)
+	}
+}
+
+// testCloseDuringMessage closes the server's side while a HandleMessage
+// call, not released, blocks, from another goroutine or from inside the
+// call: Close may run concurrently with everything, and must return
+// while the call blocks.
+func testCloseDuringMessage(t *testing.T, f Factory, inside bool) {
 	fx := startRelease(t, f)
 	c, s := fx.pair(t)
 	block := bin(payload(701, 300))

@@ -30,9 +30,9 @@ var serverProtocols = []string{preferred, legacy}
 
 // Run runs the conformance suite against the transport f returns, one
 // subtest per behaviour. Subtests run one after another: each checks
-// that it leaves no goroutine behind. Release and Idle check the optional
-// [transport.Releaser] and [transport.IdleHandler] contracts, and skip
-// when the acceptor's connections are not Releasers.
+// that it leaves no goroutine behind. Release and FlushOnIdle check the
+// optional [transport.Releaser] contract, and skip when the acceptor's
+// connections are not Releasers.
 func Run(t *testing.T, f Factory) {
 	tests := []struct {
 		name string
@@ -59,7 +59,7 @@ func Run(t *testing.T, f Factory) {
 		{"NotWebSocket", testNotWebSocket},
 		{"DialErrors", testDialErrors},
 		{"Release", testRelease},
-		{"Idle", testIdle},
+		{"FlushOnIdle", testFlushOnIdle},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, f) })

@@ -55,6 +55,11 @@ type Options struct {
 	// one peer's network buffer. Up to maxPendingPongs wait; pings beyond
 	// go unanswered, which RFC 6455 allows.
 	AsyncPong bool
+	// Shared marks a server connection whose reader serves other
+	// connections too: WriteMessage never waits, not even for the write
+	// lock; it keeps its frames in memory until Flush or [Conn.FlushIdle],
+	// which writes them without waiting for the peer. Not for clients.
+	Shared bool
 }
 
 // Action tells a reader what to do with the payload of a frame whose
@@ -84,7 +89,20 @@ type Conn struct {
 	bw        *bufio.Writer // held only while a batch is open
 	dw        progress.Writer
 	werr      error
-	closeSent atomic.Bool // set under wmu; nothing is written after it
+	ferr      atomic.Pointer[error] // werr, for WriteMessage with Options.Shared, which does not take wmu
+	closeSent atomic.Bool           // set under wmu; nothing is written after it
+
+	open      atomic.Bool // bw holds a batch
+	owed      atomic.Bool // a batch or held frames were there when a HandleMessage call returned: FlushIdle has work
+
+	// With Options.Shared, WriteMessage appends its frames to held, under
+	// hmu alone. Whoever sets draining writes held, under wmu, until it
+	// finds it empty, and clears draining under hmu when it does: frames
+	// appended meanwhile are never left behind.
+	hmu      sync.Mutex
+	held     *[]byte
+	draining bool
+	hasHeld  atomic.Bool // held holds frames
 
 	closing    atomic.Bool // Close was called
 	unanswered atomic.Bool // a ping timed out: the peer is not reading
@@ -129,20 +147,201 @@ var writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, wri
 
 // WriteMessage implements [transport.Conn]: it appends p as one binary
 // frame to the batch, which reaches the network on Flush (or earlier when
-// the batch outgrows its buffer).
+// the batch outgrows its buffer). With Options.Shared it only appends p
+// to the frames held in memory.
 func (c *Conn) WriteMessage(p []byte) error {
+	if c.opts.Shared {
+		return c.hold(p)
+	}
 	c.wmu.Lock()
 	err := c.writeFrameLocked(ws.OpBinary, p)
 	c.wmu.Unlock()
 	return err
 }
 
-// Flush implements [transport.Conn].
+// Flush implements [transport.Conn]: it writes what WriteMessage holds,
+// waiting for the peer as long as it makes progress.
 func (c *Conn) Flush() error {
 	c.wmu.Lock()
-	err := c.flushLocked()
+	err := c.writeHeldLocked()
+	if err == nil {
+		err = c.flushLocked()
+	}
 	c.wmu.Unlock()
 	return err
+}
+
+// FlushIdle is the flush on idle of [transport.Releaser], for the
+// transport's reader to call before it waits for the network: it flushes
+// what was written before a HandleMessage call returned. It never
+// waits for another writer: one that holds the write lock flushes what
+// the batch holds when it is done (the application's writer calls Flush
+// after its writes; pings and close frames flush). try, given with
+// Options.Shared, makes one attempt to write b without blocking and
+// returns how much the socket took: what it does not take is written by
+// a goroutine of the Conn's, which holds the write lock until it is done.
+func (c *Conn) FlushIdle(try func(b []byte) (int, error)) {
+	if !c.owed.Load() {
+		return
+	}
+	c.owed.Store(false)
+	if !c.opts.Shared {
+		if c.wmu.TryLock() {
+			c.flushLocked()
+			c.wmu.Unlock()
+		}
+		return
+	}
+	c.hmu.Lock()
+	if c.draining || c.held == nil {
+		c.hmu.Unlock()
+		return
+	}
+	c.draining = true
+	c.hmu.Unlock()
+	if !c.wmu.TryLock() {
+		// A ping, a close frame or Flush is being written: this one
+		// waits its turn on a goroutine, which is rare.
+		go func() {
+			c.wmu.Lock()
+			c.drainLocked()
+			c.wmu.Unlock()
+		}()
+		return
+	}
+	for {
+		bp := c.takeHeld()
+		if bp == nil {
+			c.wmu.Unlock()
+			return
+		}
+		if c.werr != nil || c.closeSent.Load() {
+			putHeld(bp)
+			continue
+		}
+		b := *bp
+		n, err := try(b)
+		if err != nil {
+			putHeld(bp)
+			c.failLocked(err)
+			continue
+		}
+		if n < len(b) {
+			go func() {
+				if _, err := c.dw.Write(b[n:]); err != nil {
+					c.failLocked(err)
+				}
+				putHeld(bp)
+				c.drainLocked()
+				c.wmu.Unlock()
+			}()
+			return
+		}
+		putHeld(bp)
+	}
+}
+
+// delivered notes, after a HandleMessage call, whether it left frames
+// for [Conn.FlushIdle].
+func (c *Conn) delivered() {
+	if c.open.Load() || c.hasHeld.Load() {
+		c.owed.Store(true)
+	}
+}
+
+// hold appends p as one binary frame to the frames held in memory.
+func (c *Conn) hold(p []byte) error {
+	c.hmu.Lock()
+	defer c.hmu.Unlock()
+	if e := c.ferr.Load(); e != nil {
+		return *e
+	}
+	if c.closeSent.Load() || c.closing.Load() {
+		return transport.ErrClosed
+	}
+	if c.held == nil {
+		c.held = heldPool.Get().(*[]byte)
+		c.hasHeld.Store(true)
+	}
+	b := AppendHeader(*c.held, ws.OpBinary, len(p), nil)
+	*c.held = append(b, p...)
+	return nil
+}
+
+// takeHeld returns the frames held in memory and leaves none, or, when
+// there are none, clears draining and returns nil; the caller holds wmu.
+func (c *Conn) takeHeld() *[]byte {
+	c.hmu.Lock()
+	defer c.hmu.Unlock()
+	bp := c.held
+	c.held = nil
+	c.hasHeld.Store(false)
+	if bp == nil {
+		c.draining = false
+	}
+	return bp
+}
+
+// drainLocked writes the frames held in memory until there are none,
+// waiting for the peer; the caller holds wmu and set draining.
+func (c *Conn) drainLocked() {
+	for {
+		bp := c.takeHeld()
+		if bp == nil {
+			return
+		}
+		if c.werr == nil && !c.closeSent.Load() {
+			if _, err := c.dw.Write(*bp); err != nil {
+				c.failLocked(err)
+			}
+		}
+		putHeld(bp)
+	}
+}
+
+// writeHeldLocked writes the frames held in memory, unless a drainer is
+// on them, before a frame written under wmu; the caller holds wmu, so a
+// drainer that is on them has not started.
+func (c *Conn) writeHeldLocked() error {
+	if !c.opts.Shared || !c.hasHeld.Load() {
+		return nil
+	}
+	for {
+		c.hmu.Lock()
+		bp := c.held
+		c.held = nil
+		c.hasHeld.Store(false)
+		c.hmu.Unlock()
+		if bp == nil {
+			return c.werr
+		}
+		var err error
+		if c.werr == nil && !c.closeSent.Load() {
+			if c.bw != nil {
+				err = c.flushLocked()
+			}
+			if err == nil {
+				if _, err = c.dw.Write(*bp); err != nil {
+					err = c.failLocked(err)
+				}
+			}
+		}
+		putHeld(bp)
+		if err != nil {
+			return err
+		}
+	}
+}
+
+var heldPool = sync.Pool{New: func() any { b := make([]byte, 0, writeBufferSize); return &b }}
+
+// putHeld returns a buffer of held frames to its pool, unless a large
+// batch grew it.
+func putHeld(bp *[]byte) {
+	if cap(*bp) <= 64<<10 {
+		*bp = (*bp)[:0]
+		heldPool.Put(bp)
+	}
 }
 
 func (c *Conn) writeFrameLocked(op ws.OpCode, p []byte) error {
@@ -155,6 +354,7 @@ func (c *Conn) writeFrameLocked(op ws.OpCode, p []byte) error {
 	if c.bw == nil {
 		c.bw = writerPool.Get().(*bufio.Writer)
 		c.bw.Reset(&c.dw)
+		c.open.Store(true)
 	}
 	bw := c.bw
 	if bw.Available() < MaxHeaderSize {
@@ -193,71 +393,6 @@ func (c *Conn) writeFrameLocked(op ws.OpCode, p []byte) error {
 	return nil
 }
 
-// TryWriteMessages sends each of ps as one binary message and flushes,
-// without waiting for the peer: it reports false, having done nothing,
-// when another write holds the connection or has a batch open. write
-// makes one attempt to write b to the socket without blocking and returns
-// how much it took (a full socket is not an error); what the socket does
-// not take is written by a goroutine of its own, which holds the
-// connection's writes until it is done, so that every later write waits
-// behind it. It implements [transport.SharedReader.TryWriteMessages] for
-// servers whose readers must not wait for a peer.
-func (c *Conn) TryWriteMessages(ps [][]byte, write func(b []byte) (int, error)) (bool, error) {
-	if !c.wmu.TryLock() {
-		return false, nil
-	}
-	if c.werr != nil {
-		c.wmu.Unlock()
-		return true, c.werr
-	}
-	if c.closeSent.Load() {
-		c.wmu.Unlock()
-		return true, transport.ErrClosed
-	}
-	if c.bw != nil {
-		// A batch is open: its writer goes on.
-		c.wmu.Unlock()
-		return false, nil
-	}
-	bp := tryPool.Get().(*[]byte)
-	b := (*bp)[:0]
-	for _, p := range ps {
-		b = AppendHeader(b, ws.OpBinary, len(p), nil)
-		b = append(b, p...)
-	}
-	n, err := write(b)
-	if err != nil {
-		putTryBuffer(bp, b)
-		err = c.failLocked(err)
-		c.wmu.Unlock()
-		return true, err
-	}
-	if n >= len(b) {
-		putTryBuffer(bp, b)
-		c.wmu.Unlock()
-		return true, nil
-	}
-	go func() {
-		if _, err := c.dw.Write(b[n:]); err != nil {
-			c.failLocked(err)
-		}
-		putTryBuffer(bp, b)
-		c.wmu.Unlock()
-	}()
-	return true, nil
-}
-
-var tryPool = sync.Pool{New: func() any { b := make([]byte, 0, writeBufferSize); return &b }}
-
-// putTryBuffer returns a TryWriteMessages buffer to its pool, unless a
-// large batch grew it.
-func putTryBuffer(bp *[]byte, b []byte) {
-	if cap(b) <= 64<<10 {
-		*bp = b[:0]
-		tryPool.Put(bp)
-	}
-}
-
 func (c *Conn) flushLocked() error {
 	if c.werr != nil {
 		return c.werr
@@ -269,24 +404,35 @@ func (c *Conn) flushLocked() error {
 		return nil
 	}
 	err := c.bw.Flush()
-	c.bw.Reset(nil)
-	writerPool.Put(c.bw)
-	c.bw = nil
+	c.putWriterLocked()
 	if err != nil {
 		return c.failLocked(err)
 	}
 	return nil
 }
 
-// failLocked records a write error: the frame stream is broken, so the
-// connection is aborted.
-func (c *Conn) failLocked(err error) error {
-	c.werr = fmt.Errorf("transport: write: %w", err)
+// putWriterLocked gives the batch's buffer back; the caller holds wmu.
+func (c *Conn) putWriterLocked() {
 	if c.bw != nil {
 		c.bw.Reset(nil)
 		writerPool.Put(c.bw)
 		c.bw = nil
+		c.open.Store(false)
 	}
+}
+
+// setErrLocked records the error every later write returns; the caller
+// holds wmu.
+func (c *Conn) setErrLocked(err error) {
+	c.werr = err
+	c.ferr.Store(&err)
+}
+
+// failLocked records a write error: the frame stream is broken, so the
+// connection is aborted.
+func (c *Conn) failLocked(err error) error {
+	c.setErrLocked(fmt.Errorf("transport: write: %w", err))
+	c.putWriterLocked()
 	c.abort()
 	return c.werr
 }
@@ -384,7 +530,10 @@ func (c *Conn) sendClose(code transport.StatusCode, reason string) {
 		c.wmu.Unlock()
 		return
 	}
-	err := c.writeFrameLocked(ws.OpClose, body[:n])
+	err := c.writeHeldLocked()
+	if err == nil {
+		err = c.writeFrameLocked(ws.OpClose, body[:n])
+	}
 	if err == nil {
 		err = c.flushLocked()
 	}
@@ -493,6 +642,7 @@ func (c *Conn) Frame(h ws.Header, p []byte, hd transport.Handler) error {
 			return nil
 		}
 		hd.HandleMessage(transport.MessageType(h.OpCode), p)
+		c.delivered()
 	case ws.OpContinuation:
 		*c.frag = append(*c.frag, p...)
 		if !h.Fin {
@@ -505,6 +655,7 @@ func (c *Conn) Frame(h ws.Header, p []byte, hd transport.Handler) error {
 		c.frag = nil
 		if !c.closeSent.Load() {
 			hd.HandleMessage(transport.MessageType(c.fragOp), *frag)
+			c.delivered()
 		}
 		putFrag(frag)
 	case ws.OpPing:
@@ -605,15 +756,18 @@ func (c *Conn) Finish(err error) error {
 	// can be taken.
 	c.nc.Close()
 	c.wmu.Lock()
-	if c.bw != nil {
-		c.bw.Reset(nil)
-		writerPool.Put(c.bw)
-		c.bw = nil
-	}
+	c.putWriterLocked()
 	if c.werr == nil {
-		c.werr = transport.ErrClosed
+		c.setErrLocked(transport.ErrClosed)
 	}
 	c.wmu.Unlock()
+	c.hmu.Lock()
+	if c.held != nil && !c.draining {
+		putHeld(c.held)
+		c.held = nil
+		c.hasHeld.Store(false)
+	}
+	c.hmu.Unlock()
 	c.dropFrag()
 	switch {
 	case c.closing.Load():

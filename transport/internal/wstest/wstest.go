@@ -70,6 +70,27 @@ func Masked(b0 byte, payload []byte) []byte {
 	return frame
 }
 
+// MaskedLarge returns a client frame with a payload of any length.
+func MaskedLarge(b0 byte, payload []byte) []byte {
+	frame := []byte{b0}
+	switch n := len(payload); {
+	case n <= 125:
+		frame = append(frame, 0x80|byte(n))
+	case n <= 0xffff:
+		frame = append(frame, 0x80|126)
+		frame = binary.BigEndian.AppendUint16(frame, uint16(n))
+	default:
+		frame = append(frame, 0x80|127)
+		frame = binary.BigEndian.AppendUint64(frame, uint64(n))
+	}
+	key := []byte{0x37, 0xfa, 0x21, 0x3d}
+	frame = append(frame, key...)
+	for i, c := range payload {
+		frame = append(frame, c^key[i%4])
+	}
+	return frame
+}
+
 // ReadFrame reads one unmasked frame and returns its first header byte
 // and its payload.
 func ReadFrame(r io.Reader) (b0 byte, payload []byte, err error) {
