@@ -50,8 +50,7 @@ func TestFramesWithHandshake(t *testing.T) {
 	}
 	defer nc.Close()
 	rec := srv.Next(t)
-	idle := &idleRecorder{Recorder: rec, idle: make(chan struct{}, 16)}
-	rec.Conn.Start(idle)
+	rec.Conn.Start(&echoRecorder{rec})
 	expect := func(want string) {
 		t.Helper()
 		select {
@@ -64,12 +63,11 @@ func TestFramesWithHandshake(t *testing.T) {
 		}
 	}
 	expect("first")
-	// HandleIdle: the worker has delivered "first" and waits for the
-	// network with the partial frame alone in hand.
-	select {
-	case <-idle.idle:
-	case <-time.After(10 * time.Second):
-		t.Fatal("HandleIdle not called after the buffered frames")
+	// The echo of "first", flushed on idle: the worker has delivered it
+	// and waits for the network with the partial frame alone in hand.
+	nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, p, err := wstest.ReadFrame(nc); err != nil || string(p) != "first" {
+		t.Fatalf("echo %q, %v; want \"first\", flushed on idle", p, err)
 	}
 	nc.Write(second[4:])
 	expect("second")
@@ -78,18 +76,13 @@ func TestFramesWithHandshake(t *testing.T) {
 	rec.WaitClosed(t)
 }
 
-// idleRecorder is a Recorder that also reports each HandleIdle call on
-// idle.
-type idleRecorder struct {
-	*wstest.Recorder
-	idle chan struct{}
-}
+// echoRecorder is a Recorder that also writes every message back,
+// leaving the flush to the transport's flush on idle.
+type echoRecorder struct{ *wstest.Recorder }
 
-func (r *idleRecorder) HandleIdle() {
-	select {
-	case r.idle <- struct{}{}:
-	default:
-	}
+func (r *echoRecorder) HandleMessage(typ transport.MessageType, data []byte) {
+	r.Conn.WriteMessage(data)
+	r.Recorder.HandleMessage(typ, data)
 }
 
 // A peer that never answers the close frame is dropped after
