@@ -25,7 +25,7 @@ import (
 // On transport/epoll, whose workers serve many connections, a client that
 // stops reading its replies never holds up another client: replies are
 // written from a worker only as far as the socket takes them at once.
-func TestInlineSharedReaderNeverWaitsForAPeer(t *testing.T) {
+func TestInlineOnEpollNeverWaitsForAPeer(t *testing.T) {
 	if env := os.Getenv(swilltest.TransportEnv); env != "" {
 		t.Skipf("%s=%s: the test sets its own transport, and runs in the default pass", swilltest.TransportEnv, env)
 	}
