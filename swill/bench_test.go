@@ -58,7 +58,6 @@ type inlineConn struct{ *fakeConn }
 
 func (inlineConn) ReleaseReader() {}
 
-
 // benchUnary sends one add call at a time through deliver and waits for
 // each reply.
 func benchUnary(b *testing.B, deliver func([]byte), written <-chan struct{}) {

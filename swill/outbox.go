@@ -29,9 +29,9 @@ import (
 type outbox struct {
 	writer func() // writeLoop bound once: "go o.writer()" allocates nothing, as "go o.writeLoop()" would
 	tc     transport.Conn
-	limit  int                    // MaxQueueBytes
-	active *atomic.Int32          // the connection's open calls: the writer yields while others run
-	wg     *sync.WaitGroup        // the connection's goroutines, which writers join
+	limit  int             // MaxQueueBytes
+	active *atomic.Int32   // the connection's open calls: the writer yields while others run
+	wg     *sync.WaitGroup // the connection's goroutines, which writers join
 	logger *slog.Logger
 	id     string // the connection's, for the log
 
@@ -388,4 +388,3 @@ func (o *outbox) dropQueue() {
 		wire.PutBuffer(f.b)
 	}
 }
-

@@ -2,6 +2,7 @@ package swill_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"runtime"
 	"sync/atomic"
@@ -116,13 +117,16 @@ func TestCancelDropsQueuedFrames(t *testing.T) {
 
 // Server memory per slow connection stays within the queue bound: a
 // fast stream to a client that reads nothing holds MaxQueueBytes of
-// frames, plus one transport batch, however small its items.
+// frames, plus one transport batch, however small or large its items.
 func TestSlowConnectionMemory(t *testing.T) {
 	// Not parallel: it measures the heap.
-	const (
-		conns    = 16
-		itemSize = 20
-	)
+	for _, size := range []int{20, 2000} {
+		t.Run(fmt.Sprintf("%dB", size), func(t *testing.T) { testSlowConnectionMemory(t, size) })
+	}
+}
+
+func testSlowConnectionMemory(t *testing.T, itemSize int) {
+	const conns = 16
 	var sent atomic.Int64
 	srv := startServer(t, withDemo(firehose(&sent, itemSize, nil)), swill.WithLimits(swill.Limits{WriteTimeout: time.Minute}))
 	limit := int64(1 << 20) // the default MaxQueueBytes
@@ -213,4 +217,3 @@ func (h *countingHandler) HandleMessage(typ transport.MessageType, data []byte) 
 	}
 	h.Handler.HandleMessage(typ, data)
 }
-

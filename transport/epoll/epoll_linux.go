@@ -544,10 +544,16 @@ func (c *conn) arm(op int) error {
 func (c *conn) process(w *worker) bool {
 	c.w = w
 	for {
-		switch c.turn(w) {
-		case turnReleased:
+		// While the worker delivers, writes do not wait (see
+		// wsconn.Conn.SetDelivering). A released worker leaves the flag
+		// to the worker that took over.
+		c.SetDelivering(true)
+		r := c.turn(w)
+		if r == turnReleased {
 			return false
-		case turnFinished:
+		}
+		c.SetDelivering(false)
+		if r == turnFinished {
 			return true
 		}
 		// Flush on idle (see transport.Releaser), without waiting for

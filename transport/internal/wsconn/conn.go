@@ -92,8 +92,8 @@ type Conn struct {
 	ferr      atomic.Pointer[error] // werr, for WriteMessage with Options.Shared, which does not take wmu
 	closeSent atomic.Bool           // set under wmu; nothing is written after it
 
-	open      atomic.Bool // bw holds a batch
-	owed      atomic.Bool // a batch or held frames were there when a HandleMessage call returned: FlushIdle has work
+	open atomic.Bool // bw holds a batch
+	owed atomic.Bool // a batch or held frames were there when a HandleMessage call returned: FlushIdle has work
 
 	// With Options.Shared, WriteMessage appends its frames to held, under
 	// hmu alone. Whoever sets draining writes held, under wmu, until it
@@ -103,6 +103,9 @@ type Conn struct {
 	held     *[]byte
 	draining bool
 	hasHeld  atomic.Bool // held holds frames
+	// delivering is set by the transport's reader while it delivers: a
+	// writer that finds it clear is not the reader, and may wait.
+	delivering atomic.Bool
 
 	closing    atomic.Bool // Close was called
 	unanswered atomic.Bool // a ping timed out: the peer is not reading
@@ -249,14 +252,25 @@ func (c *Conn) delivered() {
 	}
 }
 
+// SetDelivering tells, with Options.Shared, whether the reader is
+// delivering messages: while it is not, a WriteMessage that finds more
+// than heldLimit bytes held writes them, waiting for the peer, so that a
+// writer other than the reader is held back by a peer that reads slowly.
+func (c *Conn) SetDelivering(on bool) { c.delivering.Store(on) }
+
+// heldLimit is how much WriteMessage holds, with Options.Shared, before
+// a writer that is not the reader waits for the network.
+const heldLimit = 64 << 10
+
 // hold appends p as one binary frame to the frames held in memory.
 func (c *Conn) hold(p []byte) error {
 	c.hmu.Lock()
-	defer c.hmu.Unlock()
 	if e := c.ferr.Load(); e != nil {
+		c.hmu.Unlock()
 		return *e
 	}
 	if c.closeSent.Load() || c.closing.Load() {
+		c.hmu.Unlock()
 		return transport.ErrClosed
 	}
 	if c.held == nil {
@@ -265,6 +279,14 @@ func (c *Conn) hold(p []byte) error {
 	}
 	b := AppendHeader(*c.held, ws.OpBinary, len(p), nil)
 	*c.held = append(b, p...)
+	over := len(*c.held) > heldLimit
+	c.hmu.Unlock()
+	if over && !c.delivering.Load() {
+		c.wmu.Lock()
+		err := c.writeHeldLocked()
+		c.wmu.Unlock()
+		return err
+	}
 	return nil
 }
 
