@@ -104,8 +104,10 @@ type Handler interface {
 // the reader in charge has delivered everything it has received and is
 // about to wait for the network (in the middle of a message too), the
 // transport flushes what WriteMessage held when a HandleMessage call
-// returned, so that the answers to a burst of messages leave together.
-// What is written outside HandleMessage waits for Flush. When the
+// returned, or when ReleaseReader was called (the new reader flushes
+// it), so that the answers to a burst of messages leave together. What
+// is written outside HandleMessage, and by a released call after its
+// release, waits for Flush. When the
 // reader serves other connections too (transport/epoll's workers), the
 // transport never waits for the peer there, in that WriteMessage or in
 // that flush: it keeps in memory what the socket does not take at once

@@ -542,7 +542,13 @@ func (w *wsConn) Start(h Handler) {
 
 // ReleaseReader implements [Releaser]. The released reader has read its
 // message to the end: the new one starts at the next.
-func (w *wsConn) ReleaseReader() { go w.readLoop(w.gen.Add(1)) }
+//
+// What the released call wrote so far is the new reader's to flush on
+// idle.
+func (w *wsConn) ReleaseReader() {
+	w.bc.delivered()
+	go w.readLoop(w.gen.Add(1))
+}
 
 // readLoop delivers messages until the connection ends, or until
 // ReleaseReader makes gen stale.

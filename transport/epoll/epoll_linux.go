@@ -581,6 +581,7 @@ func (c *conn) process(w *worker) bool {
 // released one was a spare. The other connections the released worker
 // had found ready, and not served yet, go to spares at once.
 func (c *conn) ReleaseReader() {
+	c.Released()
 	// The old c.in may hold the message being delivered: it is left to
 	// the released call, not reused.
 	c.in, c.unparsed = nil, len(c.rest) > 0

@@ -162,6 +162,7 @@ var errReleased = errors.New("gobwasws: reader released")
 // ReleaseReader implements [transport.Releaser]: a new reader takes over
 // with the bytes the current one holds past the message being delivered.
 func (c *conn) ReleaseReader() {
+	c.Released()
 	old := c.rd.Load()
 	var rest []byte
 	if b := wsconn.Buffered(old.br); len(b) > old.held {

@@ -512,6 +512,7 @@ func testRelease(t *testing.T, f Factory) {
 	t.Run("Fragmented", func(t *testing.T) { testReleaseFragmented(t, f) })
 	t.Run("CloseFromClient", func(t *testing.T) { testReleaseClose(t, f, "client") })
 	t.Run("CloseFromServer", func(t *testing.T) { testReleaseClose(t, f, "server") })
+	t.Run("WriteBeforeRelease", func(t *testing.T) { testReleaseAfterWrite(t, f) })
 	t.Run("CloseDuringMessage", func(t *testing.T) { testCloseDuringMessage(t, f, false) })
 	t.Run("CloseInsideMessage", func(t *testing.T) { testCloseDuringMessage(t, f, true) })
 }
@@ -549,6 +550,34 @@ func testReleaseBatch(t *testing.T, f Factory) {
 	expectEchoes(t, c, " at the end", last)
 	send(t, s.conn, last.data)
 	expectMessage(t, c, transport.Binary, last.data)
+}
+
+// testReleaseAfterWrite writes, without a Flush, from a HandleMessage
+// call that blocks, then releases the reader: with nothing more to read,
+// the new reader must flush the write before it waits for the network.
+func testReleaseAfterWrite(t *testing.T, f Factory) {
+	fx := startRelease(t, f)
+	c, s := fx.pair(t)
+	block := bin(payload(120, 500))
+	var werr error
+	wrote := make(chan struct{})
+	g := s.blockAfter(block.data, func() {
+		werr = s.conn.WriteMessage(block.data)
+		close(wrote)
+	})
+	writeBatch(t, c.conn, block)
+	s.waitEntered(t, g)
+	select {
+	case <-wrote:
+	case <-time.After(waitTimeout):
+		t.Fatal("server: the blocked call's WriteMessage did not return")
+	}
+	s.release(g)
+	expectEchoes(t, c, " written before the release, with nothing more to read", block)
+	s.letGo(t, g)
+	if werr != nil {
+		t.Errorf("server: WriteMessage: %v", werr)
+	}
 }
 
 // testReleaseReturnAtOnce lets the released call return before the new

@@ -244,6 +244,10 @@ func (c *Conn) FlushIdle(try func(b []byte) (int, error)) {
 	}
 }
 
+// Released is for a transport's ReleaseReader: what the released
+// HandleMessage call wrote so far is the next reader's to flush on idle.
+func (c *Conn) Released() { c.delivered() }
+
 // delivered notes, after a HandleMessage call, whether it left frames
 // for [Conn.FlushIdle].
 func (c *Conn) delivered() {
