@@ -54,6 +54,9 @@ func waitStalled(t *testing.T, sent func() int64) int64 {
 		if time.Now().After(deadline) {
 			t.Fatalf("the stream never stalled: %d items sent", last)
 		}
+		// A poll: the stall is a state with no event (the handler waits
+		// for queue space while the writer waits for the network), seen
+		// as sent not moving for half a second.
 		time.Sleep(100 * time.Millisecond)
 		if n := sent(); n != last {
 			last, still = n, 0
