@@ -83,6 +83,7 @@ func (a *Acceptor) Accept(w http.ResponseWriter, r *http.Request, opts *transpor
 		Abort:        c.abort,
 		AsyncPong:    true,
 		Shared:       true,
+		TryWrite:     c.tryWrite,
 	})
 	// Bytes the client sent right after its request are parsed first;
 	// the HTTP server's read buffer is dropped.

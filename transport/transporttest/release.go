@@ -727,6 +727,7 @@ func testFlushOnIdle(t *testing.T, f Factory) {
 	t.Run("AfterMessages", func(t *testing.T) { testFlushAfterMessages(t, f) })
 	t.Run("MidMessage", func(t *testing.T) { testFlushMidMessage(t, f) })
 	t.Run("StalledPeer", func(t *testing.T) { testFlushStalledPeer(t, f) })
+	t.Run("StalledPeerCloses", func(t *testing.T) { testFlushStalledPeerCloses(t, f) })
 }
 
 // testFlushAfterMessages sends one message, then a batch of messages of
@@ -828,6 +829,56 @@ func testFlushStalledPeer(t *testing.T, f Factory) {
 		m := bin(payload(810+i, 100))
 		writeBatch(t, c.conn, m)
 		expectEchoes(t, c, " while other peers stall", m)
+	}
+}
+
+// testFlushStalledPeerCloses is StalledPeer with clients that end their
+// flood with a close frame: a transport whose readers serve many
+// connections must not wait for a stalled peer either when it answers
+// the close frame, after the echoes it holds for it.
+func testFlushStalledPeerCloses(t *testing.T, f Factory) {
+	fx := startRelease(t, f)
+	const stalled, msgs = 4, 64
+	big := payload(851, 60_000)
+	frame := wstest.MaskedLarge(0x82, big)
+	closeFrame := wstest.Masked(0x88, []byte{0x03, 0xe8}) // 1000
+	for i := range stalled {
+		nc, s := fx.framePair(t)
+		s.echo.Store(true)
+		go func() {
+			nc.SetWriteDeadline(time.Now().Add(2 * waitTimeout))
+			for range msgs {
+				if _, err := nc.Write(frame); err != nil {
+					return
+				}
+			}
+			nc.Write(closeFrame)
+		}()
+		s.waitFor(t, fmt.Sprintf("stalled client %d: messages delivered", i+1), func() bool { return len(s.msgs) >= 4 })
+		// A reader per connection waits for the peer once the sockets'
+		// buffers are full; one that does not goes on to the close
+		// frame: give it the time to.
+		for last := -1; ; {
+			time.Sleep(100 * time.Millisecond)
+			s.mu.Lock()
+			n := len(s.msgs)
+			s.mu.Unlock()
+			if n >= msgs || n == last {
+				break
+			}
+			last = n
+		}
+	}
+	c, s := fx.pair(t)
+	s.echo.Store(true)
+	start := time.Now()
+	for i := range 3 {
+		m := bin(payload(860+i, 100))
+		writeBatch(t, c.conn, m)
+		expectEchoes(t, c, " while other peers stall after their close frame", m)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("3 echoes took %v while stalled peers closed: their close frames held up the other connections", d.Round(time.Millisecond))
 	}
 }
 

@@ -60,6 +60,10 @@ type Options struct {
 	// lock; it keeps its frames in memory until Flush or [Conn.FlushIdle],
 	// which writes them without waiting for the peer. Not for clients.
 	Shared bool
+	// TryWrite, with Shared, makes one attempt to write b to the network
+	// without blocking, with the write lock held, and returns how much
+	// the socket took: the reader writes the close frame with it.
+	TryWrite func(b []byte) (int, error)
 }
 
 // Action tells a reader what to do with the payload of a frame whose
@@ -91,6 +95,10 @@ type Conn struct {
 	werr      error
 	ferr      atomic.Pointer[error] // werr, for WriteMessage with Options.Shared, which does not take wmu
 	closeSent atomic.Bool           // set under wmu; nothing is written after it
+	// closeBegun is set when sendClose starts, before closeSent (on a
+	// goroutine of its own, see sendCloseShared): the reader delivers
+	// nothing after it.
+	closeBegun atomic.Bool
 
 	open atomic.Bool // bw holds a batch
 	owed atomic.Bool // a batch or held frames were there when a HandleMessage call returned: FlushIdle has work
@@ -551,20 +559,98 @@ func (c *Conn) sendClose(code transport.StatusCode, reason string) {
 		binary.BigEndian.PutUint16(body[:2], uint16(code))
 		n = 2 + copy(body[2:], truncateReason(reason))
 	}
+	c.closeBegun.Store(true)
+	if c.opts.Shared && c.delivering.Load() {
+		c.sendCloseShared(body[:n])
+		return
+	}
 	c.wmu.Lock()
+	c.closeLocked(body[:n])
+}
+
+// closeLocked writes what is held and a close frame with payload p,
+// waiting for the peer, unless a close frame went out already; the caller
+// holds wmu, which closeLocked releases.
+func (c *Conn) closeLocked(p []byte) {
 	if c.closeSent.Load() {
 		c.wmu.Unlock()
 		return
 	}
 	err := c.writeHeldLocked()
 	if err == nil {
-		err = c.writeFrameLocked(ws.OpClose, body[:n])
+		err = c.writeFrameLocked(ws.OpClose, p)
 	}
 	if err == nil {
 		err = c.flushLocked()
 	}
 	c.closeSent.Store(true)
 	c.wmu.Unlock()
+	c.closeWritten(err)
+}
+
+// sendCloseShared is sendClose for the reader of an Options.Shared
+// connection (a peer's close frame, a protocol violation, Close from
+// HandleMessage): the reader serves other connections too, so it waits
+// neither for the peer nor for a writer that may be waiting for it. It
+// writes the held frames and the close frame with one attempt of
+// Options.TryWrite, and leaves what the socket does not take, or the
+// whole close when another writer holds the connection, to a goroutine.
+func (c *Conn) sendCloseShared(p []byte) {
+	if !c.wmu.TryLock() {
+		go func() {
+			c.wmu.Lock()
+			c.closeLocked(p)
+		}()
+		return
+	}
+	if c.closeSent.Load() || c.werr != nil {
+		c.closeLocked(p) // which writes nothing
+		return
+	}
+	if c.bw != nil || c.opts.TryWrite == nil {
+		// Not expected: bw is only open while a control frame is
+		// written.
+		go c.closeLocked(p)
+		return
+	}
+	// Frames held from now on are refused or dropped: they would follow
+	// the close frame.
+	c.closeSent.Store(true)
+	c.hmu.Lock()
+	bp := c.held
+	c.held = nil
+	c.hasHeld.Store(false)
+	c.hmu.Unlock()
+	if bp == nil {
+		bp = heldPool.Get().(*[]byte)
+	}
+	b := AppendHeader(*bp, ws.OpClose, len(p), nil)
+	b = append(b, p...)
+	*bp = b
+	n, err := c.opts.TryWrite(b)
+	if err == nil && n < len(b) {
+		go func() {
+			_, err := c.dw.Write(b[n:])
+			if err != nil {
+				err = c.failLocked(err)
+			}
+			putHeld(bp)
+			c.wmu.Unlock()
+			c.closeWritten(err)
+		}()
+		return
+	}
+	if err != nil {
+		err = c.failLocked(err)
+	}
+	putHeld(bp)
+	c.wmu.Unlock()
+	c.closeWritten(err)
+}
+
+// closeWritten ends what sendClose started once the close frame is
+// written, or failed with err: it starts the close handshake timer.
+func (c *Conn) closeWritten(err error) {
 	if err != nil || c.unanswered.Load() {
 		c.abort()
 		return
@@ -607,12 +693,12 @@ func (c *Conn) violate(code transport.StatusCode, reason string) error {
 // delivered once this side has closed.
 func (c *Conn) Header(h ws.Header) Action {
 	if code, reason := c.check(h); code != 0 {
-		if !c.closeSent.Load() {
+		if !c.closeBegun.Load() {
 			c.violate(code, reason)
 		}
 		return Skip
 	}
-	if !h.OpCode.IsControl() && c.closeSent.Load() {
+	if !h.OpCode.IsControl() && c.closeBegun.Load() {
 		return Skip
 	}
 	return Read
@@ -658,7 +744,7 @@ var fragPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b
 func (c *Conn) Frame(h ws.Header, p []byte, hd transport.Handler) error {
 	switch h.OpCode {
 	case ws.OpBinary, ws.OpText:
-		if c.closeSent.Load() {
+		if c.closeBegun.Load() {
 			return nil
 		}
 		if !h.Fin {
@@ -679,7 +765,7 @@ func (c *Conn) Frame(h ws.Header, p []byte, hd transport.Handler) error {
 		// must not reuse its buffer.
 		frag := c.frag
 		c.frag = nil
-		if !c.closeSent.Load() {
+		if !c.closeBegun.Load() {
 			hd.HandleMessage(transport.MessageType(c.fragOp), *frag)
 			c.delivered()
 		}
