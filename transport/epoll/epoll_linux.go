@@ -559,7 +559,7 @@ func (c *conn) process(w *worker) bool {
 		}
 		// Flush on idle (see transport.Releaser), without waiting for
 		// the peer: a worker serves many connections.
-		c.FlushIdle(c.tryWrite)
+		c.FlushIdle()
 		if err := c.rearm(w); err != nil {
 			c.finish(err)
 			return true

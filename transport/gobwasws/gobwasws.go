@@ -180,7 +180,7 @@ var payloadPool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); retu
 // than n bytes: reading them may wait for the network.
 func (c *conn) need(br *bufio.Reader, n int) {
 	if br.Buffered() < n {
-		c.FlushIdle(nil)
+		c.FlushIdle()
 	}
 }
 

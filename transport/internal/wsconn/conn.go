@@ -60,9 +60,10 @@ type Options struct {
 	// lock; it keeps its frames in memory until Flush or [Conn.FlushIdle],
 	// which writes them without waiting for the peer. Not for clients.
 	Shared bool
-	// TryWrite, with Shared, makes one attempt to write b to the network
-	// without blocking, with the write lock held, and returns how much
-	// the socket took: the reader writes the close frame with it.
+	// TryWrite, required with Shared, makes one attempt to write b to
+	// the network without blocking, with the write lock held, and returns
+	// how much the socket took (a full socket is not an error): the
+	// reader's flush on idle and its close frame go through it.
 	TryWrite func(b []byte) (int, error)
 }
 
@@ -187,11 +188,11 @@ func (c *Conn) Flush() error {
 // what was written before a HandleMessage call returned. It never
 // waits for another writer: one that holds the write lock flushes what
 // the batch holds when it is done (the application's writer calls Flush
-// after its writes; pings and close frames flush). try, given with
-// Options.Shared, makes one attempt to write b without blocking and
-// returns how much the socket took: what it does not take is written by
-// a goroutine of the Conn's, which holds the write lock until it is done.
-func (c *Conn) FlushIdle(try func(b []byte) (int, error)) {
+// after its writes; pings and close frames flush). With Options.Shared it
+// makes one attempt of Options.TryWrite: what the socket does not take
+// is written by a goroutine of the Conn's, which holds the write lock
+// until it is done.
+func (c *Conn) FlushIdle() {
 	if !c.owed.Load() {
 		return
 	}
@@ -231,7 +232,7 @@ func (c *Conn) FlushIdle(try func(b []byte) (int, error)) {
 			continue
 		}
 		b := *bp
-		n, err := try(b)
+		n, err := c.opts.TryWrite(b)
 		if err != nil {
 			putHeld(bp)
 			c.failLocked(err)
@@ -302,14 +303,28 @@ func (c *Conn) hold(p []byte) error {
 	return nil
 }
 
+// swapHeldLocked returns the frames held in memory, nil when there are
+// none, and leaves none; the caller holds hmu.
+func (c *Conn) swapHeldLocked() *[]byte {
+	bp := c.held
+	c.held = nil
+	c.hasHeld.Store(false)
+	return bp
+}
+
+// swapHeld is swapHeldLocked for a caller that does not hold hmu.
+func (c *Conn) swapHeld() *[]byte {
+	c.hmu.Lock()
+	defer c.hmu.Unlock()
+	return c.swapHeldLocked()
+}
+
 // takeHeld returns the frames held in memory and leaves none, or, when
 // there are none, clears draining and returns nil; the caller holds wmu.
 func (c *Conn) takeHeld() *[]byte {
 	c.hmu.Lock()
 	defer c.hmu.Unlock()
-	bp := c.held
-	c.held = nil
-	c.hasHeld.Store(false)
+	bp := c.swapHeldLocked()
 	if bp == nil {
 		c.draining = false
 	}
@@ -341,11 +356,7 @@ func (c *Conn) writeHeldLocked() error {
 		return nil
 	}
 	for {
-		c.hmu.Lock()
-		bp := c.held
-		c.held = nil
-		c.hasHeld.Store(false)
-		c.hmu.Unlock()
+		bp := c.swapHeld()
 		if bp == nil {
 			return c.werr
 		}
@@ -607,7 +618,7 @@ func (c *Conn) sendCloseShared(p []byte) {
 		c.closeLocked(p) // which writes nothing
 		return
 	}
-	if c.bw != nil || c.opts.TryWrite == nil {
+	if c.bw != nil {
 		// Not expected: bw is only open while a control frame is
 		// written.
 		go c.closeLocked(p)
@@ -616,11 +627,7 @@ func (c *Conn) sendCloseShared(p []byte) {
 	// Frames held from now on are refused or dropped: they would follow
 	// the close frame.
 	c.closeSent.Store(true)
-	c.hmu.Lock()
-	bp := c.held
-	c.held = nil
-	c.hasHeld.Store(false)
-	c.hmu.Unlock()
+	bp := c.swapHeld()
 	if bp == nil {
 		bp = heldPool.Get().(*[]byte)
 	}
@@ -874,10 +881,10 @@ func (c *Conn) Finish(err error) error {
 	}
 	c.wmu.Unlock()
 	c.hmu.Lock()
-	if c.held != nil && !c.draining {
-		putHeld(c.held)
-		c.held = nil
-		c.hasHeld.Store(false)
+	if !c.draining {
+		if bp := c.swapHeldLocked(); bp != nil {
+			putHeld(bp)
+		}
 	}
 	c.hmu.Unlock()
 	c.dropFrag()
